@@ -1,0 +1,1 @@
+"""Reading and checking the inputs; the StudyArea; demo data."""

@@ -1,0 +1,1 @@
+"""Maps: interactive (folium, offline) and static (matplotlib) maps, and the report."""
