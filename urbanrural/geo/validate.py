@@ -1,0 +1,251 @@
+"""Checks on geometries, ids, joins and values.
+
+Each check collects every problem of its kind, then raises once with a message that
+names the input, the rule and the fix, or repairs explicitly and records a count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .checks import CheckLog, get_log
+from .errors import DataError, GeometryError, IdError, JoinError
+
+__all__ = [
+    "POLYGONAL",
+    "LINEAR",
+    "PUNTAL",
+    "check_geometries",
+    "ids_as_text",
+    "check_ids",
+    "check_join",
+    "check_numeric",
+    "preview",
+]
+
+POLYGONAL = ("Polygon", "MultiPolygon")
+LINEAR = ("LineString", "MultiLineString")
+PUNTAL = ("Point", "MultiPoint")
+
+
+def preview(values: Iterable[object], n: int = 5) -> str:
+    """First ``n`` values as text, with a count of the rest: ``'a', 'b' and 3 more``."""
+    vals = list(values)
+    head = ", ".join(repr(str(v)) for v in vals[:n])
+    return head + (f" and {len(vals) - n} more" if len(vals) > n else "")
+
+
+def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
+    """Keep the polygonal part of a make_valid result (drops stray lines/points)."""
+    if geom is None or geom.geom_type in POLYGONAL:
+        return geom
+    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in POLYGONAL]
+    polys = []
+    for p in parts:
+        polys.extend(p.geoms if p.geom_type == "MultiPolygon" else [p])
+    return shapely.MultiPolygon(polys) if polys else shapely.Polygon()
+
+
+def check_geometries(gdf: gpd.GeoDataFrame, *, name: str, expected: Sequence[str],
+                     repair: bool = True, drop_empty: bool = False,
+                     log: CheckLog | None = None) -> gpd.GeoDataFrame:
+    """Check geometries for None/empty, invalidity and type; return a checked copy.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer (not modified).
+    name : str
+        Name of the input in messages, e.g. ``"units.gpkg"``.
+    expected : sequence of str
+        Allowed geometry types, e.g. :data:`POLYGONAL`.
+    repair : bool, default True
+        Repair invalid geometries with ``shapely.make_valid`` (keeping the expected
+        dimension) and record the count; if False, invalid geometries raise.
+    drop_empty : bool, default False
+        Drop None/empty geometries (counted); if False, they raise.
+    log : CheckLog, optional
+        Where checks and repairs are recorded.
+
+    Raises
+    ------
+    GeometryError
+        Empty or missing geometries (unless ``drop_empty``), invalid geometries (unless
+        ``repair``), or geometries of an unexpected type.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    >>> g = gpd.GeoDataFrame(geometry=[bowtie], crs=3857)
+    >>> out = check_geometries(g, name="bowtie", expected=POLYGONAL)
+    >>> bool(out.geometry.is_valid.all())
+    True
+    """
+    log = get_log(log)
+    out = gdf.copy()
+    geoms = out.geometry.values
+    missing = shapely.is_missing(np.asarray(geoms)) | shapely.is_empty(np.asarray(geoms))
+    if missing.any():
+        ids = out.index[missing]
+        if not drop_empty:
+            raise GeometryError(
+                f"{name}: {int(missing.sum())} feature(s) have an empty or missing geometry "
+                f"(ids {preview(ids)}); fix them in the source, or pass drop_empty=True "
+                "(config: drop_empty: true) to drop them with a count in the log"
+            )
+        out = out.loc[~missing].copy()
+        log.add(name, "empty geometries", "dropped", count=int(missing.sum()), detail=f"ids {preview(ids)}")
+    arr = np.asarray(out.geometry.values)
+    types = shapely.get_type_id(arr)
+    names = np.array([shapely.GeometryType(t).name for t in types]) if len(arr) else np.array([])
+    allowed = {e.upper().replace("MULTI", "MULTI") for e in expected}
+    bad_type = ~np.isin(np.char.upper(names.astype(str)), list(allowed)) if len(arr) else np.zeros(0, bool)
+    if bad_type.any():
+        found = pd.Series(names[bad_type]).value_counts()
+        raise GeometryError(
+            f"{name}: expected {' or '.join(expected)} geometries but found "
+            + ", ".join(f"{n} x{c}" for n, c in found.items())
+            + f" (ids {preview(out.index[bad_type])}); give this input a layer of "
+            f"{' / '.join(expected)} only"
+        )
+    invalid = ~shapely.is_valid(arr)
+    if invalid.any():
+        reasons = pd.Series(shapely.is_valid_reason(arr[invalid])).str.replace(r"\[.*\]", "", regex=True)
+        summary = "; ".join(f"{r.strip()} x{c}" for r, c in reasons.value_counts().items())
+        ids = out.index[invalid]
+        if not repair:
+            raise GeometryError(
+                f"{name}: {int(invalid.sum())} invalid geometries ({summary}; ids {preview(ids)}); "
+                "repair them in the source or pass repair=True (config: repair: true)"
+            )
+        fixed = shapely.make_valid(arr[invalid])
+        if set(expected) <= set(POLYGONAL):
+            fixed = np.array([_polygonal_part(g) for g in fixed], dtype=object)
+        still = shapely.is_empty(fixed) | ~shapely.is_valid(fixed)
+        if still.any():
+            raise GeometryError(
+                f"{name}: {int(still.sum())} geometries could not be repaired (ids "
+                f"{preview(ids[still])}); fix them in the source"
+            )
+        geom_col = out.geometry.name
+        newcol = out[geom_col].values.copy()
+        newcol[np.flatnonzero(invalid)] = fixed
+        out[geom_col] = gpd.GeoSeries(newcol, index=out.index, crs=out.crs)
+        log.add(name, "geometry validity", "repaired", count=int(invalid.sum()),
+                detail=f"make_valid: {summary}; ids {preview(ids)}")
+    else:
+        log.add(name, "geometry validity", "ok", count=len(out))
+    return out
+
+
+def ids_as_text(values: pd.Series | pd.Index, *, name: str, column: str,
+                log: CheckLog | None = None) -> pd.Index:
+    """Ids as a text Index; numbers are converted (whole floats lose their ``.0``).
+
+    Ids stored as numbers may already have lost leading zeros; that is logged.
+    """
+    log = get_log(log)
+    s = pd.Series(values)
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        log.add(name, f"id column {column!r}", "warning",
+                detail="stored as numbers; converted to text (leading zeros, if any, were lost in the file)")
+        if pd.api.types.is_float_dtype(s):
+            nonint = s.notna() & (s != np.floor(s))
+            if nonint.any():
+                raise IdError(f"{name}: id column {column!r} holds fractional numbers ({preview(s[nonint])}); use a text or integer code column")
+            s = s.astype("Int64")
+    out = s.astype("string").astype(object)
+    out = out.where(s.notna(), None)
+    return pd.Index(out, name=column, dtype=object)
+
+
+def check_ids(ids: pd.Index | pd.Series, *, name: str, column: str) -> None:
+    """Raise IdError for missing or duplicated ids, listing them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_ids(pd.Index(["01", "02", "01"]), name="units.gpkg", column="code")
+    Traceback (most recent call last):
+    ...
+    urbanrural.geo.errors.IdError: units.gpkg: id column 'code' has 1 duplicated id(s): '01'...
+    """
+    s = pd.Series(ids)
+    problems = []
+    blank = s.isna() | (s.astype(str).str.strip() == "")
+    if blank.any():
+        problems.append(f"{int(blank.sum())} missing id(s) (rows {preview(np.flatnonzero(blank))})")
+    dup = s[~blank & s.duplicated(keep=False)]
+    if len(dup):
+        problems.append(f"{dup.nunique()} duplicated id(s): {preview(dup.unique())}")
+    if problems:
+        raise IdError(
+            f"{name}: id column {column!r} has " + " and ".join(problems)
+            + "; every unit needs a unique code: fix the source or choose another id column"
+        )
+
+
+def check_join(left: pd.Index, right: pd.Index, *, left_name: str, right_name: str,
+               min_match: float = 0.5, log: CheckLog | None = None) -> float:
+    """Check that the ids of a table (``right``) match the units (``left``).
+
+    Returns the share of units that have a row.  Raises JoinError when codes look like
+    they lost their leading zeros, or when fewer than ``min_match`` of the units match.
+    Unmatched rows on either side are logged with counts.
+    """
+    log = get_log(log)
+    left_s = pd.Index(left.astype(str))
+    right_s = pd.Index(right.astype(str))
+    matched = left_s.isin(right_s)
+    rate = float(matched.mean()) if len(left_s) else 0.0
+    extra = right_s[~right_s.isin(left_s)]
+    if rate < 1.0:
+        width = left_s.str.len()
+        if len(extra) and (width == width.max()).all():
+            padded = extra.str.zfill(int(width.max()))
+            if padded.isin(left_s).mean() > 0.5:
+                raise JoinError(
+                    f"{right_name}: its ids look like {left_name}'s codes with the leading zeros "
+                    f"lost (e.g. {extra[0]!r} vs {padded[0]!r}); read the id column as text "
+                    "(in a spreadsheet, format the column as Text before saving), or pass "
+                    "zfill=True (config: zfill: true) to pad them back"
+                )
+    if rate < min_match:
+        raise JoinError(
+            f"{right_name}: only {matched.sum()} of {len(left_s)} units of {left_name} "
+            f"({rate:.0%}) have a row (e.g. units {preview(left_s[~matched])}; table ids "
+            f"{preview(right_s[:5])}); check that the id columns hold the same codes"
+        )
+    if (~matched).any():
+        log.add(right_name, f"join to {left_name}", "warning", count=int((~matched).sum()),
+                detail=f"units without a row: {preview(left_s[~matched])}")
+    if len(extra):
+        log.add(right_name, f"join to {left_name}", "warning", count=len(extra),
+                detail=f"rows matching no unit (ignored): {preview(extra)}")
+    if rate == 1.0 and not len(extra):
+        log.add(right_name, f"join to {left_name}", "ok", count=len(left_s))
+    return rate
+
+
+def check_numeric(values: pd.Series, *, name: str, allow_nan: bool = False,
+                  nonnegative: bool = False, positive: bool = False) -> pd.Series:
+    """Values as float; raise DataError for text, NaN (unless allowed), negatives."""
+    s = pd.to_numeric(values, errors="coerce")
+    bad_text = s.isna() & pd.Series(values).notna()
+    if bad_text.any():
+        raise DataError(f"{name}: {int(bad_text.sum())} value(s) are not numbers "
+                        f"(e.g. {preview(pd.Series(values)[bad_text])}); clean the column")
+    s = s.astype(float)
+    if not allow_nan and s.isna().any():
+        raise DataError(f"{name}: {int(s.isna().sum())} missing value(s) (ids {preview(s.index[s.isna()])}); fill or drop them explicitly")
+    if positive and (s <= 0).any():
+        raise DataError(f"{name}: {int((s <= 0).sum())} value(s) are <= 0 (ids {preview(s.index[s <= 0])}); values must be positive")
+    if nonnegative and (s < 0).any():
+        raise DataError(f"{name}: {int((s < 0).sum())} negative value(s) (ids {preview(s.index[s < 0])}); values must be >= 0")
+    return s
