@@ -1,0 +1,392 @@
+"""Readers for the input layers: units, facilities, roads, indicators, flows.
+
+Each reader checks what it reads (CRS, geometries, ids, types), never modifies the
+file, returns a layer in its source CRS with the standard column names, and records
+what it checked or repaired in an optional :class:`~urbanrural.geo.checks.CheckLog`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from difflib import get_close_matches
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from ..geo.checks import CheckLog, get_log
+from ..geo.crs import require_crs
+from ..geo.errors import CRSError, DataError, InputFileError, NetworkError
+from ..geo.io import require_file
+from ..geo.validate import (
+    LINEAR,
+    POLYGONAL,
+    PUNTAL,
+    check_geometries,
+    check_ids,
+    check_join,
+    check_numeric,
+    ids_as_text,
+    preview,
+)
+
+__all__ = [
+    "read_vector",
+    "read_units",
+    "read_facilities",
+    "read_roads",
+    "read_table",
+    "read_indicators",
+    "read_flows",
+]
+
+PathLike = str | os.PathLike
+
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls"}
+
+
+def _require_column(frame: pd.DataFrame, column: str, *, name: str, role: str) -> None:
+    if column not in frame.columns:
+        cols = [c for c in frame.columns if c != "geometry"]
+        hint = get_close_matches(column, [str(c) for c in cols], n=1)
+        extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise InputFileError(
+            f"{name} has no column {column!r} for the {role}{extra}; its columns are: "
+            + ", ".join(map(repr, cols))
+        )
+
+
+def read_vector(path: PathLike, *, layer: str | int | None = None) -> gpd.GeoDataFrame:
+    """Read any OGR vector format or GeoParquet into a GeoDataFrame (file untouched)."""
+    p = require_file(path, what="vector file")
+    try:
+        if p.suffix.lower() in {".parquet", ".geoparquet"}:
+            return gpd.read_parquet(p)
+        if layer is not None:
+            layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
+            if isinstance(layer, str) and layer not in layers:
+                raise InputFileError(f"{p.name} has no layer {layer!r}; its layers are: {', '.join(layers)}")
+        return gpd.read_file(p, layer=layer, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputFileError(f"{p.name} cannot be read as a vector layer ({exc})") from exc
+
+
+def _attach_ids(gdf: gpd.GeoDataFrame, id_col: str, *, name: str, log: CheckLog) -> gpd.GeoDataFrame:
+    _require_column(gdf, id_col, name=name, role="unit id")
+    idx = ids_as_text(gdf[id_col], name=name, column=id_col, log=log)
+    check_ids(idx, name=name, column=id_col)
+    out = gdf.drop(columns=[id_col])
+    out.index = idx
+    return out
+
+
+def read_units(path: PathLike, *, id_col: str, name_col: str | None = None,
+               layer: str | int | None = None, crs: object = None, repair: bool = True,
+               drop_empty: bool = False, log: CheckLog | None = None) -> gpd.GeoDataFrame:
+    """Read analysis units (polygons) indexed by a text id.
+
+    Parameters
+    ----------
+    path : path-like
+        Any OGR format (GeoPackage, shapefile, GeoJSON...) or GeoParquet.
+    id_col : str
+        Unique id column, kept as text (leading zeros survive); becomes the index.
+    name_col : str, optional
+        Column copied to ``name`` (used in tooltips and tables).
+    layer : str or int, optional
+        Layer of a multi-layer file.
+    crs : optional
+        CRS of a file that has none (e.g. a shapefile without .prj).
+    repair : bool, default True
+        Repair invalid polygons with ``make_valid`` (counted in ``log``).
+    drop_empty : bool, default False
+        Drop units with empty geometry (counted) instead of raising.
+    log : CheckLog, optional
+        Receives the checks and repairs.
+
+    Returns
+    -------
+    GeoDataFrame
+        Indexed by the id (text), with ``name`` if requested and all other columns.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, geopandas as gpd, shapely
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> g = gpd.GeoDataFrame({"code": ["0101", "0102"],
+    ...                       "geometry": [shapely.box(4e5, 4.3e6, 401e3, 4301e3),
+    ...                                    shapely.box(401e3, 4.3e6, 402e3, 4301e3)]}, crs=32650)
+    >>> g.to_file(d / "u.gpkg")
+    >>> read_units(d / "u.gpkg", id_col="code").index.tolist()
+    ['0101', '0102']
+    """
+    log = get_log(log)
+    p = Path(path)
+    name = p.name
+    gdf = read_vector(p, layer=layer)
+    if len(gdf) == 0:
+        raise InputFileError(f"{name} has no features; check the layer name")
+    gdf = require_crs(gdf, name=name, crs=crs, log=log)
+    gdf = _attach_ids(gdf, id_col, name=name, log=log)
+    if name_col is not None:
+        _require_column(gdf, name_col, name=name, role="unit name")
+        gdf = gdf.rename(columns={name_col: "name"}) if name_col != "name" else gdf
+        gdf["name"] = gdf["name"].astype(object).where(gdf["name"].notna(), None)
+    gdf = check_geometries(gdf, name=name, expected=POLYGONAL, repair=repair,
+                           drop_empty=drop_empty, log=log)
+    log.add(name, "units read", "ok", count=len(gdf), detail=f"id column {id_col!r}")
+    return gdf
+
+
+def read_table(path: PathLike, *, sheet: str | int | None = None, encoding: str | None = None,
+               text_cols: tuple[str, ...] = (), log: CheckLog | None = None) -> pd.DataFrame:
+    """Read a CSV/TSV/XLSX table; ``text_cols`` are read as text (leading zeros kept).
+
+    CSV encoding: ``encoding`` if given, else UTF-8 (with or without BOM), else GB18030
+    (the common encoding of tables exported from Chinese Excel), recorded in ``log``.
+    """
+    log = get_log(log)
+    p = require_file(path, what="table")
+    dtype = {c: str for c in text_cols}
+    suffix = p.suffix.lower()
+    if suffix in {".xlsx", ".xls"}:
+        try:
+            return pd.read_excel(p, sheet_name=sheet or 0, dtype=dtype)
+        except ValueError as exc:
+            raise InputFileError(f"{p.name}: {exc}") from exc
+    sep = "\t" if suffix == ".tsv" else ","
+    tried = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    last: Exception | None = None
+    for enc in tried:
+        try:
+            frame = pd.read_csv(p, dtype=dtype, encoding=enc, sep=sep)
+        except UnicodeDecodeError as exc:
+            last = exc
+            continue
+        except pd.errors.ParserError as exc:
+            raise InputFileError(f"{p.name} is not a well-formed CSV ({exc})") from exc
+        if enc == "gb18030":
+            log.add(p.name, "encoding", "info", detail="not UTF-8; read as GB18030")
+        return frame
+    raise InputFileError(f"{p.name} is neither UTF-8 nor GB18030 text ({last}); pass encoding= (config: encoding:)")
+
+
+def _points_from_xy(frame: pd.DataFrame, x_col: str, y_col: str, crs: object, *, name: str) -> gpd.GeoDataFrame:
+    for c, role in ((x_col, "x coordinate"), (y_col, "y coordinate")):
+        _require_column(frame, c, name=name, role=role)
+    x = check_numeric(frame[x_col], name=f"{name} column {x_col!r}")
+    y = check_numeric(frame[y_col], name=f"{name} column {y_col!r}")
+    if crs is None:
+        raise CRSError(f"{name} gives coordinates in columns {x_col!r}/{y_col!r} but no CRS; pass crs= (config: crs: EPSG:4326, gcj02 or bd09)")
+    label = str(crs).lower()
+    if label in {"gcj02", "gcj-02", "bd09", "bd-09"}:
+        from ..geo import china
+
+        lon, lat = x.to_numpy(), y.to_numpy()
+        if label.startswith("bd"):
+            lon, lat = china.bd09_to_gcj02(lon, lat)
+        lon, lat = china.gcj02_to_wgs84(lon, lat)
+        x, y, crs = pd.Series(lon, index=frame.index), pd.Series(lat, index=frame.index), "EPSG:4326"
+    geom = gpd.points_from_xy(x, y)
+    return gpd.GeoDataFrame(frame.drop(columns=[x_col, y_col]), geometry=geom)
+
+
+def read_facilities(path: PathLike, *, category: str | None = None,
+                    category_col: str | None = None, capacity_col: str | None = None,
+                    x_col: str | None = None, y_col: str | None = None, crs: object = None,
+                    layer: str | int | None = None, log: CheckLog | None = None) -> gpd.GeoDataFrame:
+    """Read facilities (points; polygons become their centroids) with a category.
+
+    Parameters
+    ----------
+    category : str, optional
+        One category for every row (e.g. ``"hospital"``); or use ``category_col``.
+    capacity_col : str, optional
+        Numeric capacity (beds, seats); missing values stay NaN and are counted.
+    x_col, y_col : str, optional
+        Coordinate columns of a CSV/XLSX table.
+    crs : optional
+        CRS of a table or of a file without one; ``"gcj02"`` and ``"bd09"`` convert
+        Chinese map-service coordinates to WGS 84.
+
+    Returns
+    -------
+    GeoDataFrame
+        Points with ``category`` (text) and ``capacity`` (float), indexed by
+        ``"<file stem>-<row>"``.
+    """
+    log = get_log(log)
+    p = require_file(path, what="facilities file")
+    name = p.name
+    if (category is None) == (category_col is None):
+        raise DataError(f"{name}: give exactly one of category= (one category for the file) or category_col= (a column)")
+    if p.suffix.lower() in TABLE_SUFFIXES:
+        if x_col is None or y_col is None:
+            raise InputFileError(f"{name} is a table: pass x= and y= (the coordinate columns) and crs=")
+        gdf = _points_from_xy(read_table(p, log=log), x_col, y_col, crs, name=name)
+        gdf = gdf.set_crs("EPSG:4326" if str(crs).lower() in {"gcj02", "gcj-02", "bd09", "bd-09"} else crs)
+        from ..geo.crs import check_area_of_use
+
+        check_area_of_use(gdf, name=name)
+    else:
+        gdf = read_vector(p, layer=layer)
+        gdf = require_crs(gdf, name=name, crs=crs, log=log)
+    if len(gdf) == 0:
+        raise InputFileError(f"{name} has no features")
+    gdf = check_geometries(gdf, name=name, expected=PUNTAL + POLYGONAL, repair=True, log=log)
+    types = gdf.geom_type
+    if types.isin(POLYGONAL).any():
+        n = int(types.isin(POLYGONAL).sum())
+        metric = gdf.estimate_utm_crs() if gdf.crs.is_geographic else gdf.crs
+        cent = gdf.geometry.to_crs(metric).centroid.to_crs(gdf.crs)
+        gdf = gdf.set_geometry(gdf.geometry.where(~types.isin(POLYGONAL), cent))
+        log.add(name, "polygon facilities", "info", count=n, detail="replaced by their centroids")
+    if types.eq("MultiPoint").any():
+        gdf = gdf.explode(index_parts=False)
+        log.add(name, "multipoint facilities", "info", detail="exploded into points")
+    out = gpd.GeoDataFrame(index=pd.RangeIndex(len(gdf)), geometry=gdf.geometry.values, crs=gdf.crs)
+    src = gdf.reset_index(drop=True)
+    if category_col is not None:
+        _require_column(src, category_col, name=name, role="facility category")
+        cats = src[category_col]
+        if cats.isna().any():
+            raise DataError(f"{name}: {int(cats.isna().sum())} facilities have no {category_col!r}; fill it or filter them out")
+        out["category"] = cats.astype(str).to_numpy()
+    else:
+        out["category"] = str(category)
+    if capacity_col is not None:
+        _require_column(src, capacity_col, name=name, role="capacity")
+        cap = check_numeric(src[capacity_col], name=f"{name} column {capacity_col!r}",
+                            allow_nan=True, nonnegative=True)
+        if cap.isna().any():
+            log.add(name, "capacity", "warning", count=int(cap.isna().sum()), detail="missing capacity kept as NaN")
+        out["capacity"] = cap.to_numpy()
+    else:
+        out["capacity"] = np.nan
+    keep = [c for c in src.columns if c not in {category_col, capacity_col, "geometry", "category", "capacity"}]
+    for c in keep:
+        out[c] = src[c].to_numpy()
+    out.index = pd.Index([f"{p.stem}-{i}" for i in range(len(out))], name="facility_id")
+    log.add(name, "facilities read", "ok", count=len(out),
+            detail=", ".join(f"{k}: {v}" for k, v in out["category"].value_counts().items()))
+    return out
+
+
+def read_roads(path: PathLike, *, class_col: str, speeds: Mapping[str, float],
+               default_speed_kmh: float | None = None, oneway_col: str | None = None,
+               layer: str | int | None = None, crs: object = None,
+               log: CheckLog | None = None) -> gpd.GeoDataFrame:
+    """Read road lines with a class and a speed per class.
+
+    Returns lines with ``road_class`` (text), ``speed_kmh`` (float) and, when
+    ``oneway_col`` is given, ``oneway`` (bool).  A class without a speed (and no
+    ``default_speed_kmh``) raises NetworkError listing the classes and their counts.
+    """
+    log = get_log(log)
+    p = Path(path)
+    name = p.name
+    gdf = read_vector(p, layer=layer)
+    if len(gdf) == 0:
+        raise InputFileError(f"{name} has no features")
+    gdf = require_crs(gdf, name=name, crs=crs, log=log)
+    _require_column(gdf, class_col, name=name, role="road class")
+    bad = {k: v for k, v in speeds.items() if not (isinstance(v, (int, float)) and v > 0)}
+    if bad:
+        raise NetworkError(f"{name}: speeds must be positive km/h; got {bad}")
+    if default_speed_kmh is not None and not default_speed_kmh > 0:
+        raise NetworkError(f"{name}: default_speed must be positive km/h, got {default_speed_kmh}")
+    gdf = check_geometries(gdf, name=name, expected=LINEAR, repair=False, drop_empty=True, log=log)
+    cls = gdf[class_col].astype(object).where(gdf[class_col].notna(), None)
+    mapped = cls.map(lambda c: speeds.get(str(c)) if c is not None else None)
+    missing = mapped.isna()
+    if missing.any():
+        counts = cls[missing].fillna("<no class>").astype(str).value_counts()
+        if default_speed_kmh is None:
+            raise NetworkError(
+                f"{name}: {int(missing.sum())} road(s) have a class without a speed ("
+                + ", ".join(f"{k} x{v}" for k, v in counts.items())
+                + "); add the classes to roads.speeds or set roads.default_speed"
+            )
+        log.add(name, "road speed", "info", count=int(missing.sum()),
+                detail=f"default {default_speed_kmh} km/h for " + ", ".join(f"{k} x{v}" for k, v in counts.items()))
+        mapped = mapped.fillna(float(default_speed_kmh))
+    out = gpd.GeoDataFrame({"road_class": cls.fillna("<no class>").astype(str).to_numpy(),
+                            "speed_kmh": mapped.astype(float).to_numpy()},
+                           geometry=gdf.geometry.values, crs=gdf.crs, index=pd.RangeIndex(len(gdf), name="road_id"))
+    if oneway_col is not None:
+        _require_column(gdf, oneway_col, name=name, role="oneway flag")
+        ow = gdf[oneway_col].astype(str).str.lower().isin(["1", "true", "yes", "y", "t"])
+        out["oneway"] = ow.to_numpy()
+    if shapely.has_z(np.asarray(out.geometry.values)).any():
+        out = out.set_geometry(shapely.force_2d(out.geometry.values), crs=out.crs)
+    log.add(name, "roads read", "ok", count=len(out),
+            detail=", ".join(f"{k}: {v}" for k, v in out["road_class"].value_counts().items()))
+    return out
+
+
+def read_indicators(path: PathLike, *, id_col: str, units: gpd.GeoDataFrame | pd.Index | None = None,
+                    sheet: str | int | None = None, encoding: str | None = None,
+                    zfill: bool = False, min_match: float = 0.5,
+                    log: CheckLog | None = None) -> pd.DataFrame:
+    """Read an indicator table (CSV/XLSX; UTF-8 or GB18030) indexed by the unit id.
+
+    Ids are read as text.  With ``units``, the match is checked: codes that lost their
+    leading zeros raise JoinError (or are padded back with ``zfill=True``, logged), and
+    fewer than ``min_match`` of units matched raises.  Rows are returned for every unit
+    of ``units`` in its order (NaN where the table has none) plus nothing else.
+    """
+    log = get_log(log)
+    p = require_file(path, what="indicator table")
+    frame = read_table(p, sheet=sheet, encoding=encoding, text_cols=(id_col,), log=log)
+    _require_column(frame, id_col, name=p.name, role="unit id")
+    idx = ids_as_text(frame[id_col], name=p.name, column=id_col, log=log)
+    idx = pd.Index(idx.str.strip(), name=id_col)
+    frame = frame.drop(columns=[id_col])
+    frame.index = idx
+    check_ids(idx, name=p.name, column=id_col)
+    if units is None:
+        return frame
+    unit_ids = units.index if isinstance(units, pd.DataFrame) else pd.Index(units)
+    if zfill:
+        width = int(pd.Index(unit_ids).astype(str).str.len().max())
+        padded = frame.index.str.zfill(width)
+        n = int((padded != frame.index).sum())
+        if n:
+            log.add(p.name, "ids", "repaired", count=n, detail=f"leading zeros restored (zfill to {width})")
+        frame.index = pd.Index(padded, name=id_col)
+        check_ids(frame.index, name=p.name, column=id_col)
+    check_join(pd.Index(unit_ids), frame.index, left_name="units", right_name=p.name,
+               min_match=min_match, log=log)
+    out = frame.reindex(unit_ids)
+    out.index.name = unit_ids.name
+    return out
+
+
+def read_flows(path: PathLike, *, origin_col: str = "origin", destination_col: str = "destination",
+               volume_col: str = "volume", units: gpd.GeoDataFrame | None = None,
+               log: CheckLog | None = None) -> pd.DataFrame:
+    """Read origin-destination flows (e.g. commuters) with text ids and a volume >= 0."""
+    log = get_log(log)
+    p = require_file(path, what="flow table")
+    frame = read_table(p, text_cols=(origin_col, destination_col), log=log)
+    for c, role in ((origin_col, "origin"), (destination_col, "destination"), (volume_col, "volume")):
+        _require_column(frame, c, name=p.name, role=role)
+    out = pd.DataFrame({
+        "origin": frame[origin_col].astype(str).str.strip().to_numpy(),
+        "destination": frame[destination_col].astype(str).str.strip().to_numpy(),
+        "volume": check_numeric(frame[volume_col], name=f"{p.name} column {volume_col!r}", nonnegative=True).to_numpy(),
+    })
+    if units is not None:
+        known = out["origin"].isin(units.index) & out["destination"].isin(units.index)
+        if not known.any():
+            raise DataError(f"{p.name}: no flow links two known units (e.g. {preview(out['origin'])}); check the ids")
+        if (~known).any():
+            log.add(p.name, "flows", "dropped", count=int((~known).sum()),
+                    detail="rows whose origin or destination is not a unit")
+            out = out.loc[known].reset_index(drop=True)
+    log.add(p.name, "flows read", "ok", count=len(out))
+    return out
