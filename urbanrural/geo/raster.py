@@ -109,6 +109,22 @@ def read_masked(info: RasterInfo, *, window: rasterio.windows.Window | None = No
     return out
 
 
+def _window(info: RasterInfo, bounds: np.ndarray) -> rasterio.windows.Window:
+    """The whole cells covering ``bounds`` (outward rounding), clipped to the raster."""
+    inv = ~info.transform
+    cols, rows = [], []
+    for x in (bounds[0], bounds[2]):
+        for y in (bounds[1], bounds[3]):
+            c, r = inv * (x, y)
+            cols.append(c)
+            rows.append(r)
+    c0 = max(int(np.floor(min(cols))), 0)
+    c1 = min(int(np.ceil(max(cols))), info.width)
+    r0 = max(int(np.floor(min(rows))), 0)
+    r1 = min(int(np.ceil(max(rows))), info.height)
+    return rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
+
+
 @dataclass(frozen=True)
 class ZonalResult:
     """Zonal sums per unit and what fell outside."""
@@ -160,10 +176,7 @@ def zonal_sum(path: str | Path, units: gpd.GeoDataFrame, *, nodata: float | None
             f"overlap the units (extent {tuple(round(v) for v in ub)}); check the raster's CRS "
             "and that it covers the study area"
         )
-    full = rasterio.windows.Window(0, 0, info.width, info.height)
-    win = rasterio.windows.from_bounds(*ub, transform=info.transform)
-    win = win.round_offsets(op="floor").round_lengths(op="ceil")
-    win = win.intersection(full)
+    win = _window(info, ub)
     data = read_masked(info, window=win, name=label)
     wt = rasterio.windows.transform(win, info.transform)
     codes = rasterio.features.rasterize(

@@ -13,7 +13,7 @@ T = TypeVar("T")
 __all__ = ["Registry", "check_choice"]
 
 
-def check_choice(value: str, choices: "list[str] | tuple[str, ...]", *, what: str) -> str:
+def check_choice(value: str, choices: list[str] | tuple[str, ...], *, what: str) -> str:
     """Return ``value`` if it is one of ``choices``, else raise listing them.
 
     Examples

@@ -102,10 +102,8 @@ def check_geometries(gdf: gpd.GeoDataFrame, *, name: str, expected: Sequence[str
         out = out.loc[~missing].copy()
         log.add(name, "empty geometries", "dropped", count=int(missing.sum()), detail=f"ids {preview(ids)}")
     arr = np.asarray(out.geometry.values)
-    types = shapely.get_type_id(arr)
-    names = np.array([shapely.GeometryType(t).name for t in types]) if len(arr) else np.array([])
-    allowed = {e.upper().replace("MULTI", "MULTI") for e in expected}
-    bad_type = ~np.isin(np.char.upper(names.astype(str)), list(allowed)) if len(arr) else np.zeros(0, bool)
+    names = out.geom_type.to_numpy(dtype=object)
+    bad_type = ~np.isin(names, list(expected))
     if bad_type.any():
         found = pd.Series(names[bad_type]).value_counts()
         raise GeometryError(

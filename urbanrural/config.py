@@ -1,0 +1,343 @@
+"""The study configuration (YAML): schema, loading and preflight validation.
+
+One file describes one study (see the README's configuration reference).  Paths are
+relative to the file.  Unknown keys are errors that suggest the nearest valid key;
+:func:`validate_config` collects every problem before raising once.
+"""
+
+from __future__ import annotations
+
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from .geo.errors import ConfigError
+
+__all__ = ["Config", "load_config", "validate_config", "config_problems", "ACCESS_MEASURES"]
+
+ACCESS_MEASURES = ("nearest", "cumulative", "gravity", "2sfca", "e2sfca", "g2sfca", "3sfca", "raam")
+
+
+def _resolve(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base")
+    if base is not None and not value.is_absolute():
+        return (Path(base) / value).resolve()
+    return value
+
+
+InPath = Annotated[Path, AfterValidator(_resolve)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class UnitsConfig(_Section):
+    path: InPath
+    id: str
+    layer: str | int | None = None
+    name: str | None = None
+    crs: str | None = None
+    repair: bool = True
+    drop_empty: bool = False
+
+
+class PopulationConfig(_Section):
+    raster: InPath | None = None
+    column: str | None = None
+    nodata: float | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PopulationConfig:
+        if (self.raster is None) == (self.column is None):
+            raise ValueError("give exactly one of raster: (people per cell) or column: (people per unit)")
+        return self
+
+
+class FacilityConfig(_Section):
+    path: InPath
+    layer: str | int | None = None
+    category: str | None = None
+    category_column: str | None = None
+    capacity: str | None = None
+    x: str | None = None
+    y: str | None = None
+    crs: str | None = None
+
+    @model_validator(mode="after")
+    def _one_category(self) -> FacilityConfig:
+        if (self.category is None) == (self.category_column is None):
+            raise ValueError("give exactly one of category: (one category for the file) or category_column:")
+        if (self.x is None) != (self.y is None):
+            raise ValueError("give both x: and y: (coordinate columns) or neither")
+        return self
+
+
+class RoadsConfig(_Section):
+    path: InPath
+    layer: str | int | None = None
+    class_: str = Field(alias="class")
+    speeds: dict[str, float]
+    default_speed: float | None = Field(default=None, gt=0)
+    off_road_speed: float = Field(default=5.0, gt=0)
+    oneway: str | None = None
+    crs: str | None = None
+
+    @field_validator("speeds")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: s for k, s in v.items() if not s > 0}
+        if bad:
+            raise ValueError(f"speeds must be positive km/h; got {bad}")
+        return v
+
+
+class IndicatorsConfig(_Section):
+    path: InPath
+    id: str
+    sheet: str | int | None = None
+    encoding: str | None = None
+    zfill: bool = False
+
+
+class FlowsConfig(_Section):
+    path: InPath
+    origin: str = "origin"
+    destination: str = "destination"
+    volume: str = "volume"
+
+
+class UrbanRuralConfig(_Section):
+    method: Literal["degurba", "column", "density"] | None = None
+    column: str | None = None
+    density_threshold: float | None = Field(default=None, gt=0)
+    land: InPath | None = None
+    built: InPath | None = None
+
+    @model_validator(mode="after")
+    def _pick(self) -> UrbanRuralConfig:
+        chosen = [n for n, v in (("degurba", self.method == "degurba"), ("column", self.column),
+                                 ("density", self.density_threshold)) if v]
+        if not chosen:
+            raise ValueError("say how to classify: method: degurba, column: <code column> or density_threshold: <people/km2>")
+        return self
+
+
+class AccessibilityConfig(_Section):
+    mode: Literal["network", "raster", "euclidean"] = "network"
+    thresholds: list[float] = Field(default_factory=lambda: [15.0, 30.0, 60.0])
+    measures: list[str] = Field(default_factory=lambda: ["nearest"])
+    max_cost: float = Field(default=30.0, gt=0)
+    circuity: float = Field(default=1.3, ge=1)
+    speed_kmh: float = Field(default=30.0, gt=0)
+    resolution: float = Field(default=250.0, gt=0)
+    categories: list[str] | None = None
+    demand: Literal["raster", "centroid", "weighted_centroid"] = "raster"
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(cls, v: list[float]) -> list[float]:
+        if not v or any(t <= 0 for t in v):
+            raise ValueError(f"thresholds must be positive minutes; got {v}")
+        return sorted(v)
+
+    @field_validator("measures")
+    @classmethod
+    def _measures(cls, v: list[str]) -> list[str]:
+        bad = [m for m in v if m not in ACCESS_MEASURES]
+        if bad:
+            raise ValueError(f"unknown measure(s) {bad}; valid: {', '.join(ACCESS_MEASURES)}")
+        return v
+
+
+class CCDConfig(_Section):
+    subsystems: list[str]
+    method: str = "standard"
+    weights: list[float] | None = None
+
+
+class IntegrationConfig(_Section):
+    dimensions: dict[str, dict[str, Literal["+", "-"]]]
+    normalization: str = "minmax"
+    missing: str = "raise"
+    ccd: CCDConfig | None = None
+
+
+class AutocorrelationConfig(_Section):
+    variables: list[str]
+    weights: str = "queen"
+    k: int | None = Field(default=None, gt=0)
+    threshold: float | None = Field(default=None, gt=0)
+    islands: str = "raise"
+    permutations: int = Field(default=999, ge=0)
+    seed: int | None = 12345
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    adjust: str | None = None
+
+
+class AnalysesConfig(_Section):
+    urban_rural: UrbanRuralConfig | None = None
+    accessibility: AccessibilityConfig | None = None
+    integration: IntegrationConfig | None = None
+    autocorrelation: AutocorrelationConfig | None = None
+
+
+class OutputsConfig(_Section):
+    dir: InPath = Path("out")
+    maps: list[str] = Field(default_factory=list)
+    formats: list[Literal["html", "png", "pdf", "svg"]] = Field(default_factory=lambda: ["html", "png"])
+
+
+class Config(_Section):
+    """A whole study configuration (see CONFIG.md / the README)."""
+
+    name: str = "Study"
+    crs: str = "auto"
+    language: Literal["en", "zh"] = "en"
+    units: UnitsConfig
+    population: PopulationConfig | None = None
+    facilities: list[FacilityConfig] = Field(default_factory=list)
+    roads: RoadsConfig | None = None
+    indicators: IndicatorsConfig | None = None
+    flows: FlowsConfig | None = None
+    analyses: AnalysesConfig = Field(default_factory=AnalysesConfig)
+    outputs: OutputsConfig = Field(default_factory=OutputsConfig)
+    source: Path | None = Field(default=None, exclude=True)
+
+    def input_paths(self) -> dict[str, Path]:
+        """Every input file named by the config, keyed by its role."""
+        out: dict[str, Path] = {"units": self.units.path}
+        if self.population is not None and self.population.raster is not None:
+            out["population"] = self.population.raster
+        for i, f in enumerate(self.facilities):
+            out[f"facilities[{i}]"] = f.path
+        for key in ("roads", "indicators", "flows"):
+            sec = getattr(self, key)
+            if sec is not None:
+                out[key] = sec.path
+        ur = self.analyses.urban_rural
+        if ur is not None:
+            for key in ("land", "built"):
+                if getattr(ur, key) is not None:
+                    out[f"urban_rural.{key}"] = getattr(ur, key)
+        return out
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at ``loc`` (for key suggestions)."""
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        if field is None:
+            return None
+        ann = field.annotation
+        inner = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)]
+        nxt = None
+        for a in inner + [x for t in getattr(ann, "__args__", ()) for x in getattr(t, "__args__", ())]:
+            if isinstance(a, type) and issubclass(a, BaseModel):
+                nxt = a
+                break
+        if nxt is None:
+            return None
+        model = nxt
+    return model
+
+
+def _format_error(err: dict[str, Any]) -> str:
+    loc = tuple(err["loc"])
+    where = ".".join(str(p) for p in loc) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        model = _model_at(loc)
+        valid = sorted((f.alias or n) for n, f in model.model_fields.items() if n != "source") if model else []
+        hint = get_close_matches(str(loc[-1]), valid, n=1)
+        extra = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"{where}: unknown key{extra} (valid here: {', '.join(valid)})"
+    if err["type"] == "missing":
+        return f"{where}: required key is missing"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{where}: {msg} (got {err.get('input')!r})" if err["type"] != "value_error" else f"{where}: {msg}"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ConfigError(f"config {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        hint = ""
+        if "sequence entries are not allowed" in str(exc):
+            hint = "; a bare - or + as a value must be quoted ('-') or written in flow style {a: -, b: +}"
+        mark = getattr(exc, "problem_mark", None)
+        pos = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path.name} is not valid YAML{pos}: {getattr(exc, 'problem', exc)}{hint}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name} must be a YAML mapping of sections (units:, analyses:, ...)")
+    return data
+
+
+def config_problems(path: str | Path) -> tuple[Config | None, list[str]]:
+    """Parse and check a config; return it (or None) and every problem found."""
+    p = Path(path).resolve()
+    try:
+        data = _read_yaml(p)
+    except ConfigError as exc:
+        return None, [str(exc)]
+    try:
+        cfg = Config.model_validate(data, context={"base": p.parent})
+    except ValidationError as exc:
+        return None, [_format_error(e) for e in exc.errors()]
+    cfg = cfg.model_copy(update={"source": p})
+    problems = [f"{role}: file {fp} does not exist" for role, fp in cfg.input_paths().items() if not fp.exists()]
+    a = cfg.analyses
+    pop_col = cfg.population.column if cfg.population else None
+    if a.urban_rural is not None and a.urban_rural.method == "degurba" and (cfg.population is None or cfg.population.raster is None):
+        problems.append("analyses.urban_rural: method degurba needs population: raster:")
+    if a.urban_rural is not None and a.urban_rural.density_threshold and cfg.population is None:
+        problems.append("analyses.urban_rural: density_threshold needs a population: section")
+    if a.accessibility is not None and a.accessibility.mode == "network" and cfg.roads is None:
+        problems.append("analyses.accessibility: mode network needs a roads: section (or use mode: euclidean)")
+    if a.accessibility is not None and a.accessibility.demand == "raster" and pop_col is not None:
+        pass  # column population falls back to centroids; reported at run time
+    if a.integration is not None and cfg.indicators is None:
+        problems.append("analyses.integration needs an indicators: table")
+    return cfg, problems
+
+
+def load_config(path: str | Path) -> Config:
+    """Load and check a config; raise ConfigError listing every problem.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "u.gpkg").write_bytes(b"")
+    >>> _ = (d / "c.yaml").write_text("units: {path: u.gpkg, id: code}\\n")
+    >>> load_config(d / "c.yaml").units.path.name
+    'u.gpkg'
+    >>> _ = (d / "bad.yaml").write_text("units: {path: u.gpkg, idd: code}\\n")
+    >>> load_config(d / "bad.yaml")
+    Traceback (most recent call last):
+    ...
+    urbanrural.geo.errors.ConfigError: bad.yaml has 2 problem(s): units.id: required key is missing | units.idd: unknown key; did you mean 'id'? ...
+    """
+    cfg, problems = config_problems(path)
+    if problems or cfg is None:
+        raise ConfigError(f"{Path(path).name} has {len(problems)} problem(s): " + " | ".join(problems))
+    return cfg
+
+
+validate_config = load_config

@@ -1,0 +1,318 @@
+"""One run: read the inputs, run the configured analyses, write one output folder.
+
+The folder is built under a temporary name beside the target and renamed into place
+only when everything succeeded, so an interrupted run never leaves half a result.
+An analysis whose inputs are missing is skipped with a note in run.json and the report.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import platform
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import __version__
+from .config import Config, load_config
+from .geo.checks import CheckLog
+from .geo.io import atomic_dir, ensure_new, sha256
+from .layers.population import read_population
+from .layers.readers import read_facilities, read_flows, read_indicators, read_roads, read_units
+from .layers.study_area import StudyArea
+
+logger = logging.getLogger("urbanrural")
+
+__all__ = ["run", "RunResult", "build_study_area", "RunContext"]
+
+PACKAGES = ("urbanrural", "geopandas", "shapely", "pyproj", "pyogrio", "rasterio", "numpy",
+            "pandas", "scipy", "libpysal", "esda", "mapclassify", "folium", "matplotlib")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where a run wrote its outputs, and its run.json content."""
+
+    out_dir: Path
+    run: dict[str, Any]
+
+    @property
+    def results_gpkg(self) -> Path:
+        return self.out_dir / "results.gpkg"
+
+
+@dataclass
+class RunContext:
+    """Mutable state of one run, passed from step to step."""
+
+    config: Config
+    area: StudyArea
+    tmp: Path
+    units: gpd.GeoDataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    rasters: dict[str, Path] = field(default_factory=dict)
+    maps: list[Path] = field(default_factory=list)
+    notes: list[dict[str, str]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+    variants: dict[str, Any] = field(default_factory=dict)
+
+    def note(self, analysis: str, status: str, detail: str) -> None:
+        self.notes.append({"analysis": analysis, "status": status, "detail": detail})
+        (logger.warning if status == "skipped" else logger.info)(f"{analysis}: {status}: {detail}")
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        logger.info(f"[{name}] ...")
+        t0 = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - t0, 3)
+        logger.info(f"[{name}] done in {self.timings[name]:.1f} s")
+
+
+def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
+    """Read every input named by ``cfg`` and build the StudyArea."""
+    log = log if log is not None else CheckLog()
+    u = cfg.units
+    units = read_units(u.path, id_col=u.id, name_col=u.name, layer=u.layer, crs=u.crs,
+                       repair=u.repair, drop_empty=u.drop_empty, log=log)
+    facilities = None
+    if cfg.facilities:
+        parts = []
+        for f in cfg.facilities:
+            g = read_facilities(f.path, category=f.category, category_col=f.category_column,
+                                capacity_col=f.capacity, x_col=f.x, y_col=f.y, crs=f.crs,
+                                layer=f.layer, log=log)
+            parts.append(g)
+        target = parts[0].crs
+        facilities = gpd.GeoDataFrame(pd.concat([p.to_crs(target)[["category", "capacity", "geometry"]] for p in parts]),
+                                      crs=target)
+        if facilities.index.duplicated().any():
+            facilities.index = pd.Index([f"{i}-{n}" for n, i in enumerate(facilities.index)], name="facility_id")
+    roads = None
+    if cfg.roads is not None:
+        r = cfg.roads
+        roads = read_roads(r.path, class_col=r.class_, speeds=r.speeds, default_speed_kmh=r.default_speed,
+                           oneway_col=r.oneway, layer=r.layer, crs=r.crs, log=log)
+    indicators = None
+    if cfg.indicators is not None:
+        i = cfg.indicators
+        indicators = read_indicators(i.path, id_col=i.id, units=units, sheet=i.sheet,
+                                     encoding=i.encoding, zfill=i.zfill, log=log)
+    flows = None
+    if cfg.flows is not None:
+        fl = cfg.flows
+        flows = read_flows(fl.path, origin_col=fl.origin, destination_col=fl.destination,
+                           volume_col=fl.volume, units=units, log=log)
+    pop = None
+    if cfg.population is not None:
+        pop = read_population(units, raster=cfg.population.raster, column=cfg.population.column,
+                              nodata=cfg.population.nodata, log=log)
+    return StudyArea.build(units, population=pop, facilities=facilities, roads=roads,
+                           indicators=indicators, flows=flows, crs=cfg.crs, log=log)
+
+
+def straight_line_km(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Straight-line distance (km) from each unit's centroid to the nearest facility of each category.
+
+    Both layers must be in the same projected metre CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> u = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 2000, 2000)], index=["a"], crs=32650)
+    >>> f = gpd.GeoDataFrame({"category": ["clinic"]}, geometry=[shapely.Point(4000, 1000)], crs=32650)
+    >>> straight_line_km(u, f).round(3).to_dict("records")
+    [{'dist_clinic_km': 3.0}]
+    """
+    from .geo.crs import require_projected, require_same_crs
+
+    require_same_crs(units, facilities, names=("units", "facilities"))
+    require_projected(units.crs, name="units", what="straight-line distances")
+    cent = np.asarray(units.geometry.centroid.values)
+    out = {}
+    for cat, grp in facilities.groupby("category", sort=False):
+        tree = shapely.STRtree(np.asarray(grp.geometry.values))
+        (_, _), dist = tree.query_nearest(cent, return_distance=True, all_matches=False)
+        out[f"dist_{cat}_km"] = dist / 1000.0
+    return pd.DataFrame(out, index=units.index)
+
+
+Step = Callable[[RunContext], None]
+ANALYSES: dict[str, Step] = {}
+
+
+def analysis(name: str) -> Callable[[Step], Step]:
+    """Register a pipeline step for a config section of ``analyses``."""
+
+    def deco(fn: Step) -> Step:
+        ANALYSES[name] = fn
+        return fn
+
+    return deco
+
+
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for pkg in PACKAGES:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, Path):
+        return str(o)
+    if isinstance(o, (pd.Timestamp,)):
+        return o.isoformat()
+    return str(o)
+
+
+def _write_outputs(ctx: RunContext) -> None:
+    tmp = ctx.tmp
+    (tmp / "tables").mkdir(exist_ok=True)
+    source = ctx.area.source_crs
+    units = ctx.units.to_crs(source)
+    units.index.name = ctx.config.units.id
+    units.reset_index().to_file(tmp / "results.gpkg", layer="units", driver="GPKG")
+    if ctx.area.facilities is not None:
+        fac = ctx.area.facilities.to_crs(source)
+        fac.reset_index().to_file(tmp / "results.gpkg", layer="facilities", driver="GPKG")
+    for name, layer in ctx.layers.items():
+        layer.to_crs(source).reset_index().to_file(tmp / "results.gpkg", layer=name, driver="GPKG")
+    for name, table in ctx.tables.items():
+        table.to_csv(tmp / "tables" / f"{name}.csv", index=True, encoding="utf-8")
+
+
+def _run_json(ctx: RunContext, started: float) -> dict[str, Any]:
+    cfg = ctx.config
+    inputs = {role: {"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size}
+              for role, p in cfg.input_paths().items()}
+    outputs = sorted(str(p.relative_to(ctx.tmp)) for p in ctx.tmp.rglob("*") if p.is_file())
+    return {
+        "urbanrural": __version__,
+        "config_file": str(cfg.source) if cfg.source else None,
+        "config": json.loads(cfg.model_dump_json(by_alias=True)),
+        "study_area": ctx.area.summary(),
+        "inputs": inputs,
+        "checks": ctx.area.checks.to_records(),
+        "analyses": ctx.notes,
+        "variants": ctx.variants,
+        "results": ctx.results,
+        "timings_s": {**ctx.timings, "total": round(time.perf_counter() - started, 3)},
+        "versions": _versions(),
+        "outputs": outputs + ["run.json"],
+    }
+
+
+def _plain_report(ctx: RunContext, run: dict[str, Any]) -> str:
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{esc(c['input'])}</td><td>{esc(c['check'])}</td><td>{esc(c['status'])}</td>"
+        f"<td>{c['count']}</td><td>{esc(c['detail'])}</td></tr>" for c in run["checks"])
+    notes = "".join(f"<li><b>{esc(n['analysis'])}</b>: {esc(n['status'])} - {esc(n['detail'])}</li>" for n in ctx.notes)
+    outs = "".join(f'<li><a href="{esc(o)}">{esc(o)}</a></li>' for o in run["outputs"])
+    inputs = "".join(f"<li>{esc(k)}: {esc(v['path'])}</li>" for k, v in run["inputs"].items())
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(ctx.config.name)}</title></head>"
+            f"<body><h1>{esc(ctx.config.name)}</h1><h2>Inputs</h2><ul>{inputs}</ul>"
+            f"<h2>Checks</h2><table border=1><tr><th>input</th><th>check</th><th>status</th><th>count</th>"
+            f"<th>detail</th></tr>{rows}</table><h2>Analyses</h2><ul>{notes}</ul>"
+            f"<h2>Outputs</h2><ul>{outs}</ul></body></html>")
+
+
+def _report(ctx: RunContext, run: dict[str, Any]) -> None:
+    try:
+        from .maps.report import report_from_run  # type: ignore[attr-defined]
+    except ImportError:
+        (ctx.tmp / "report.html").write_text(_plain_report(ctx, run), encoding="utf-8")
+        return
+    report_from_run(ctx, run, ctx.tmp / "report.html")
+
+
+def run(config: str | Path | Config, *, out_dir: str | Path | None = None,
+        overwrite: bool = False) -> RunResult:
+    """Run a study end to end and write its output folder.
+
+    Parameters
+    ----------
+    config : path or Config
+        The YAML config (or a loaded :class:`~urbanrural.config.Config`).
+    out_dir : path, optional
+        Output folder; default ``outputs.dir`` of the config (relative to the config).
+    overwrite : bool, default False
+        Replace an existing output folder.
+
+    Returns
+    -------
+    RunResult
+    """
+    started = time.perf_counter()
+    cfg = config if isinstance(config, Config) else load_config(config)
+    target = Path(out_dir) if out_dir is not None else cfg.outputs.dir
+    ensure_new(target, overwrite=overwrite)
+    log = CheckLog()
+    logger.info(f"run {cfg.name!r} -> {target}")
+    t0 = time.perf_counter()
+    area = build_study_area(cfg, log=log)
+    load_s = round(time.perf_counter() - t0, 3)
+    with atomic_dir(target, overwrite=overwrite) as tmp:
+        units = area.units.copy()
+        if area.population is not None:
+            units["population"] = area.population.per_unit
+            units["density_per_km2"] = units["population"] / (units.area / 1e6)
+        ctx = RunContext(cfg, area, tmp, units)
+        ctx.timings["load"] = load_s
+        if area.facilities is not None and len(area.facilities):
+            with ctx.step("straight-line distances"):
+                d = straight_line_km(units, area.facilities)
+                for c in d.columns:
+                    ctx.units[c] = d[c]
+                ctx.variants["straight_line"] = "unit centroid to nearest facility of each category, km, analysis CRS"
+        for name, fn in ANALYSES.items():
+            section = getattr(cfg.analyses, name, None)
+            if section is None:
+                continue
+            with ctx.step(name):
+                fn(ctx)
+        (tmp / "maps").mkdir(exist_ok=True)
+        with ctx.step("write"):
+            _write_outputs(ctx)
+        with ctx.step("maps"):
+            _maps(ctx)
+        run_info = _run_json(ctx, started)
+        _report(ctx, run_info)
+        run_info["outputs"] = sorted(set(run_info["outputs"]) | {"report.html"})
+        (tmp / "run.json").write_text(json.dumps(run_info, indent=2, ensure_ascii=False, default=_json_default),
+                                      encoding="utf-8")
+    logger.info(f"done in {time.perf_counter() - started:.1f} s: {target}")
+    return RunResult(target, run_info)
+
+
+def _maps(ctx: RunContext) -> None:
+    """Maps listed in outputs.maps (filled in by the maps step when available)."""
+    hook = ANALYSES.get("_maps")
+    if hook is not None:
+        hook(ctx)
+    elif ctx.config.outputs.maps:
+        ctx.note("maps", "skipped", "map rendering is not available in this build")
+
+
+from . import _steps  # noqa: E402,F401  (registers the analysis steps)
