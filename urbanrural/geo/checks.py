@@ -13,7 +13,7 @@ logger = logging.getLogger("urbanrural")
 
 __all__ = ["Check", "CheckLog", "logger"]
 
-_LEVEL = {"ok": logging.INFO, "info": logging.INFO, "repaired": logging.WARNING,
+_LEVEL = {"ok": logging.DEBUG, "info": logging.INFO, "repaired": logging.WARNING,
           "dropped": logging.WARNING, "warning": logging.WARNING, "skipped": logging.WARNING}
 
 
