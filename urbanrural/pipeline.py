@@ -286,9 +286,12 @@ def run(config: str | Path | Config, *, out_dir: str | Path | None = None,
                 for c in d.columns:
                     ctx.units[c] = d[c]
                 ctx.variants["straight_line"] = "unit centroid to nearest facility of each category, km, analysis CRS"
-        for name, fn in ANALYSES.items():
-            section = getattr(cfg.analyses, name, None)
-            if section is None:
+        for name in type(cfg.analyses).model_fields:  # fixed order: urban_rural first
+            if getattr(cfg.analyses, name, None) is None:
+                continue
+            fn = ANALYSES.get(name)
+            if fn is None:
+                ctx.note(name, "skipped", "this analysis is not available in this build")
                 continue
             with ctx.step(name):
                 fn(ctx)
