@@ -2,7 +2,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from conftest import X0, Y0, write_raster
+from _support import X0, Y0, write_raster
 
 from urbanrural.geo.checks import CheckLog
 from urbanrural.geo.errors import CRSError, DataError, InputFileError, NodataError, RasterError

@@ -6,8 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-
-X0, Y0 = 400_000.0, 4_300_000.0  # UTM 50N, near Baoding
+from _support import X0, Y0  # UTM 50N, near Baoding
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import X0, Y0
+from _support import X0, Y0
 
 from urbanrural.geo.checks import CheckLog
 from urbanrural.geo.errors import (

@@ -1,7 +1,7 @@
 import geopandas as gpd
 import pytest
 import shapely
-from conftest import X0, Y0
+from _support import X0, Y0
 
 from urbanrural.geo.checks import CheckLog
 from urbanrural.geo.errors import CRSError
