@@ -18,9 +18,10 @@ def test_columbus_matches_published_attributes():
 
     from urbanrural.layers.datasets import example_path
 
-    dbf = libpysal.io.open(str(example_path("columbus").with_suffix(".dbf")))
-    np.testing.assert_array_equal(g["CRIME"].to_numpy(), np.array(dbf.by_col("CRIME")))
-    assert g.index.tolist() == [str(i) for i in dbf.by_col("POLYID")]
+    with libpysal.io.open(str(example_path("columbus").with_suffix(".dbf"))) as dbf:
+        crime, polyid = dbf.by_col("CRIME"), dbf.by_col("POLYID")
+    np.testing.assert_array_equal(g["CRIME"].to_numpy(), np.array(crime))
+    assert g.index.tolist() == [str(i) for i in polyid]
 
 
 def test_georgia_gets_utm16_and_matches_its_own_lat_lon_columns():

@@ -32,9 +32,8 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from ..geo.checks import CheckLog
+from ..geo.checks import CheckLog, get_log
 from ..geo.errors import MissingDependencyError
-from ..geo.checks import get_log
 from ..geo.registry import check_choice
 from ..geo.validate import check_geometries
 from .readers import POLYGONAL, _attach_ids, read_units, read_vector
