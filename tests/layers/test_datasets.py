@@ -18,8 +18,11 @@ def test_columbus_matches_published_attributes():
 
     from urbanrural.layers.datasets import example_path
 
-    with libpysal.io.open(str(example_path("columbus").with_suffix(".dbf"))) as dbf:
+    dbf = libpysal.io.open(str(example_path("columbus").with_suffix(".dbf")))
+    try:
         crime, polyid = dbf.by_col("CRIME"), dbf.by_col("POLYID")
+    finally:
+        dbf.close()
     np.testing.assert_array_equal(g["CRIME"].to_numpy(), np.array(crime))
     assert g.index.tolist() == [str(i) for i in polyid]
 
