@@ -101,8 +101,10 @@ def demo(out_dir: Path, overwrite: bool) -> None:
     from .pipeline import run
 
     ensure_new(out_dir, overwrite=overwrite)
-    cfg = demo_region(out_dir / "data") if not (out_dir / "data").exists() or overwrite else out_dir / "data" / "demo.yaml"
-    _finish(run(cfg, out_dir=out_dir / "results", overwrite=True))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cfg = demo_region(out_dir / "data", overwrite=overwrite)
+    click.echo(f"demo data (synthetic) in {cfg.parent}", err=True)
+    _finish(run(cfg, out_dir=out_dir / "results", overwrite=overwrite))
 
 
 @main.command("run")

@@ -106,3 +106,21 @@ def test_failed_run_leaves_no_partial_output(runner, monkeypatch, small_study):
     assert res.exit_code == 2 and "synthetic failure" in res.output
     assert not out.exists()
     assert [p.name for p in small_study.parent.iterdir() if p.name.startswith(".o")] == []
+
+
+def test_demo_end_to_end(runner, tmp_path):
+    out = tmp_path / "demo"
+    res = runner.invoke(main, ["demo", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "results" / "run.json").read_text(encoding="utf-8"))
+    assert run["study_area"]["units"] >= 80
+    import geopandas as gpd
+
+    units = gpd.read_file(out / "results" / "results.gpkg", layer="units")
+    assert units["code"].str.startswith("0").all()
+    assert units["population"].sum() > 150_000
+    assert (units["dist_hospital_km"] > 0).all()
+    # a second demo into the same folder is refused, then allowed with --overwrite
+    res = runner.invoke(main, ["demo", "--out", str(out)])
+    assert res.exit_code == 2 and "--overwrite" in res.output
+    assert runner.invoke(main, ["demo", "--out", str(out), "--overwrite"]).exit_code == 0
