@@ -25,7 +25,6 @@ from .fca import (
     gaussian_two_step_fca,
     gravity,
     nearest,
-
     three_step_fca,
     two_step_fca,
 )
