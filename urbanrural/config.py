@@ -92,6 +92,7 @@ class RoadsConfig(_Section):
     speeds: dict[str, float]
     default_speed: float | None = Field(default=None, gt=0)
     off_road_speed: float = Field(default=5.0, gt=0)
+    node_crossings: bool = False
     oneway: str | None = None
     crs: str | None = None
 

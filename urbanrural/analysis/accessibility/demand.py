@@ -1,0 +1,107 @@
+"""Demand points (where people are) and aggregation of per-point measures to units.
+
+- :func:`from_raster`: one point per non-empty population cell (cell centre), weight =
+  people, assigned to the unit containing the centre;
+- :func:`from_centroids`: one point per unit (representative point), weight = the unit's
+  population;
+- :func:`from_weighted_centroids`: one point per unit at the population-weighted mean of
+  its cell centres.
+
+:func:`aggregate` turns per-point travel times into population-weighted unit means
+(over people with a finite time) and the people who cannot reach anything.
+
+Examples
+--------
+>>> import pandas as pd, numpy as np
+>>> pts = pd.DataFrame({"unit": ["a", "a", "b"], "people": [10.0, 30.0, 5.0]})
+>>> aggregate(np.array([10.0, 20.0, np.inf]), pts, index=pd.Index(["a", "b"]))["mean"].to_dict()
+{'a': 17.5, 'b': nan}
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio.windows
+import shapely
+from numpy.typing import NDArray
+
+from ...geo.raster import RasterInfo, _window, read_masked
+
+__all__ = ["from_raster", "from_centroids", "from_weighted_centroids", "aggregate", "within_share"]
+
+
+def from_raster(info: RasterInfo, units: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Points (x, y, people, unit, row, col) at the centres of populated cells inside the units.
+
+    The raster must be in the units' CRS (the StudyArea's population raster is read in
+    its own CRS; cells are reprojected as points when the CRSs differ).
+    """
+    same = info.crs is None or units.crs is None or units.crs.equals(info.crs)
+    bounds = units.total_bounds if same else units.to_crs(info.crs).total_bounds
+    window = _window(info, np.asarray(bounds))
+    arr = read_masked(info, window=window)
+    rows, cols = np.nonzero(~np.ma.getmaskarray(arr) & (arr.filled(0) > 0))
+    people = arr.data[rows, cols].astype(float)
+    xs, ys = rasterio.windows.transform(window, info.transform) * (cols + 0.5, rows + 0.5)
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if not same:
+        pts = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=info.crs).to_crs(units.crs)
+        xs, ys = pts.x.to_numpy(), pts.y.to_numpy()
+    tree = shapely.STRtree(units.geometry.to_numpy())
+    pi, ui = tree.query(shapely.points(xs, ys), predicate="within")
+    unit = np.full(len(xs), None, dtype=object)
+    unit[pi] = units.index.to_numpy()[ui]
+    inside = pd.notna(unit)
+    return pd.DataFrame({"x": xs[inside], "y": ys[inside], "people": people[inside], "unit": unit[inside],
+                         "row": rows[inside] + int(window.row_off), "col": cols[inside] + int(window.col_off)},
+                        index=pd.Index([f"cell-{r}-{c}" for r, c in zip(rows[inside], cols[inside], strict=True)],
+                                       name="origin"))
+
+
+def from_centroids(units: gpd.GeoDataFrame, population: pd.Series) -> pd.DataFrame:
+    """One point per unit at its representative point (always inside the polygon)."""
+    p = units.geometry.representative_point()
+    return pd.DataFrame({"x": p.x.to_numpy(), "y": p.y.to_numpy(),
+                         "people": population.reindex(units.index).fillna(0).to_numpy(dtype=float),
+                         "unit": units.index.to_numpy()}, index=pd.Index(units.index, name="origin"))
+
+
+def from_weighted_centroids(cells: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:
+    """One point per unit at the population-weighted mean of its cells (``from_raster`` output);
+    units without people fall back to their representative point."""
+    w = cells["people"]
+    g = cells.assign(wx=cells["x"] * w, wy=cells["y"] * w).groupby("unit")[["wx", "wy", "people"]].sum()
+    base = from_centroids(units, g["people"])
+    has = g.index[g["people"] > 0]
+    base.loc[has, "x"] = (g.loc[has, "wx"] / g.loc[has, "people"]).to_numpy()
+    base.loc[has, "y"] = (g.loc[has, "wy"] / g.loc[has, "people"]).to_numpy()
+    return base
+
+
+def aggregate(minutes: NDArray[np.float64], points: pd.DataFrame, *, index: pd.Index) -> pd.DataFrame:
+    """Per unit: population-weighted mean minutes over people with a finite time (``mean``),
+    people with no reachable facility (``unreachable``) and all people (``people``)."""
+    t = np.asarray(minutes, dtype=float)
+    finite = np.isfinite(t)
+    people = points["people"].to_numpy(dtype=float)
+    frame = pd.DataFrame({"unit": points["unit"].to_numpy(), "wt": np.where(finite, t * people, 0.0),
+                          "reach": np.where(finite, people, 0.0), "people": people})
+    g = frame.groupby("unit")[["wt", "reach", "people"]].sum().reindex(index).fillna(0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(g["reach"] > 0, g["wt"] / g["reach"], np.nan)
+    return pd.DataFrame({"mean": mean, "unreachable": g["people"] - g["reach"], "people": g["people"]}, index=index)
+
+
+def within_share(minutes: NDArray[np.float64], points: pd.DataFrame, *, threshold: float,
+                 index: pd.Index) -> pd.DataFrame:
+    """Per unit: people within ``threshold`` minutes, people beyond it (incl. unreachable), share."""
+    t = np.asarray(minutes, dtype=float)
+    people = points["people"].to_numpy(dtype=float)
+    frame = pd.DataFrame({"unit": points["unit"].to_numpy(), "within": np.where(t <= threshold, people, 0.0),
+                          "people": people})
+    g = frame.groupby("unit")[["within", "people"]].sum().reindex(index).fillna(0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(g["people"] > 0, g["within"] / g["people"], np.nan)
+    return pd.DataFrame({"within": g["within"], "beyond": g["people"] - g["within"], "share": share}, index=index)
