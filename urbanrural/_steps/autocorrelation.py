@@ -1,0 +1,55 @@
+"""Pipeline step ``analyses.autocorrelation``: global table, LISA and Gi* columns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..analysis import autocorrelation as ac
+from ..geo.errors import DataError
+from ..pipeline import RunContext, analysis
+
+
+@analysis("autocorrelation")
+def autocorrelation_step(ctx: RunContext) -> None:
+    cfg = ctx.config.analyses.autocorrelation
+    units = ctx.units
+    w = ac.weights(units, cfg.weights, k=cfg.k, threshold=cfg.threshold, islands=cfg.islands)
+    ctx.results["weights"] = w.summary()
+    ctx.variants["autocorrelation"] = {
+        "weights": f"{cfg.weights}, row-standardised; islands: {cfg.islands}",
+        "inference": f"{cfg.permutations} permutations, seed {cfg.seed}; local: conditional permutation, "
+                     f"folded pseudo p; alpha {cfg.alpha}, adjustment {cfg.adjust or 'none'}",
+        "gi": "Gi* with binary weights including self; classes from the analytical z"}
+    rows = []
+    for var in cfg.variables:
+        if var not in units.columns:
+            ctx.note("autocorrelation", "skipped", f"variable {var!r} is not a unit column (available: "
+                     f"{', '.join(c for c in units.columns if c != 'geometry')[:300]})")
+            continue
+        y = pd.to_numeric(units[var], errors="coerce").replace([np.inf, -np.inf], np.nan)
+        y = y.reindex(w.ids)
+        n_bad = int(y.isna().sum())
+        if n_bad:
+            ctx.note("autocorrelation", "warning", f"{var}: {n_bad} unit(s) without a finite value left out")
+        try:
+            m = ac.moran(y, w, permutations=cfg.permutations, seed=cfg.seed, dropna=True)
+            g = ac.geary(y, w, permutations=cfg.permutations, seed=cfg.seed, dropna=True)
+            loc = ac.lisa(y, w, permutations=cfg.permutations, seed=cfg.seed, alpha=cfg.alpha, adjust=cfg.adjust,
+                          dropna=True)
+            gi = ac.local_g(y, w, permutations=0, dropna=True)
+        except DataError as exc:
+            ctx.note("autocorrelation", "skipped", f"{var}: {exc}")
+            continue
+        rows.append({"variable": var, "n": m.n, "moran_i": m.i, "expected_i": m.expected_i, "z_norm": m.z_norm,
+                     "p_norm": m.p_norm, "z_rand": m.z_rand, "p_rand": m.p_rand, "z_sim": m.z_sim, "p_sim": m.p_sim,
+                     "geary_c": g.c, "geary_p_sim": g.p_sim, **{f"lisa_{k}": v for k, v in loc.counts().items()},
+                     "gi_hot": int(gi["hotspot"].str.startswith("hot").sum()),
+                     "gi_cold": int(gi["hotspot"].str.startswith("cold").sum())})
+        frame = loc.to_frame()
+        ctx.units[f"lisa_{var}"] = frame["cluster"].reindex(units.index).fillna("no data")
+        ctx.units[f"lisa_p_{var}"] = frame["p_sim"].reindex(units.index)
+        ctx.units[f"gi_{var}"] = gi["hotspot"].reindex(units.index).fillna("no data")
+    if rows:
+        ctx.tables["autocorrelation"] = pd.DataFrame(rows).set_index("variable")
+        ctx.results["autocorrelation"] = {r["variable"]: {"I": r["moran_i"], "p_sim": r["p_sim"]} for r in rows}
