@@ -542,8 +542,10 @@ def local_g(y: object, w: object, *, star: bool = True, permutations: int = 999,
         var = np.sqrt(((n - 1) * w2 - wsum ** 2) / (n - 2))
         s = si
         denom_sum = others
-    zval = num / (s * var)
-    G = lagx / denom_sum
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # a unit whose neighbourhood is every unit has no variance: z undefined (NaN, "ns")
+        zval = np.where(var > 0, num / (s * np.where(var > 0, var, 1.0)), np.nan)
+        G = lagx / denom_sum
     p_sim = np.full(n, np.nan)
     if permutations:
         # conditional permutation of the neighbours' values (the unit's own value stays)
