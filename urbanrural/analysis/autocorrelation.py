@@ -28,7 +28,6 @@ import logging
 import warnings
 from dataclasses import dataclass, field
 
-import esda
 import geopandas as gpd
 import libpysal
 import numpy as np
@@ -292,6 +291,8 @@ def moran(y: object, w: object, *, permutations: int = 999, seed: int | None = N
     """
     ww = _as_weights(w)
     v, ww = _values(y, ww, dropna=dropna)
+    import esda  # imported here: importing esda pulls in numba (slow start)
+
     m = esda.Moran(v, ww.w, transformation=ww.transform, permutations=0, two_tailed=True)
     wsp = ww.w.sparse.tocsr()
     sims = _global_sims(_moran_matrix(wsp, float(ww.w.s0), ww.n), v, permutations, seed) if permutations else None
@@ -325,6 +326,8 @@ def geary(y: object, w: object, *, permutations: int = 999, seed: int | None = N
     """Geary's C (esda moments; seeded permutation inference). C < 1: positive autocorrelation."""
     ww = _as_weights(w)
     v, ww = _values(y, ww, dropna=dropna)
+    import esda  # imported here: importing esda pulls in numba (slow start)
+
     g = esda.Geary(v, ww.w, transformation=ww.transform, permutations=0)
     wsp = ww.w.sparse.tocoo()
     n, s0 = ww.n, float(ww.w.s0)
@@ -362,6 +365,8 @@ def general_g(y: object, w: object, *, permutations: int = 999, seed: int | None
         raise DataError("General G needs non-negative values")
     wb = libpysal.weights.W(ww.w.neighbors, ww.w.weights, id_order=ww.w.id_order, silence_warnings=True)
     wb.transform = "b"
+    import esda  # imported here: importing esda pulls in numba (slow start)
+
     g = esda.G(v, wb, permutations=0)
     wsp = wb.sparse.tocsr()
 
@@ -378,6 +383,8 @@ def moran_bv(x: object, y: object, w: object, *, permutations: int = 999, seed: 
     ww = _as_weights(w)
     vx, _ = _values(x, ww, name="x")
     vy, _ = _values(y, ww, name="y")
+    import esda  # imported here: importing esda pulls in numba (slow start)
+
     bv = esda.Moran_BV(vx, vy, ww.w, transformation=ww.transform, permutations=0)
     wsp = ww.w.sparse.tocsr()
     zx = (vx - vx.mean()) / vx.std()
