@@ -142,5 +142,24 @@ def validate(config: Path) -> None:
         click.echo(f"  note: {c.input}: {c.check}: {c.status} ({c.count}) {c.detail}")
 
 
+@main.command()
+@click.argument("population", type=click.Path(path_type=Path))
+@click.option("--land", type=click.Path(path_type=Path), default=None, help="Permanent land (share or m2 per cell).")
+@click.option("--built", type=click.Path(path_type=Path), default=None, help="Built-up surface (share or m2).")
+@click.option("--level", type=click.Choice(["1", "2"]), default="2", show_default=True)
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output classes GeoTIFF.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+def degurba(population: Path, land: Path | None, built: Path | None, level: str, out: Path, overwrite: bool) -> None:
+    """Degree of Urbanisation grid classes (GHSL R2023A rules) from a population raster."""
+    from .analysis.degurba import classify_raster
+    from .geo.io import ensure_new
+
+    ensure_new(out, overwrite=overwrite)
+    res = classify_raster(population, land=land, built=built, level=int(level), out=out)
+    click.echo(f"wrote {out}")
+    for code, row in res.counts().iterrows():
+        click.echo(f"  {code:>3} {row['class']:<26} {row['cells']:>9,d} cells {row['population']:>14,.0f} people")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -124,3 +124,15 @@ def test_demo_end_to_end(runner, tmp_path):
     res = runner.invoke(main, ["demo", "--out", str(out)])
     assert res.exit_code == 2 and "--overwrite" in res.output
     assert runner.invoke(main, ["demo", "--out", str(out), "--overwrite"]).exit_code == 0
+
+
+@pytest.mark.shared
+def test_degurba_command(runner, shared_data, tmp_path):
+    d = shared_data / "degurba-belgium"
+    out = tmp_path / "classes.tif"
+    res = runner.invoke(main, ["degurba", str(d / "POP.tif"), "--land", str(d / "LAND.tif"), "--built",
+                               str(d / "BUILT_S.tif"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.exists() and "urban centre" in res.output
+    again = runner.invoke(main, ["degurba", str(d / "POP.tif"), "--out", str(out)])
+    assert again.exit_code == 2 and "--overwrite" in again.output
