@@ -161,5 +161,26 @@ def degurba(population: Path, land: Path | None, built: Path | None, level: str,
         click.echo(f"  {code:>3} {row['class']:<26} {row['cells']:>9,d} cells {row['population']:>14,.0f} people")
 
 
+@main.command("map")
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--column", required=True, help="Column, or lisa:VAR, gi:VAR, degurba, ccd, facilities, tt:CATEGORY.")
+@click.option("--layer", default="units", show_default=True)
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="MAP.html|.png|.pdf|.svg")
+@click.option("--scheme", default="quantiles", show_default=True,
+              help="quantiles, natural_breaks, fisher_jenks, equal_interval")
+@click.option("-k", "k", default=5, show_default=True, help="Number of classes.")
+@click.option("--language", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+def map_cmd(results: Path, column: str, layer: str, out: Path, scheme: str, k: int, language: str,
+            overwrite: bool) -> None:
+    """Draw a map of RESULTS.gpkg: offline HTML or a print map (PNG 300 dpi, PDF, SVG)."""
+    from .geo.io import ensure_new
+    from .maps.render import render_map
+
+    ensure_new(out, overwrite=overwrite)
+    render_map(results, column, out, layer=layer, language=language, scheme=scheme, k=k)
+    click.echo(f"wrote {out}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

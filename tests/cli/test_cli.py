@@ -136,3 +136,16 @@ def test_degurba_command(runner, shared_data, tmp_path):
     assert out.exists() and "urban centre" in res.output
     again = runner.invoke(main, ["degurba", str(d / "POP.tif"), "--out", str(out)])
     assert again.exit_code == 2 and "--overwrite" in again.output
+
+
+def test_map_command_html_and_png(runner, small_study, tmp_path):
+    res = runner.invoke(main, ["run", str(small_study), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    gpkg = tmp_path / "r" / "results.gpkg"
+    for suffix in (".html", ".png"):
+        out = tmp_path / f"m{suffix}"
+        r = runner.invoke(main, ["map", str(gpkg), "--column", "dist_hospital_km", "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        assert out.stat().st_size > 1000
+    bad = runner.invoke(main, ["map", str(gpkg), "--column", "nope", "--out", str(tmp_path / "x.html")])
+    assert bad.exit_code == 2 and "nope" in bad.output

@@ -357,7 +357,7 @@ def _config() -> dict:
                                 "permutations": 999, "seed": 12345, "alpha": 0.05},
         },
         "outputs": {"dir": "../results",
-                    "maps": ["integration_index", "lisa:integration_index", "gi:tt_hospital_min",
+                    "maps": ["integration_index", "lisa:integration_index", "gi:tt_hospital_min", "tt:hospital",
                              "tt_hospital_min", "degurba", "ccd", "facilities"],
                     "formats": ["html", "png", "pdf", "svg"]},
     }

@@ -1,1 +1,19 @@
-"""Maps: interactive (folium, offline) and static (matplotlib) maps, and the report."""
+"""Maps that work offline: interactive folium maps (Leaflet inlined, no CDN, no tiles by
+default), print-ready static maps, and the run report.
+
+Examples
+--------
+>>> import urbanrural as ur
+>>> callable(ur.maps.choropleth) and callable(ur.maps.save_html)
+True
+"""
+
+from __future__ import annotations
+
+from .interactive import add_raster, add_roads, categorical, choropleth, facilities_map
+from .offline import save_html, to_html
+from .render import render_map
+from .static import static_map
+
+__all__ = ["choropleth", "categorical", "facilities_map", "add_roads", "add_raster", "save_html", "to_html",
+           "static_map", "render_map"]

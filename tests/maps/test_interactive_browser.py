@@ -1,0 +1,95 @@
+"""Every kind of HTML map opened in headless Chromium with the network blocked."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from rasterio.transform import from_origin
+
+from urbanrural import maps
+from urbanrural.maps.interactive import display_frame
+
+pytestmark = pytest.mark.browser
+
+
+def _check(browser, path, *, features: int, legend_text: str, tmp_path):
+    browser.open(path)
+    page = browser.page
+    assert browser.requests == [], browser.requests
+    assert browser.errors == [], browser.errors
+    assert page.evaluate("typeof L") == "object"
+    drawn = page.evaluate("document.querySelectorAll('path.leaflet-interactive').length")
+    assert drawn == features
+    legend = page.inner_text(".ur-legend")
+    assert legend_text in legend
+    page.screenshot(path=str(tmp_path / (path.stem + ".png")))
+    assert (tmp_path / (path.stem + ".png")).stat().st_size > 5000
+    return legend
+
+
+def test_choropleth_offline(browser, grid_units, tmp_path):
+    p = maps.save_html(maps.choropleth(grid_units, "value", k=4), tmp_path / "choro.html")
+    legend = _check(browser, p, features=25, legend_text="No data", tmp_path=tmp_path)
+    assert legend.count(" - ") == 4
+
+
+def test_categorical_lisa_and_degurba(browser, grid_units, tmp_path):
+    p = maps.save_html(maps.categorical(grid_units, "lisa_value"), tmp_path / "lisa.html")
+    assert "High-High" in _check(browser, p, features=25, legend_text="Not significant", tmp_path=tmp_path)
+    p2 = maps.save_html(maps.categorical(grid_units, "degurba_l2", language="zh"), tmp_path / "dou.html")
+    _check(browser, p2, features=25, legend_text="城市中心", tmp_path=tmp_path)
+
+
+def test_facilities_and_raster(browser, grid_units, tmp_path):
+    pts = gpd.GeoDataFrame({"category": ["hospital", "school", "school"], "name": ["H", "S1", "S2"]},
+                           geometry=[shapely.Point(401_500, 4_301_500), shapely.Point(402_500, 4_302_500),
+                                     shapely.Point(403_500, 4_303_500)], crs=32650)
+    p = maps.save_html(maps.facilities_map(grid_units, pts), tmp_path / "fac.html")
+    # 25 unit outlines + 3 circle markers
+    _check(browser, p, features=28, legend_text="school", tmp_path=tmp_path)
+    tif = tmp_path / "tt.tif"
+    arr = np.linspace(0, 90, 25, dtype="float32").reshape(5, 5)
+    arr[0, 0] = -2
+    with rasterio.open(tif, "w", driver="GTiff", width=5, height=5, count=1, dtype="float32", crs="EPSG:32650",
+                       transform=from_origin(400_000, 4_305_000, 1000, 1000), nodata=-1) as dst:
+        dst.write(arr, 1)
+    m = maps.categorical(grid_units.assign(o="u"), "o", palette={"u": "#ffffff"})
+    p2 = maps.save_html(maps.add_raster(m, str(tif), title="Minutes to hospital"), tmp_path / "tt.html")
+    browser.open(p2)
+    assert browser.requests == [] and browser.errors == []
+    assert browser.page.evaluate("document.querySelectorAll('img.leaflet-image-layer').length") == 1
+    assert "unreachable" in browser.page.inner_text("body")
+
+
+def test_hostile_names_are_shown_as_text(browser, grid_units, tmp_path):
+    p = maps.save_html(maps.choropleth(grid_units, "value"), tmp_path / "xss.html")
+    browser.open(p)
+    # hover the unit with the hostile name: its tooltip shows the text, no script runs
+    b = display_frame(grid_units).geometry.iloc[7].centroid
+    page = browser.page
+    pt = page.evaluate(f"(() => {{ const m = Object.values(window).find(v => v instanceof L.Map); "
+                       f"const p = m.latLngToContainerPoint([{b.y}, {b.x}]); return [p.x, p.y]; }})()")
+    box = page.query_selector(".leaflet-container").bounding_box()
+    page.mouse.move(box["x"] + pt[0], box["y"] + pt[1])
+    page.wait_for_timeout(300)
+    tip = page.inner_text(".leaflet-tooltip")
+    assert "<img src=x onerror=alert(1)>" in tip
+    assert browser.dialogs == [] and browser.errors == []
+    assert page.evaluate("document.querySelectorAll('.leaflet-tooltip img').length") == 0
+
+
+def test_display_geometry_is_compact(grid_units, tmp_path):
+    """Simple polygons cost far fewer bytes than GeoDataFrame.explore() writes."""
+    many = gpd.GeoDataFrame({"value": np.arange(2000.0)},
+                            geometry=[shapely.box(400_000 + 100 * (i % 50), 4_300_000 + 100 * (i // 50),
+                                                  400_100 + 100 * (i % 50), 4_300_100 + 100 * (i // 50))
+                                      for i in range(2000)], crs=32650)
+    empty = len(maps.to_html(maps.choropleth(many.iloc[:1], "value", k=1)))
+    full = len(maps.to_html(maps.choropleth(many, "value")))
+    per_polygon = (full - empty) / 1999
+    many.explore("value").save(tmp_path / "explore.html")
+    explore_per = (tmp_path / "explore.html").stat().st_size / 2000
+    assert per_polygon < 0.7 * explore_per, (per_polygon, explore_per)

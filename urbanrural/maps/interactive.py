@@ -1,0 +1,313 @@
+"""Interactive folium maps: choropleth, categorical, facilities, roads, raster overlay.
+
+Every value and column name shown in a tooltip or legend is HTML-escaped (folium's
+tooltips insert feature properties as HTML). Geometry is simplified to about a fifth of a
+screen pixel at the initial zoom and coordinates are rounded to 5 decimals (~1 m) to keep
+files small. No tile layer unless ``tiles=`` names one (an xyzservices name or a URL
+template with ``attr=``).
+
+Examples
+--------
+>>> import geopandas as gpd, shapely
+>>> g = gpd.GeoDataFrame({"name": ["a", "b"], "v": [1.0, 2.0]},
+...     geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4326)
+>>> m = choropleth(g, "v", k=2)
+>>> type(m).__name__
+'Map'
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import warnings
+from collections.abc import Mapping, Sequence
+
+import folium
+import geopandas as gpd
+import mapclassify
+import matplotlib
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..geo.errors import DataError
+from . import palettes
+
+__all__ = ["choropleth", "categorical", "facilities_map", "add_roads", "add_raster", "classify", "Classes",
+           "display_frame", "legend_html"]
+
+SCHEMES = {"quantiles": "Quantiles", "natural_breaks": "NaturalBreaks", "fisher_jenks": "FisherJenks",
+           "equal_interval": "EqualInterval", "user": "UserDefined"}
+
+
+class Classes:
+    """Class breaks, colours and labels shared by the interactive and static maps."""
+
+    def __init__(self, values: pd.Series, *, scheme: str = "quantiles", k: int = 5, bins: Sequence[float] | None = None,
+                 cmap: str = palettes.SEQUENTIAL, fmt: str = "{:,.2f}", unit: str = "") -> None:
+        v = pd.to_numeric(values, errors="coerce").replace([np.inf, -np.inf], np.nan)
+        ok = v.dropna()
+        if ok.empty:
+            raise DataError(f"column {values.name!r} has no numeric values to map")
+        if scheme not in SCHEMES:
+            raise DataError(f"unknown scheme {scheme!r}; valid: {', '.join(SCHEMES)}")
+        kk = min(k, ok.nunique())
+        if scheme == "user":
+            if not bins:
+                raise DataError("scheme 'user' needs bins=[...]")
+            cls = mapclassify.UserDefined(ok.to_numpy(), bins=list(bins))
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # mapclassify lowers k itself when values tie; we report len(bins)
+                cls = mapclassify.classify(ok.to_numpy(), scheme=scheme, k=max(kk, 1))
+        self.bins = np.asarray(cls.bins, dtype=float)
+        self.index = pd.Series(np.nan, index=v.index)
+        self.index[ok.index] = cls.yb
+        n = len(self.bins)
+        cm = matplotlib.colormaps[cmap]
+        self.colors = [matplotlib.colors.to_hex(cm(0.15 + 0.85 * i / max(n - 1, 1))) for i in range(n)]
+        lows = [float(ok.min())] + list(self.bins[:-1])
+        self.labels = [f"{fmt.format(lo)} - {fmt.format(hi)}{(' ' + unit) if unit else ''}"
+                       for lo, hi in zip(lows, self.bins, strict=True)]
+        self.scheme = scheme
+
+    def color_of(self) -> pd.Series:
+        return self.index.map(lambda i: palettes.NO_DATA if pd.isna(i) else self.colors[int(i)])
+
+
+def classify(values: pd.Series, **kwargs: object) -> Classes:
+    return Classes(values, **kwargs)
+
+
+def display_frame(gdf: gpd.GeoDataFrame, *, tolerance_px: float = 0.2, decimals: int = 5) -> gpd.GeoDataFrame:
+    """WGS 84, simplified (tolerance ~ ``tolerance_px`` screen pixels at the fitted zoom) and
+    quantised to ``decimals`` (5 = ~1 m)."""
+    if gdf.crs is None:
+        raise DataError("the layer has no CRS; maps need one (read it with read_units(..., crs=...))")
+    g = gdf.to_crs(4326)
+    minx, miny, maxx, maxy = g.total_bounds
+    span = max(maxx - minx, maxy - miny, 1e-6)
+    tol = span / 1000 * tolerance_px  # ~1000 px across the map
+    geom = shapely.simplify(g.geometry.to_numpy(), tol, preserve_topology=True)
+    geom = shapely.set_precision(geom, 10 ** -decimals)
+    out = g.copy()
+    out["geometry"] = geom
+    return out
+
+
+def _esc(x: object) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, (float, np.floating)):
+        if not np.isfinite(v):
+            return "no data" if np.isnan(v) else ("∞" if v > 0 else "-∞")
+        return f"{v:,.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
+    if isinstance(v, (int, np.integer)):
+        return f"{v:,d}"
+    return "no data" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def _geojson(gdf: gpd.GeoDataFrame, color: pd.Series, tooltip: Sequence[str]) -> dict:
+    """GeoJSON with only what the map needs: escaped, formatted tooltip strings and a colour."""
+    feats = []
+    geoms = shapely.to_geojson(gdf.geometry.to_numpy())
+    for i, (idx, gj) in enumerate(zip(gdf.index, geoms, strict=True)):
+        if gj is None or gdf.geometry.iloc[i] is None or gdf.geometry.iloc[i].is_empty:
+            continue
+        props = {"_c": color.iloc[i]}
+        for k, col in enumerate(tooltip):
+            props[f"t{k}"] = _esc(_fmt(gdf[col].iloc[i]) if col in gdf.columns else _fmt(idx))
+        feats.append({"type": "Feature", "geometry": json.loads(gj), "properties": props})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def legend_html(title: str, items: Sequence[tuple[str, str]], *, position: str = "bottomright") -> str:
+    """A legend box (escaped) with colour swatches."""
+    rows = "".join(f'<div class="ur-legend-row"><span class="ur-swatch" style="background:{_esc(c)}"></span>'
+                   f"{_esc(label)}</div>" for c, label in items)
+    side = "right" if "right" in position else "left"
+    return (f'<div class="ur-legend" style="position:absolute;bottom:24px;{side}:10px;z-index:1000;background:#fff;'
+            f'padding:6px 8px;font:12px/1.4 sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
+            f'<div style="font-weight:bold;margin-bottom:4px">{_esc(title)}</div>{rows}</div>'
+            "<style>.ur-swatch{display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle;"
+            "border:1px solid #888}</style>")
+
+
+def _base(gdf: gpd.GeoDataFrame, tiles: str | None, attr: str | None) -> folium.Map:
+    minx, miny, maxx, maxy = gdf.total_bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, control_scale=True,
+                   prefer_canvas=False)
+    if tiles:
+        folium.TileLayer(tiles=tiles, attr=attr or tiles, name="basemap").add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _layer(m: folium.Map, gdf: gpd.GeoDataFrame, color: pd.Series, tooltip: Sequence[str], aliases: Sequence[str],
+           name: str, line: bool = False) -> None:
+    data = _geojson(gdf, color, tooltip)
+    style = (lambda f: {"color": f["properties"]["_c"], "weight": 2, "opacity": 0.9}) if line else \
+        (lambda f: {"fillColor": f["properties"]["_c"], "color": "#555", "weight": 0.5, "fillOpacity": 0.8})
+    tip = folium.GeoJsonTooltip(fields=[f"t{k}" for k in range(len(tooltip))], aliases=[_esc(a) for a in aliases],
+                                sticky=True) if tooltip else None
+    folium.GeoJson(data, name=_esc(name), style_function=style, tooltip=tip).add_to(m)
+
+
+def _tooltip_cols(gdf: gpd.GeoDataFrame, column: str, tooltip: Sequence[str] | None) -> list[str]:
+    if tooltip is not None:
+        return list(tooltip)
+    return ["__index__"] + [c for c in ("name",) if c in gdf.columns] + [column]
+
+
+def choropleth(gdf: gpd.GeoDataFrame, column: str, *, scheme: str = "quantiles", k: int = 5,
+               bins: Sequence[float] | None = None, tooltip: Sequence[str] | None = None, title: str | None = None,
+               unit: str = "", language: str = "en", tiles: str | None = None, attr: str | None = None,
+               cmap: str = palettes.SEQUENTIAL) -> folium.Map:
+    """Choropleth of a numeric column with mapclassify classes and a legend (incl. "no data")."""
+    if column not in gdf.columns:
+        raise DataError(f"column {column!r} is not in the layer; columns: {[c for c in gdf.columns][:30]}")
+    classes = Classes(gdf[column], scheme=scheme, k=k, bins=bins, unit=unit, cmap=cmap)
+    disp = display_frame(gdf)
+    m = _base(disp, tiles, attr)
+    cols = _tooltip_cols(gdf, column, tooltip)
+    aliases = ["id" if c == "__index__" else c for c in cols]
+    _layer(m, disp, classes.color_of(), cols, aliases, title or column)
+    items = list(zip(classes.colors, classes.labels, strict=True))
+    if classes.index.isna().any():
+        items.append((palettes.NO_DATA, palettes.NO_DATA_LABEL.get(language, "No data")))
+    m.get_root().html.add_child(folium.Element(legend_html(title or column, items)))
+    return m
+
+
+def _palette_for(values: pd.Series, palette: Mapping | None, language: str) -> tuple[dict, dict]:
+    uniq = [v for v in pd.unique(values) if not pd.isna(v)]
+    s = set(map(str, uniq))
+    if palette is not None:
+        return dict(palette), {k: str(k) for k in palette}
+    if s <= set(palettes.LISA):
+        return palettes.LISA, palettes.LISA_LABELS[language]
+    if s <= set(palettes.GI):
+        return palettes.GI, palettes.GI_LABELS[language]
+    if s <= set(palettes.URBAN_CLASS):
+        return palettes.URBAN_CLASS, palettes.URBAN_CLASS_LABELS[language]
+    ints = {int(v) for v in uniq if isinstance(v, (int, np.integer, float, np.floating)) and float(v).is_integer()}
+    if len(ints) == len(uniq) and ints <= set(palettes.DEGURBA):
+        return palettes.DEGURBA, palettes.DEGURBA_LABELS[language]
+    if len(ints) == len(uniq) and ints <= set(palettes.CCD):
+        return palettes.CCD, {k: str(k) for k in palettes.CCD}
+    cm = matplotlib.colormaps["tab20"]
+    return ({v: matplotlib.colors.to_hex(cm(i % 20)) for i, v in enumerate(sorted(uniq, key=str))},
+            {v: str(v) for v in uniq})
+
+
+def categorical(gdf: gpd.GeoDataFrame, column: str, *, palette: Mapping | None = None,
+                labels: Mapping | None = None, tooltip: Sequence[str] | None = None, title: str | None = None,
+                language: str = "en", tiles: str | None = None, attr: str | None = None) -> folium.Map:
+    """Categorical map with conventional palettes chosen from the values (LISA clusters,
+    Gi* classes, DEGURBA codes, CCD levels, urban/rural) or a given ``palette``."""
+    if column not in gdf.columns:
+        raise DataError(f"column {column!r} is not in the layer; columns: {[c for c in gdf.columns][:30]}")
+    vals = gdf[column]
+    pal, lab = _palette_for(vals, palette, language)
+    lab = {**lab, **(labels or {})}
+
+    def key(v: object) -> object:
+        if isinstance(v, (float, np.floating)) and not np.isnan(v) and float(v).is_integer() and int(v) in pal:
+            return int(v)
+        return v
+
+    color = vals.map(lambda v: palettes.NO_DATA if pd.isna(v) else pal.get(key(v), palettes.NO_DATA))
+    disp = display_frame(gdf)
+    m = _base(disp, tiles, attr)
+    cols = _tooltip_cols(gdf, column, tooltip)
+    aliases = ["id" if c == "__index__" else c for c in cols]
+    _layer(m, disp, color, cols, aliases, title or column)
+    present = {key(v) for v in vals.dropna()}
+    items = [(c, lab.get(k, str(k))) for k, c in pal.items() if k in present]
+    if vals.isna().any() or (vals.astype(str) == "no data").any():
+        items.append((palettes.NO_DATA, palettes.NO_DATA_LABEL.get(language, "No data")))
+    m.get_root().html.add_child(folium.Element(legend_html(title or column, items)))
+    return m
+
+
+def facilities_map(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, title: str = "Facilities",
+                   language: str = "en", tiles: str | None = None, attr: str | None = None,
+                   cluster_over: int = 500) -> folium.Map:
+    """Unit outlines plus facilities as circle markers coloured by category (one layer each);
+    categories with more than ``cluster_over`` points are thinned to one marker per ~200 m
+    grid cell with a count in the tooltip (no external clustering plugin needed)."""
+    disp = display_frame(units)
+    m = _base(disp, tiles, attr)
+    _layer(m, disp, pd.Series("#f7f7f7", index=disp.index), ["__index__"] + (["name"] if "name" in units else []),
+           ["id"] + (["name"] if "name" in units else []), "units")
+    fac = facilities.to_crs(4326)
+    cats = sorted(fac["category"].astype(str).unique())
+    cm = matplotlib.colormaps["tab10"]
+    colors = {c: matplotlib.colors.to_hex(cm(i % 10)) for i, c in enumerate(cats)}
+    for cat in cats:
+        g = fac[fac["category"].astype(str) == cat]
+        fg = folium.FeatureGroup(name=_esc(cat))
+        xy = np.column_stack([g.geometry.x, g.geometry.y])
+        counts = np.ones(len(g), dtype=int)
+        names = g["name"].astype(str).to_numpy() if "name" in g.columns else g.index.astype(str).to_numpy()
+        if len(g) > cluster_over:
+            key = np.round(xy / 0.002).astype(np.int64)
+            _, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
+            counts = np.bincount(inv.ravel())
+            xy, names = xy[first], names[first]
+        for (x, y), n, name in zip(xy, counts, names, strict=True):
+            label = f"{_esc(cat)}: {_esc(name)}" + (f" (+{n - 1} nearby)" if n > 1 else "")
+            folium.CircleMarker([y, x], radius=4 + min(np.log2(n), 6), color=colors[cat], fill=True,
+                                fill_opacity=0.9, weight=1, tooltip=label).add_to(fg)
+        fg.add_to(m)
+    m.get_root().html.add_child(folium.Element(legend_html(title, [(colors[c], c) for c in cats])))
+    return m
+
+
+def add_roads(m: folium.Map, roads: gpd.GeoDataFrame, *, class_col: str = "road_class") -> folium.Map:
+    """Roads coloured and weighted by class, one layer."""
+    disp = display_frame(roads)
+    cats = sorted(disp[class_col].astype(str).unique())
+    cm = matplotlib.colormaps["Dark2"]
+    colors = {c: matplotlib.colors.to_hex(cm(i % 8)) for i, c in enumerate(cats)}
+    _layer(m, disp, disp[class_col].astype(str).map(colors), [class_col], [class_col], "roads", line=True)
+    return m
+
+
+def add_raster(m: folium.Map, path: str, *, title: str, unit: str = "min", bins: Sequence[float] = (15, 30, 60),
+               cmap: str = "RdYlGn_r", language: str = "en") -> folium.Map:
+    """A raster (e.g. travel time) as a PNG overlay with a class legend; nodata transparent;
+    negative values (no facility reachable) in grey."""
+    import rasterio
+    from rasterio.warp import transform_bounds
+
+    with rasterio.open(path) as src:
+        a = src.read(1, masked=True).astype(float)
+        bounds = transform_bounds(src.crs, 4326, *src.bounds)
+    edges = [0.0, *bins, np.inf]
+    cm = matplotlib.colormaps[cmap]
+    cols = [cm(i / (len(edges) - 2)) for i in range(len(edges) - 1)]
+    rgba = np.zeros(a.shape + (4,))
+    data = a.filled(np.nan)
+    for i in range(len(edges) - 1):
+        sel = (data >= edges[i]) & (data < edges[i + 1])
+        rgba[sel] = cols[i]
+    rgba[(data < 0)] = matplotlib.colors.to_rgba(palettes.NO_DATA)
+    rgba[np.isnan(data)] = (0, 0, 0, 0)
+    buf = io.BytesIO()
+    matplotlib.pyplot.imsave(buf, rgba, format="png")
+    uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    folium.raster_layers.ImageOverlay(uri, bounds=[[bounds[1], bounds[0]], [bounds[3], bounds[2]]], opacity=0.75,
+                                      name=_esc(title)).add_to(m)
+    labels = [f"< {bins[0]:g} {unit}"] + [f"{lo:g} - {hi:g} {unit}" for lo, hi in zip(bins[:-1], bins[1:],
+                                                                                          strict=True)]
+    labels.append(f">= {bins[-1]:g} {unit}")
+    items = [(matplotlib.colors.to_hex(c), lab) for c, lab in zip(cols, labels, strict=True)]
+    items.append((palettes.NO_DATA, "unreachable" if language == "en" else "不可达"))
+    m.get_root().html.add_child(folium.Element(legend_html(title, items, position="bottomleft")))
+    return m

@@ -1,0 +1,111 @@
+"""The run report: one self-contained HTML file that opens offline.
+
+Inputs and their checks (counts, repairs, CRS), key tables when the analyses produced
+them (coverage by urban/rural class, global Moran, integration index top and bottom
+units, CCD classes), print maps embedded as data URIs, links to every output file.
+Everything shown is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..geo.io import atomic_path
+
+__all__ = ["report_from_run", "render_report"]
+
+_CSS = """body{font:14px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;
+text-align:left}th{background:#f2f2f2}.warning{background:#fff4d6}.error{background:#fde0e0}
+figure{display:inline-block;margin:.5em;max-width:48%}figure img{max-width:100%;border:1px solid #ddd}
+code{background:#f5f5f5;padding:0 3px}"""
+
+
+def _e(x: object) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _table(frame: pd.DataFrame, *, index: bool = True, digits: int = 4, max_rows: int = 40) -> str:
+    f = frame.head(max_rows)
+    head = ("<th></th>" if index else "") + "".join(f"<th>{_e(c)}</th>" for c in f.columns)
+    rows = []
+    for idx, row in f.iterrows():
+        cells = "".join(f"<td>{_e(round(v, digits) if isinstance(v, float) else v)}</td>" for v in row)
+        rows.append(f"<tr>{f'<td>{_e(idx)}</td>' if index else ''}{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def render_report(*, name: str, run: dict[str, Any], tables: dict[str, pd.DataFrame], units: pd.DataFrame,
+                  folder: Path) -> str:
+    """The report HTML for a run folder (``folder`` holds maps/*.png to embed)."""
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(name)}</title><style>{_CSS}</style>"
+             f"</head><body><h1>{_e(name)}</h1>"]
+    sa = run.get("study_area", {})
+    parts.append(f"<p>{_e(sa.get('units'))} units; analysis CRS {_e(sa.get('crs'))}; population "
+                 f"{_e(sa.get('population'))}; urbanrural {_e(run.get('urbanrural'))}.</p>")
+    parts.append("<h2>Inputs</h2><table><tr><th>role</th><th>file</th><th>bytes</th><th>SHA-256</th></tr>")
+    for role, v in run.get("inputs", {}).items():
+        parts.append(f"<tr><td>{_e(role)}</td><td>{_e(v['path'])}</td><td>{_e(v['bytes'])}</td>"
+                     f"<td><code>{_e(v['sha256'][:16])}…</code></td></tr>")
+    parts.append("</table><h2>Checks, repairs and drops</h2><table><tr><th>input</th><th>check</th><th>status</th>"
+                 "<th>count</th><th>detail</th></tr>")
+    for c in run.get("checks", []):
+        parts.append(f"<tr class='{_e(c['status'])}'><td>{_e(c['input'])}</td><td>{_e(c['check'])}</td>"
+                     f"<td>{_e(c['status'])}</td><td>{_e(c['count'])}</td><td>{_e(c['detail'])}</td></tr>")
+    parts.append("</table><h2>Analyses</h2><ul>")
+    for n in run.get("analyses", []):
+        parts.append(f"<li class='{_e(n['status'])}'><b>{_e(n['analysis'])}</b>: {_e(n['status'])}: "
+                     f"{_e(n['detail'])}</li>")
+    parts.append("</ul>")
+    if "urban_rural" in tables:
+        parts.append("<h2>Urban and rural population</h2>" + _table(tables["urban_rural"]))
+    if "accessibility" in tables:
+        cov = tables["accessibility"]
+        piv = cov.pivot_table(index=["category", "threshold_min"], columns="urban_class", values="share")
+        parts.append("<h2>Coverage: share of people within each threshold</h2>" + _table(piv.reset_index(), index=False))
+    if "accessibility_summary" in tables:
+        parts.append("<h3>Per category</h3>" + _table(tables["accessibility_summary"]))
+    if "autocorrelation" in tables:
+        parts.append("<h2>Global spatial autocorrelation</h2>" + _table(tables["autocorrelation"]))
+    if "integration_index" in units.columns:
+        cols = [c for c in ("name", "integration_index", "ccd_D", "ccd_label") if c in units.columns]
+        ranked = units[cols].sort_values("integration_index", ascending=False)
+        parts.append("<h2>Integration index</h2><h3>Top 10 units</h3>" + _table(ranked.head(10)) +
+                     "<h3>Bottom 10 units</h3>" + _table(ranked.tail(10)))
+    if "integration" in tables:
+        parts.append("<h3>Entropy weights</h3>" + _table(tables["integration"]))
+    if "integration_ccd" in tables:
+        parts.append("<h2>Coupling coordination classes</h2>" + _table(tables["integration_ccd"]))
+    if "integration_theil" in tables:
+        parts.append("<h2>Theil decomposition</h2>" + _table(tables["integration_theil"], index=False))
+    pngs = sorted((folder / "maps").glob("*.png"))
+    if pngs:
+        parts.append("<h2>Maps</h2>")
+        for p in pngs:
+            uri = "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode()
+            html_map = p.with_suffix(".html")
+            link = f' (<a href="maps/{_e(html_map.name)}">interactive</a>)' if html_map.exists() else ""
+            parts.append(f"<figure><img src='{uri}' alt='{_e(p.stem)}'><figcaption>{_e(p.stem)}{link}"
+                         "</figcaption></figure>")
+    parts.append("<h2>Outputs</h2><ul>")
+    for o in run.get("outputs", []):
+        parts.append(f"<li><a href='{_e(o)}'>{_e(o)}</a></li>")
+    parts.append("</ul><h2>Variants</h2>" + "".join(f"<p><b>{_e(k)}</b>: {_e(v)}</p>"
+                                                  for k, v in run.get("variants", {}).items()))
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def report_from_run(ctx: Any, run: dict[str, Any], path: str | Path) -> Path:
+    """Write report.html for a pipeline run (``ctx`` is the pipeline's RunContext)."""
+    path = Path(path)
+    units = pd.DataFrame(ctx.units.drop(columns="geometry"))
+    text = render_report(name=ctx.config.name, run=run, tables=ctx.tables, units=units, folder=ctx.tmp)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+    return path
