@@ -120,7 +120,7 @@ def _clusters(dense: NDArray[np.bool_], pop: NDArray[np.float64], *, size: float
     lab, n = ndimage.label(dense, structure=_N4 if contiguity == 4 else _N8)
     if n == 0:
         return lab
-    sums = np.bincount(lab.ravel(), weights=np.nan_to_num(pop).ravel(), minlength=n + 1)
+    sums = np.bincount(lab.ravel(), weights=np.where(np.isnan(pop), 0, pop).ravel(), minlength=n + 1)
     keep = sums >= size
     keep[0] = False
     new_id = np.zeros(n + 1, dtype=np.int32)
@@ -128,33 +128,36 @@ def _clusters(dense: NDArray[np.bool_], pop: NDArray[np.float64], *, size: float
     return new_id[lab]
 
 
-def _neighbours(a: NDArray, rows: NDArray[np.intp], cols: NDArray[np.intp], fill) -> NDArray:
-    """Values of the 8 neighbours of cells (rows, cols); ``fill`` outside the grid. Shape (8, m)."""
-    padded = np.pad(a, 1, constant_values=fill)
-    out = [padded[rows + 1 + dr, cols + 1 + dc] for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)]
-    return np.stack(out)
+_OFFSETS = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)]
 
 
 def _majority(ids: NDArray[np.int32], *, water: NDArray[np.bool_], ignore: NDArray[np.bool_],
               version: str) -> NDArray[np.int32]:
-    """Iterative majority-rule edge smoothing of labelled clusters (synchronous updates)."""
-    ids = ids.copy()
-    # codes for neighbours: >0 cluster id; 0 plain; -1 not counted (water / ignored)
-    while True:
-        cand = ndimage.binary_dilation(ids > 0, structure=_N8) & (ids == 0)
+    """Iterative majority-rule edge smoothing of labelled clusters (synchronous updates).
+
+    Only cells next to cells added in the previous round can change, so after the first
+    round the candidates are found from the newly added cells alone.
+    """
+    h, w = ids.shape
+    pid = np.pad(ids, 1)  # 0 = not a cluster (also outside the grid)
+    pex = np.pad(water | ignore, 1, constant_values=False)
+    pwater = np.pad(water, 1, constant_values=True)
+    rows, cols = np.nonzero(ndimage.binary_dilation(ids > 0, structure=_N8) & (ids == 0))
+    rows, cols = rows + 1, cols + 1
+    while len(rows):
+        keep = pid[rows, cols] == 0
         if version == "R2023A":
-            cand &= ~water
-        rows, cols = np.nonzero(cand)
-        if len(rows) == 0:
+            keep &= ~pwater[rows, cols]
+        rows, cols = rows[keep], cols[keep]
+        if not len(rows):
             break
-        nb = _neighbours(ids, rows, cols, 0)
+        nb = np.stack([pid[rows + dr, cols + dc] for dr, dc in _OFFSETS])
         if version == "R2023A":
-            excluded = _neighbours(water | ignore, rows, cols, False)
+            excluded = np.stack([pex[rows + dr, cols + dc] for dr, dc in _OFFSETS])
             nb = np.where(excluded & (nb == 0), -1, nb)
             valid = (nb != -1).sum(0)
         else:
             valid = np.full(len(rows), 8)
-        # most frequent positive id among the 8 neighbours
         best = np.zeros(len(rows), dtype=np.int32)
         best_n = np.zeros(len(rows), dtype=np.int64)
         for k in range(8):
@@ -166,8 +169,15 @@ def _majority(ids: NDArray[np.int32], *, water: NDArray[np.bool_], ignore: NDArr
         ok = (best_n * 2 > valid) if version == "R2023A" else (best_n >= 5)
         if not ok.any():
             break
-        ids[rows[ok], cols[ok]] = best[ok]
-    return ids
+        nr, nc = rows[ok], cols[ok]
+        pid[nr, nc] = best[ok]
+        # next candidates: neighbours of the cells just added (inside the grid)
+        cand_r = np.concatenate([nr + dr for dr, _ in _OFFSETS])
+        cand_c = np.concatenate([nc + dc for _, dc in _OFFSETS])
+        inside = (cand_r >= 1) & (cand_r <= h) & (cand_c >= 1) & (cand_c <= w)
+        flat = np.unique(cand_r[inside] * (w + 2) + cand_c[inside])
+        rows, cols = flat // (w + 2), flat % (w + 2)
+    return pid[1:-1, 1:-1].copy()
 
 
 def _fill_gaps(ids: NDArray[np.int32], max_cells: int) -> NDArray[np.int32]:
@@ -208,13 +218,14 @@ def _fill_gaps(ids: NDArray[np.int32], max_cells: int) -> NDArray[np.int32]:
 
 
 def _prepare(population: NDArray, land: NDArray | None, built: NDArray | None, cell_km2: float):
-    pop = np.asarray(population, dtype=float)
+    pop = np.asarray(population)
+    pop = pop if pop.dtype in (np.float32, np.float64) else pop.astype(np.float64)
     if pop.ndim != 2:
         raise DataError(f"population must be a 2-D grid; got shape {pop.shape}")
-    if (np.nan_to_num(pop) < 0).any():
+    if (pop < 0).any():
         raise DataError("population grid has negative cells: is the nodata value declared?")
-    land_share = np.ones_like(pop) if land is None else np.asarray(land, dtype=float)
-    built_share = None if built is None else np.asarray(built, dtype=float)
+    land_share = np.ones_like(pop) if land is None else np.asarray(land, dtype=pop.dtype)
+    built_share = None if built is None else np.asarray(built, dtype=pop.dtype)
     for name, a in (("land", land_share), ("built", built_share)):
         if a is not None and a.shape != pop.shape:
             raise DataError(f"{name} grid has shape {a.shape}, population {pop.shape}: they must align")
@@ -299,7 +310,7 @@ def classify_grid(population: NDArray | str | Path, *, land: NDArray | str | Pat
     out = np.zeros(pop.shape, dtype=np.uint8)
     out[uc > 0] = 30
     if level == 1:
-        ucl = _clusters(np.nan_to_num(density, nan=-1) >= p.ucl_density, pop, size=p.ucl_size,
+        ucl = _clusters(np.where(np.isnan(density), -1, density) >= p.ucl_density, pop, size=p.ucl_size,
                         contiguity=p.ucl_contiguity)
         out[(out == 0) & (ucl > 0)] = 21
     else:
@@ -309,7 +320,7 @@ def classify_grid(population: NDArray | str | Path, *, land: NDArray | str | Pat
         buffer = out > 0
         if p.sduc_buffer > 0:
             buffer = ndimage.binary_dilation(buffer, structure=_N8, iterations=p.sduc_buffer)
-        d300 = np.nan_to_num(density, nan=-1)
+        d300 = np.where(np.isnan(density), -1, density)
         sduc = _clusters(d300 >= p.sduc_density, pop, size=p.sduc_size, contiguity=p.sduc_contiguity)
         touching = np.unique(sduc[buffer & (sduc > 0)])
         ok = (sduc > 0) & ~np.isin(sduc, touching)
