@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -77,6 +78,16 @@ class RoadGraph:
     @property
     def n_nodes(self) -> int:
         return len(self.xy)
+
+    @cached_property
+    def reverse(self) -> sp.csr_matrix:
+        """The transposed graph: searches from facilities on it give origin -> facility times."""
+        return self.matrix.T.tocsr()
+
+    @cached_property
+    def _reverse_coo(self) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+        c = self.reverse.tocoo()
+        return c.row, c.col, c.data
 
     def summary(self) -> dict[str, object]:
         sizes = np.bincount(self.component)
@@ -190,10 +201,11 @@ def nearest_minutes(graph: RoadGraph, origins: NDArray[np.float64], facilities: 
         return np.full(len(o_node), np.inf)
     f_node, f_dist = snap(graph, fac)
     n = graph.n_nodes
-    rev = graph.matrix.T.tocsr()
     f_min = pd.Series(_walk_minutes(f_dist, walk_kmh) + _EPS).groupby(f_node).min()
-    extra = sp.csr_matrix((f_min.to_numpy(), (np.full(len(f_min), n), f_min.index.to_numpy())), shape=(n + 1, n + 1))
-    big = sp.vstack([sp.hstack([rev, sp.csr_matrix((n, 1))]), sp.csr_matrix((1, n + 1))]).tocsr() + extra
+    r, c, w = graph._reverse_coo
+    big = sp.csr_matrix((np.concatenate([w, f_min.to_numpy()]),
+                         (np.concatenate([r, np.full(len(f_min), n)]), np.concatenate([c, f_min.index.to_numpy()]))),
+                        shape=(n + 1, n + 1))
     dist = dijkstra(big, directed=True, indices=n)[:n]
     return dist[o_node] + _walk_minutes(o_dist, walk_kmh)
 
@@ -218,7 +230,7 @@ def od_table(graph: RoadGraph, origins: pd.DataFrame, facilities: pd.DataFrame, 
     o_walk = _walk_minutes(o_dist, walk_kmh)
     f_walk = _walk_minutes(f_dist, walk_kmh)
     uniq, inv = np.unique(o_node, return_inverse=True)
-    rev = graph.matrix.T.tocsr()  # distances from a facility on the reversed graph = origin -> facility
+    rev = graph.reverse  # distances from a facility on the reversed graph = origin -> facility
     parts_o, parts_f, parts_c = [], [], []
     for start in range(0, len(f_node), block):
         idx = np.arange(start, min(start + block, len(f_node)))

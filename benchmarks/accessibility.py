@@ -1,0 +1,130 @@
+"""Accessibility speed, side by side in one process.
+
+1. FCA family vs pysal ``access`` on the same sparse OD table (10k origins x 1k
+   destinations; pairs within 60 minutes of a random cost field).
+2. Network: nearest facility (1,000 facilities) and bounded catchments on a ~250k-node
+   grid road graph vs networkx (osmnx's engine) and raw scipy.sparse.csgraph; memory of
+   our sparse catchment table vs the dense matrix scipy returns for the same searches.
+
+    python benchmarks/accessibility.py [--quick]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+
+
+def timed(fn, *a, **k):
+    t0 = time.perf_counter()
+    out = fn(*a, **k)
+    return time.perf_counter() - t0, out
+
+
+def bench_fca(n_o: int, n_d: int) -> None:
+    import access
+    from access import weights as aw
+
+    from urbanrural.analysis.accessibility import fca
+    from urbanrural.analysis.accessibility.decay import power
+
+    rng = np.random.default_rng(0)
+    o = rng.integers(0, n_o, 40 * n_o)
+    d = rng.integers(0, n_d, 40 * n_o)
+    od = pd.DataFrame({"origin": o, "destination": d}).drop_duplicates()
+    od["cost"] = rng.uniform(0, 60, len(od))
+    demand = pd.Series(rng.integers(1, 5000, n_o).astype(float), index=pd.RangeIndex(n_o, name="geoid"))
+    supply = pd.Series(rng.integers(1, 50, n_d).astype(float), index=pd.RangeIndex(n_d, name="geoid"))
+    model = access.Access(demand_df=demand.rename("pop").to_frame(), demand_index=True, demand_value="pop",
+                          supply_df=supply.rename("doc").to_frame(), supply_index=True, supply_value="doc",
+                          cost_df=od.rename(columns={"destination": "dest"}), cost_origin="origin", cost_dest="dest",
+                          cost_name="cost")
+    print(f"FCA: {n_o} origins x {n_d} destinations, {len(od):,} OD pairs")
+    cases = [
+        ("2SFCA", lambda: model.two_stage_fca(name="a", max_cost=60),
+         lambda: fca.two_step_fca(od, demand, supply, max_cost=60)),
+        ("E2SFCA", lambda: model.enhanced_two_stage_fca(name="b", max_cost=30),
+         lambda: fca.enhanced_two_step_fca(od, demand, supply, max_cost=30)),
+        ("3SFCA", lambda: model.three_stage_fca(name="c", max_cost=60),
+         lambda: fca.three_step_fca(od, demand, supply, max_cost=60)),
+        ("gravity", lambda: model.weighted_catchment(name="g", weight_fn=aw.gravity(10, -1, 1), max_cost=60),
+         lambda: fca.gravity(od, supply, decay=power(10, -1, 1), max_cost=60)),
+    ]
+    for name, theirs, ours in cases:
+        t_a, _ = timed(theirs)
+        t_u, _ = timed(ours)
+        print(f"  {name:<8} access {t_a:7.2f} s  urbanrural {t_u:6.3f} s  ratio {t_a / t_u:6.1f}x")
+
+
+def grid_graph(side: int, rng):
+    import geopandas as gpd
+    import shapely
+
+    lines = []
+    for i in range(side):
+        lines.append(shapely.LineString([(0, i * 100.0), ((side - 1) * 100.0, i * 100.0)]))
+        lines.append(shapely.LineString([(i * 100.0, 0), (i * 100.0, (side - 1) * 100.0)]))
+    roads = gpd.GeoDataFrame({"speed_kmh": rng.choice([20.0, 40.0, 60.0], len(lines))},
+                             geometry=[shapely.segmentize(g, 100.0) for g in lines], crs=32650)
+    return roads
+
+
+def bench_network(side: int, n_fac: int, max_cost: float) -> None:
+    import networkx as nx
+    from scipy.sparse.csgraph import dijkstra
+
+    from urbanrural.analysis.accessibility import network
+
+    rng = np.random.default_rng(1)
+    roads = grid_graph(side, rng)
+    g = network.build_graph(roads)
+    n = g.n_nodes
+    fac_nodes = rng.choice(n, n_fac, replace=False)
+    fac_xy = g.xy[fac_nodes]
+    origins = g.xy  # every node is an origin
+    print(f"network: {n:,} nodes, {g.edges:,} edges, {n_fac} facilities")
+    t_ours, ours = timed(network.nearest_minutes, g, origins, fac_xy, walk_kmh=5)
+    rev = g.matrix.T.tocsr()
+    t_raw, raw = timed(dijkstra, rev, directed=True, indices=fac_nodes, min_only=True)
+    G = nx.DiGraph()
+    m = g.matrix.tocoo()
+    G.add_weighted_edges_from(zip(m.col.tolist(), m.row.tolist(), m.data.tolist(), strict=True))
+    t_nx, lengths = timed(nx.multi_source_dijkstra_path_length, G, set(fac_nodes.tolist()))
+    assert np.allclose(ours, raw, atol=1e-6)
+    print(f"  nearest: urbanrural {t_ours:.2f} s  raw scipy {t_raw:.2f} s ({t_ours / t_raw:.2f}x of scipy)  "
+          f"networkx {t_nx:.2f} s ({t_nx / t_ours:.1f}x slower than ours)")
+    sub = fac_nodes[:200]
+    fdf = pd.DataFrame({"x": g.xy[sub, 0], "y": g.xy[sub, 1]})
+    odf = pd.DataFrame({"x": g.xy[:, 0], "y": g.xy[:, 1]})
+    tracemalloc.start()
+    t_od, od = timed(network.od_table, g, odf, fdf, max_cost=max_cost, walk_kmh=5, block=32)
+    peak_ours = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    tracemalloc.start()
+    t_dense, dense = timed(dijkstra, rev, directed=True, indices=sub, limit=max_cost)
+    peak_dense = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    kept = int((dense <= max_cost).sum())
+    print(f"  catchments (200 facilities, <= {max_cost:g} min): urbanrural {t_od:.2f} s, {len(od):,} pairs, peak "
+          f"{peak_ours / 1e6:,.0f} MB; scipy dense {t_dense:.2f} s, peak {peak_dense / 1e6:,.0f} MB "
+          f"({kept:,} pairs): memory ratio {peak_ours / peak_dense:.2f}")
+    t_nx_b = 0.0
+    for s in sub[:20]:
+        t, _ = timed(nx.single_source_dijkstra_path_length, G.reverse(copy=False), int(s), cutoff=max_cost)
+        t_nx_b += t
+    print(f"  bounded search per facility: networkx {t_nx_b / 20 * 1000:.0f} ms, urbanrural "
+          f"{t_od / len(sub) * 1000:.0f} ms ({(t_nx_b / 20) / (t_od / len(sub)):.1f}x)")
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    bench_fca(2000 if quick else 10_000, 200 if quick else 1000)
+    bench_network(150 if quick else 500, 200 if quick else 1000, 5.0)
+
+
+if __name__ == "__main__":
+    main()
