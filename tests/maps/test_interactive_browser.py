@@ -93,3 +93,13 @@ def test_display_geometry_is_compact(grid_units, tmp_path):
     many.explore("value").save(tmp_path / "explore.html")
     explore_per = (tmp_path / "explore.html").stat().st_size / 2000
     assert per_polygon < 0.7 * explore_per, (per_polygon, explore_per)
+
+
+def test_roads_layer_draws_every_line(browser, grid_units, tmp_path):
+    roads = gpd.GeoDataFrame({"road_class": ["county", "village", "village"]},
+                             geometry=[shapely.LineString([(400_000, 4_300_500), (405_000, 4_300_500)]),
+                                       shapely.LineString([(402_500, 4_300_000), (402_500, 4_305_000)]),
+                                       shapely.LineString([(400_000, 4_304_500), (405_000, 4_304_500)])], crs=32650)
+    m = maps.add_roads(maps.choropleth(grid_units, "value"), roads)
+    p = maps.save_html(m, tmp_path / "roads.html")
+    _check(browser, p, features=28, legend_text="No data", tmp_path=tmp_path)

@@ -141,3 +141,23 @@ def test_bad_input_is_refused(columbus, queen, with_island):
         ac.weights(with_island.to_crs(4326), "distance", threshold=1000)
     with pytest.raises(UnknownNameError, match="queen"):
         ac.weights(with_island, "queeen")
+
+
+def test_general_g_and_other_weights_match_libraries(columbus):
+    import libpysal
+
+    wq = ac.weights(columbus, "queen")
+    g = ac.general_g(columbus["CRIME"], wq, permutations=99, seed=1)
+    wb = libpysal.weights.Queen.from_dataframe(columbus, use_index=True)
+    wb.transform = "b"
+    ref = esda.G(columbus["CRIME"].to_numpy(), wb, permutations=0)
+    assert g.g == pytest.approx(ref.G, rel=1e-12) and g.z_norm == pytest.approx(ref.z_norm, rel=1e-9)
+    # Columbus has no CRS: give it a metre CRS only to exercise knn / distance / kernel weights
+    c = columbus.set_crs(32616, allow_override=True)
+    knn = ac.weights(c, "knn", k=4)
+    assert set(knn.w.cardinalities.values()) == {4}
+    band = ac.weights(c, "distance", threshold=1.5, islands="knn")
+    assert band.summary()["islands"] == 0
+    kern = ac.weights(c, "kernel", k=5)
+    assert kern.n == 49
+    assert ac.moran(c["CRIME"], knn, permutations=0).i > 0.3
