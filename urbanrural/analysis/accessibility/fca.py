@@ -61,8 +61,10 @@ def _check_od(od: pd.DataFrame) -> None:
     missing = [c for c in OD_COLUMNS if c not in od.columns]
     if missing:
         raise DataError(f"the OD table lacks column(s) {missing}; it needs origin, destination, cost (minutes)")
-    cost = pd.to_numeric(od["cost"], errors="coerce")
-    bad = cost.isna() | (cost < 0)
+    col = od["cost"]
+    cost = col.to_numpy(dtype=float, na_value=np.nan) if pd.api.types.is_numeric_dtype(col) else \
+        pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~(cost >= 0)  # NaN or negative
     if bad.any():
         raise DataError(f"the OD table has {int(bad.sum())} NaN or negative cost(s) "
                         f"(origins {preview(od.loc[bad, 'origin'])}); costs must be minutes >= 0 "
@@ -80,6 +82,16 @@ def _check_values(values: pd.Series, *, what: str) -> NDArray[np.float64]:
     return v
 
 
+def _codes(index: pd.Index, values: np.ndarray) -> NDArray[np.intp]:
+    """Positions of ``values`` in ``index`` (-1 where absent); O(n) without hashing when
+    the index is a 0..n-1 RangeIndex and the values are integers (the pipeline's case)."""
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and \
+            np.issubdtype(np.asarray(values).dtype, np.integer):
+        v = np.asarray(values, dtype=np.intp)
+        return np.where((v >= 0) & (v < len(index)), v, -1)
+    return index.get_indexer(values)
+
+
 def _table(od: pd.DataFrame, *, origins: pd.Index | None = None, dests: pd.Index | None = None,
            max_cost: float | None = None) -> _Table:
     _check_od(od)
@@ -89,12 +101,12 @@ def _table(od: pd.DataFrame, *, origins: pd.Index | None = None, dests: pd.Index
         o, origins = pd.factorize(od["origin"].to_numpy()[keep])
         origins = pd.Index(origins, name="origin")
     else:
-        o = origins.get_indexer(od["origin"].to_numpy()[keep])
+        o = _codes(origins, od["origin"].to_numpy()[keep])
     if dests is None:
         d, dests = pd.factorize(od["destination"].to_numpy()[keep])
         dests = pd.Index(dests, name="destination")
     else:
-        d = dests.get_indexer(od["destination"].to_numpy()[keep])
+        d = _codes(dests, od["destination"].to_numpy()[keep])
     c = cost[keep]
     ok = (o >= 0) & (d >= 0)
     if not ok.all():
@@ -234,18 +246,17 @@ def three_step_fca(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, ma
     s = _check_values(supply, what="supply")
     _check_od(od)
     cost = od["cost"].to_numpy(dtype=float)
-    o_all, _ = pd.factorize(od["origin"].to_numpy())
+    o_idx = _codes(demand.index, od["origin"].to_numpy())
+    d_idx = _codes(supply.index, od["destination"].to_numpy())
     w_all = np.asarray(f(cost), dtype=float)
     keep = cost <= max_cost
-    norm_rows = np.ones(len(od), dtype=bool) if selection == "access" else keep
-    total = np.bincount(o_all[norm_rows], weights=w_all[norm_rows], minlength=o_all.max() + 1 if len(o_all) else 0)
+    # G is normalised per origin; only origins in `demand` matter for the result
+    norm_rows = (o_idx >= 0) if selection == "access" else (keep & (o_idx >= 0))
+    total = np.bincount(o_idx[norm_rows], weights=w_all[norm_rows], minlength=len(demand))
+    rows = keep & (o_idx >= 0) & (d_idx >= 0)
+    o, d, w3 = o_idx[rows], d_idx[rows], w_all[rows]
     with np.errstate(divide="ignore", invalid="ignore"):
-        g = np.where(total[o_all] > 0, w_all / total[o_all], 0.0)
-    sub = od.loc[keep, ["origin", "destination", "cost"]]
-    t = _table(sub, origins=demand.index, dests=supply.index)
-    # rows of `t` are the kept rows that match demand and supply, in order
-    o_idx = demand.index.get_indexer(sub["origin"].to_numpy())
-    d_idx = supply.index.get_indexer(sub["destination"].to_numpy())
-    match = (o_idx >= 0) & (d_idx >= 0)
-    w = (w_all[keep] * g[keep])[match]
+        g = np.where(total[o] > 0, w3 / total[o], 0.0)
+    t = _Table(o, d, cost[rows], demand.index, supply.index)
+    w = w3 * g
     return pd.Series(_two_step(t, p, s, w), index=demand.index, name="3sfca")
