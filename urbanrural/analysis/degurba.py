@@ -1,34 +1,43 @@
 """Degree of Urbanisation (UN Statistical Commission 2020; GHSL R2023A rules).
 
-Stage 1 classifies a 1 km grid; stage 2 classifies units by the share of their people in
-each grid class; simpler designations (official codes, a density threshold) serve when a
-grid is not the right tool.
+Stage 1 classifies a 1 km grid (:func:`classify_grid` on arrays or aligned rasters,
+:func:`classify_raster` for any population raster, resampled to the 1 km Mollweide grid);
+stage 2 classifies units by the share of their *people* in each grid class
+(:func:`classify_units`, :func:`unit_classes`); simpler designations serve when a grid is
+not the right tool (:func:`from_codes` for China's official codes, :func:`by_density`).
 
-Grid rules (defaults; every one is a field of :class:`GridParams`), on densities per km2
-of *permanent land* (people / land share of the cell):
+Grid codes
+----------
+Level 2: 30 urban centre, 23 dense urban cluster, 22 semi-dense urban cluster, 21 suburban
+or peri-urban, 13 rural cluster, 12 low density rural, 11 very low density rural, 10 water.
+Level 1 (GHSL/flexurba values): 3 urban centre, 2 urban cluster, 1 rural, 0 water.
+255 marks cells outside the population data when no land grid is given.
 
-- **30 urban centre**: cells >= 1,500/km2 *or* with >= 20 % built-up surface per
-  permanent land (the R2023A "reduce fragmentation" option; 20 % is GHSL's optimal value
-  for 2020), 4-connected, >= 50,000 people; edges smoothed by the R2023A majority rule (a
-  cell joins a centre when more than half of its valid neighbours belong to it; water and
-  empty non-land cells are not counted and never join); then holes < 15 km2 filled.
-- **23 dense urban cluster**: the same density/built-up rule, 4-connected, >= 5,000 people,
-  no smoothing or gap filling.
-- **22 semi-dense urban cluster**: >= 300/km2, 8-connected, >= 5,000 people, not
-  touching a 3-cell buffer (8-neighbour dilation) around 30 and 23.
-- **21 suburban or peri-urban**: other cells of >= 300/km2, 8-connected, >= 5,000 clusters.
-- **13 rural cluster**: >= 300/km2, 8-connected, >= 500 people; **12 low-density rural**:
-  >= 50/km2; **11 very low density rural**: the rest.
-- **10 water**: a rural cell with < 50 % permanent land, no people and no built-up area.
+Rules (defaults; every threshold is a field of :class:`GridParams`), on densities per
+km2 of permanent land:
 
-Level 1 maps 30 -> 3 (urban centre), 21-23 -> 2 (urban cluster), 11-13 -> 1 (rural),
-10 -> 0 (water). Cluster sizes sum the people of all cells of the cluster, including
-cells already classified at a higher level (as GHSL and flexurba do).
+- **urban centre**: cells >= 1,500/km2 or >= 20 % built-up per permanent land (the
+  R2023A "reduce fragmentation" option; 0.2 is GHSL's optimal threshold for 2020, or
+  ``uc_built_threshold="optimal"`` derives it from the data), 4-connected, >= 50,000
+  people; edges smoothed by the R2023A majority rule; holes < 15 km2 filled;
+- **dense urban cluster**: the same density/built-up rule, 4-connected, >= 5,000 people;
+- **semi-dense urban cluster**: >= 900/km2, 4-connected, >= 2,500 people, more than 2
+  cells from centres and dense clusters (July 2024 revision, flexurba's default;
+  ``GridParams.preset("R2023A")`` gives the GHS-SMOD R2023A rule: >= 300/km2, >= 5,000,
+  8-connected, 3 cells);
+- **suburban or peri-urban**: other cells of >= 300/km2 in 8-connected clusters of >= 5,000;
+- **urban cluster** (level 1): >= 300/km2, 8-connected, >= 5,000 people;
+- **rural cluster**: >= 300/km2, 8-connected, >= 500 people; **low density**: >= 50/km2;
+- **water**: a very-low-density (level 1: rural) cell with < 50 % permanent land, no
+  people and no built-up surface.
 
-Inputs at other resolutions or CRSs are resampled onto the 1 km Mollweide (ESRI:54009)
-grid by :func:`to_mollweide_1km`: population by summing fine cells into the coarse cell
-containing their centre (so the total is preserved exactly), land and built-up as
-area-weighted means.
+Resampling
+----------
+:func:`to_mollweide_1km` moves population onto the 1 km Mollweide grid (ESRI:54009, cell
+edges at multiples of 1,000 m) by splitting every source cell into k x k equal parts
+(k = ceil(source cell size / 250 m)) and adding each part's people to the 1 km cell that
+contains its centre: totals are preserved exactly (to float rounding) and the location
+error is at most 125 m.  Land and built-up shares are averaged by area (GDAL "average").
 
 Examples
 --------
@@ -43,23 +52,29 @@ Examples
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, fields, replace
+import math
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
 from numpy.typing import NDArray
+from pyproj import CRS, Transformer
+from rasterio.features import rasterize
 from rasterio.warp import Resampling, reproject
-from scipy import ndimage
 
-from ..geo.errors import DataError
+from ..geo.errors import CRSError, DataError, RasterError
 from ..geo.io import atomic_path
 from ..geo.raster import open_raster, read_masked
+from ..geo.registry import check_choice
+from ._degurba_grid import NODATA, GridParams, classify_arrays, optimal_builtup
 
-__all__ = ["GridParams", "classify_grid", "classify_raster", "classify_units", "from_codes", "by_density",
-           "to_mollweide_1km", "LEVEL2", "LEVEL1", "GridResult"]
+__all__ = ["GridParams", "GridResult", "classify_grid", "classify_raster", "to_mollweide_1km", "optimal_builtup", "water_mask",
+           "classify_units", "unit_classes", "from_codes", "by_density", "LEVEL1", "LEVEL2", "UNIT_LEVEL1",
+           "UNIT_LEVEL2", "MOLLWEIDE", "NODATA"]
 
 logger = logging.getLogger("urbanrural")
 MOLLWEIDE = "ESRI:54009"
@@ -67,442 +82,594 @@ LEVEL2 = {30: "urban centre", 23: "dense urban cluster", 22: "semi-dense urban c
           21: "suburban or peri-urban", 13: "rural cluster", 12: "low density rural", 11: "very low density rural",
           10: "water"}
 LEVEL1 = {3: "urban centre", 2: "urban cluster", 1: "rural", 0: "water"}
-_TO_LEVEL1 = {30: 3, 23: 2, 22: 2, 21: 2, 13: 1, 12: 1, 11: 1, 10: 0}
-_N4 = ndimage.generate_binary_structure(2, 1)
-_N8 = ndimage.generate_binary_structure(2, 2)
+UNIT_LEVEL1 = {3: "city", 2: "town or semi-dense area", 1: "rural area"}
+UNIT_LEVEL2 = {30: "city", 23: "dense town", 22: "semi-dense town", 21: "suburban or peri-urban area",
+               13: "village", 12: "dispersed rural area", 11: "mostly uninhabited area"}
+_SUB_M = 250.0  # resampling: sub-cell spacing (m)
+_CHUNK = 4_000_000  # resampling: sub-points per chunk
 
 
-@dataclass(frozen=True)
-class GridParams:
-    """Every threshold and rule of the grid classification (GHSL R2023A defaults)."""
+# ---------------------------------------------------------------------------- stage 1
 
-    uc_density: float = 1500.0
-    uc_size: float = 50_000.0
-    uc_contiguity: int = 4
-    uc_built: bool = True
-    uc_built_threshold: float = 0.2
-    uc_gap_fill: bool = True
-    uc_max_gap_km2: float = 15.0
-    uc_smooth_edge: str | None = "R2023A"  # "R2023A", "R2022A" or None
-    duc_density: float = 1500.0
-    duc_size: float = 5000.0
-    duc_contiguity: int = 4
-    duc_built: bool = True
-    duc_built_threshold: float = 0.2
-    sduc_density: float = 300.0
-    sduc_size: float = 5000.0
-    sduc_contiguity: int = 8
-    sduc_buffer: int = 3
-    surb_density: float = 300.0
-    surb_size: float = 5000.0
-    surb_contiguity: int = 8
-    rc_density: float = 300.0
-    rc_size: float = 500.0
-    rc_contiguity: int = 8
-    ldr_density: float = 50.0
-    ucl_density: float = 300.0  # level 1 urban clusters
-    ucl_size: float = 5000.0
-    ucl_contiguity: int = 8
-    water_land: float = 0.5
-    water_pop: float = 0.0
-    water_built: float = 0.0
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            if f.name.endswith("contiguity") and getattr(self, f.name) not in (4, 8):
-                raise DataError(f"{f.name} must be 4 or 8; got {getattr(self, f.name)!r}")
-        if self.uc_smooth_edge not in (None, "R2023A", "R2022A"):
-            raise DataError(f"uc_smooth_edge must be 'R2023A', 'R2022A' or None; got {self.uc_smooth_edge!r}")
+def _params(params: GridParams | None, overrides: dict[str, Any]) -> GridParams:
+    return (params or GridParams()).with_overrides(**overrides)
 
 
-def _clusters(dense: NDArray[np.bool_], pop: NDArray[np.float64], *, size: float, contiguity: int) -> NDArray[np.int32]:
-    """Labels (1..k) of contiguous dense cells whose people sum to >= size; 0 elsewhere."""
-    lab, n = ndimage.label(dense, structure=_N4 if contiguity == 4 else _N8)
-    if n == 0:
-        return lab
-    sums = np.bincount(lab.ravel(), weights=np.where(np.isnan(pop), 0, pop).ravel(), minlength=n + 1)
-    keep = sums >= size
-    keep[0] = False
-    new_id = np.zeros(n + 1, dtype=np.int32)
-    new_id[keep] = np.arange(1, keep.sum() + 1)
-    return new_id[lab]
+def _read(path: str | Path, name: str) -> tuple[NDArray[np.float64], Any]:
+    info = open_raster(path, name=name)
+    return read_masked(info, name=name).filled(np.nan), info
 
 
-_OFFSETS = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)]
-
-
-def _majority(ids: NDArray[np.int32], *, water: NDArray[np.bool_], ignore: NDArray[np.bool_],
-              version: str) -> NDArray[np.int32]:
-    """Iterative majority-rule edge smoothing of labelled clusters (synchronous updates).
-
-    Only cells next to cells added in the previous round can change, so after the first
-    round the candidates are found from the newly added cells alone.
-    """
-    h, w = ids.shape
-    pid = np.pad(ids, 1)  # 0 = not a cluster (also outside the grid)
-    pex = np.pad(water | ignore, 1, constant_values=False)
-    pwater = np.pad(water, 1, constant_values=True)
-    rows, cols = np.nonzero(ndimage.binary_dilation(ids > 0, structure=_N8) & (ids == 0))
-    rows, cols = rows + 1, cols + 1
-    while len(rows):
-        keep = pid[rows, cols] == 0
-        if version == "R2023A":
-            keep &= ~pwater[rows, cols]
-        rows, cols = rows[keep], cols[keep]
-        if not len(rows):
-            break
-        nb = np.stack([pid[rows + dr, cols + dc] for dr, dc in _OFFSETS])
-        if version == "R2023A":
-            excluded = np.stack([pex[rows + dr, cols + dc] for dr, dc in _OFFSETS])
-            nb = np.where(excluded & (nb == 0), -1, nb)
-            valid = (nb != -1).sum(0)
-        else:
-            valid = np.full(len(rows), 8)
-        best = np.zeros(len(rows), dtype=np.int32)
-        best_n = np.zeros(len(rows), dtype=np.int64)
-        for k in range(8):
-            v = nb[k]
-            cnt = (nb == v[None, :]).sum(0)
-            better = (v > 0) & (cnt > best_n)
-            best = np.where(better, v, best)
-            best_n = np.where(better, cnt, best_n)
-        ok = (best_n * 2 > valid) if version == "R2023A" else (best_n >= 5)
-        if not ok.any():
-            break
-        nr, nc = rows[ok], cols[ok]
-        pid[nr, nc] = best[ok]
-        # next candidates: neighbours of the cells just added (inside the grid)
-        cand_r = np.concatenate([nr + dr for dr, _ in _OFFSETS])
-        cand_c = np.concatenate([nc + dc for _, dc in _OFFSETS])
-        inside = (cand_r >= 1) & (cand_r <= h) & (cand_c >= 1) & (cand_c <= w)
-        flat = np.unique(cand_r[inside] * (w + 2) + cand_c[inside])
-        rows, cols = flat // (w + 2), flat % (w + 2)
-    return pid[1:-1, 1:-1].copy()
-
-
-def _fill_gaps(ids: NDArray[np.int32], max_cells: int) -> NDArray[np.int32]:
-    """Fill holes (4-connected non-cluster regions enclosed by one cluster) of <= max_cells."""
-    bg, n = ndimage.label(ids == 0, structure=_N4)
-    if n == 0:
-        return ids
-    sizes = np.bincount(bg.ravel(), minlength=n + 1)
-    border = np.unique(np.concatenate([bg[0], bg[-1], bg[:, 0], bg[:, -1]]))
-    pairs = []
-    for sh in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-        a = bg
-        b = np.roll(ids, sh, axis=(0, 1))
-        m = (a > 0) & (b > 0)
-        # np.roll wraps: drop the wrapped row/column
-        if sh[0] == 1:
-            m[0, :] = False
-        elif sh[0] == -1:
-            m[-1, :] = False
-        if sh[1] == 1:
-            m[:, 0] = False
-        elif sh[1] == -1:
-            m[:, -1] = False
-        pairs.append(np.stack([a[m], b[m]], axis=1))
-    p = np.unique(np.concatenate(pairs), axis=0)
-    region, owner = p[:, 0], p[:, 1]
-    n_owners = np.bincount(region, minlength=n + 1)
-    fill = np.zeros(n + 1, dtype=np.int32)
-    single = n_owners[region] == 1
-    fill[region[single]] = owner[single]
-    fill[sizes > max_cells] = 0
-    fill[border] = 0
-    fill[0] = 0
-    out = ids.copy()
-    holes = fill[bg]
-    out[holes > 0] = holes[holes > 0]
-    return out
-
-
-def _prepare(population: NDArray, land: NDArray | None, built: NDArray | None, cell_km2: float):
-    pop = np.asarray(population)
-    pop = pop if pop.dtype in (np.float32, np.float64) else pop.astype(np.float64)
-    if pop.ndim != 2:
-        raise DataError(f"population must be a 2-D grid; got shape {pop.shape}")
-    if (pop < 0).any():
-        raise DataError("population grid has negative cells: is the nodata value declared?")
-    land_share = np.ones_like(pop) if land is None else np.asarray(land, dtype=pop.dtype)
-    built_share = None if built is None else np.asarray(built, dtype=pop.dtype)
-    for name, a in (("land", land_share), ("built", built_share)):
-        if a is not None and a.shape != pop.shape:
-            raise DataError(f"{name} grid has shape {a.shape}, population {pop.shape}: they must align")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        density = pop / (land_share * cell_km2)  # people per km2 of permanent land (inf when no land)
-        built_per_land = None if built_share is None else np.round(built_share / land_share, 3)
-    return pop, land_share, built_share, density, built_per_land
-
-
-def _water(pop, land, built, p: GridParams) -> NDArray[np.bool_]:
-    w = (np.isnan(land) | (land < p.water_land)) & (np.isnan(pop) | (pop <= p.water_pop))
-    if built is not None:
-        w &= np.isnan(built) | (built <= p.water_built)
-    return w
-
-
-def _dense(density, built_per_land, threshold_density: float, use_built: bool, built_threshold: float):
-    with np.errstate(invalid="ignore"):
-        d = density >= threshold_density
-        if use_built and built_per_land is not None:
-            d |= built_per_land >= built_threshold
-    return d
-
-
-def _urban_centres(pop, land, built, density, built_per_land, p: GridParams) -> NDArray[np.int32]:
-    ids = _clusters(_dense(density, built_per_land, p.uc_density, p.uc_built, p.uc_built_threshold), pop,
-                    size=p.uc_size, contiguity=p.uc_contiguity)
-    if p.uc_smooth_edge:
-        water = _water(pop, land, built, p)
-        with np.errstate(invalid="ignore"):
-            ignore = (land < 0.5) & (pop == 0)
-        ids = _majority(ids, water=water, ignore=ignore, version=p.uc_smooth_edge)
-    if p.uc_gap_fill:
-        ids = _fill_gaps(ids, int(np.ceil(p.uc_max_gap_km2)) - 1)
-    return ids
+def _share(a: NDArray, cell_m2: float, name: str) -> NDArray:
+    """Shares of the cell (0-1); GHSL grids in m2 (max > 1) are divided by the cell area."""
+    mx = np.nanmax(a) if np.isfinite(a).any() else 0.0
+    if mx > 1.0:
+        a = a / cell_m2
+        if np.nanmax(a) > 1.0 + 1e-6:
+            raise DataError(f"{name} grid: values exceed the cell area ({cell_m2:g} m2); give shares (0-1) "
+                            "or square metres per cell")
+    return a
 
 
 def classify_grid(population: NDArray | str | Path, *, land: NDArray | str | Path | None = None,
-                  built: NDArray | str | Path | None = None, level: int = 2, cell_km2: float = 1.0,
-                  params: GridParams | None = None, **overrides: float) -> NDArray[np.uint8]:
+                  built: NDArray | str | Path | None = None, level: int = 2, params: GridParams | None = None,
+                  cell_km2: float | None = None, **overrides: Any) -> NDArray[np.uint8]:
     """Classify a population grid (stage 1).
 
     Parameters
     ----------
     population : 2-D array or raster path
-        People per cell (NaN = no data). Raster paths are read as they are; use
-        :func:`classify_raster` to resample onto the 1 km Mollweide grid first.
+        People per cell (NaN = no data).  Rasters must declare nodata and a CRS; they are
+        used as they are (see :func:`classify_raster` to resample first).
     land, built : 2-D array or raster path, optional
-        Permanent land and built-up surface as shares of the cell (0-1); rasters in m2
-        (GHSL) are detected (max > 1) and divided by the cell area. Without ``land`` every
-        cell counts as land; without ``built`` the built-up criterion is off.
+        Permanent-land and built-up surface as shares of the cell (0-1); grids in m2 (GHSL)
+        are recognised (max > 1) and divided by the cell area.  Without ``land`` every
+        cell is land (no water class); without ``built`` the built-up criterion is off.
     level : {1, 2}
-    cell_km2 : float
-        Cell area (1 for the GHSL grid).
     params : GridParams, optional
-        Thresholds and rules; keyword ``overrides`` replace single fields
-        (e.g. ``uc_density=1000``).
+        Thresholds and rules (default: :class:`GridParams`); keyword ``overrides`` replace
+        single fields, e.g. ``uc_density=1000`` or ``uc_built_threshold="optimal"``.
+    cell_km2 : float, optional
+        Cell area in km2: 1 for arrays, from the transform for rasters.
 
     Returns
     -------
     ndarray of uint8
-        Level 2 codes 10-30, or level 1 codes 0-3.
+        Level 2 codes (10, 11, 12, 13, 21, 22, 23, 30) or level 1 codes (0, 1, 2, 3);
+        255 where the population is NaN and no land grid was given.
+
+    Raises
+    ------
+    DataError
+        Grids of different shapes, negative population, a level other than 1 or 2.
+    ConfigError, UnknownNameError
+        A bad or unknown parameter.
+    NodataError, CRSError
+        A raster without nodata or CRS.
+
+    Examples
+    --------
+    >>> pop = np.full((10, 10), 20.0)
+    >>> pop[2:8, 2:8] = 1500.0                  # 36 x 1,500 = 54,000 people
+    >>> c = classify_grid(pop)
+    >>> int(c[4, 4]), int(c[0, 0])
+    (30, 11)
+    >>> int(classify_grid(pop, uc_size=60_000)[4, 4])   # too small for a centre: dense cluster
+    23
     """
+    return _classify(population, land=land, built=built, level=level, params=_params(params, overrides),
+                     cell_km2=cell_km2)[0]
+
+
+def _classify(population, *, land, built, level, params, cell_km2):
     if level not in (1, 2):
         raise DataError(f"level must be 1 or 2; got {level!r}")
-    p = replace(params or GridParams(), **overrides) if overrides else (params or GridParams())
-    arrays = []
+    arrays: dict[str, NDArray | None] = {}
+    ref = None
     for name, a in (("population", population), ("land", land), ("built", built)):
         if isinstance(a, (str, Path)):
-            info = open_raster(a, name=name)
-            arr = read_masked(info, name=name).filled(np.nan)
-            cell_m2 = abs(info.transform.a * info.transform.e)
-            if name != "population" and np.nanmax(arr) > 1.0:
-                arr = arr / cell_m2
+            arr, info = _read(a, name)
+            if ref is None:
+                ref = info
+            elif (info.transform, info.width, info.height) != (ref.transform, ref.width, ref.height):
+                raise RasterError(f"{name} raster {info.path.name} is not on the grid of {ref.path.name}; "
+                                  "resample it first (classify_raster does)")
+            if cell_km2 is None:
+                cell_km2 = info.cell_area_m2 / 1e6
+            if name != "population":
+                arr = _share(arr, info.cell_area_m2, name)
             a = arr
-        arrays.append(a)
-    pop, land_share, built_share, density, built_per_land = _prepare(arrays[0], arrays[1], arrays[2], cell_km2)
-    if built_share is None and (p.uc_built or p.duc_built):
+        arrays[name] = None if a is None else np.asarray(a)
+    cell_km2 = 1.0 if cell_km2 is None else float(cell_km2)
+    pop = arrays["population"]
+    if pop.ndim != 2:
+        raise DataError(f"population must be a 2-D grid; got shape {pop.shape}")
+    if pop.dtype not in (np.float32, np.float64):
+        pop = pop.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        if (pop < 0).any():
+            raise DataError("population grid has negative cells: declare the nodata value or clip negatives")
+    out: dict[str, NDArray | None] = {}
+    for name in ("land", "built"):
+        a = arrays[name]
+        if a is not None:
+            if a.shape != pop.shape:
+                raise DataError(f"{name} grid has shape {a.shape}, population {pop.shape}: they must align")
+            a = _share(a.astype(pop.dtype, copy=False), cell_km2 * 1e6, name)
+        out[name] = a
+    if out["built"] is None and (params.uc_built or (level == 2 and params.duc_built)):
         logger.info("degurba: no built-up grid: the built-up criterion is off")
-        p = replace(p, uc_built=False, duc_built=False)
-    uc = _urban_centres(pop, land_share, built_share, density, built_per_land, p)
-    out = np.zeros(pop.shape, dtype=np.uint8)
-    out[uc > 0] = 30
-    if level == 1:
-        ucl = _clusters(np.where(np.isnan(density), -1, density) >= p.ucl_density, pop, size=p.ucl_size,
-                        contiguity=p.ucl_contiguity)
-        out[(out == 0) & (ucl > 0)] = 21
-    else:
-        duc = _clusters(_dense(density, built_per_land, p.duc_density, p.duc_built, p.duc_built_threshold), pop,
-                        size=p.duc_size, contiguity=p.duc_contiguity)
-        out[(out == 0) & (duc > 0)] = 23
-        buffer = out > 0
-        if p.sduc_buffer > 0:
-            buffer = ndimage.binary_dilation(buffer, structure=_N8, iterations=p.sduc_buffer)
-        d300 = np.where(np.isnan(density), -1, density)
-        sduc = _clusters(d300 >= p.sduc_density, pop, size=p.sduc_size, contiguity=p.sduc_contiguity)
-        touching = np.unique(sduc[buffer & (sduc > 0)])
-        ok = (sduc > 0) & ~np.isin(sduc, touching)
-        out[(out == 0) & ok] = 22
-        surb = _clusters(d300 >= p.surb_density, pop, size=p.surb_size, contiguity=p.surb_contiguity)
-        out[(out == 0) & (surb > 0)] = 21
-        rc = _clusters(d300 >= p.rc_density, pop, size=p.rc_size, contiguity=p.rc_contiguity)
-        out[(out == 0) & (rc > 0)] = 13
-        out[(out == 0) & (d300 >= p.ldr_density)] = 12
-    out[out == 0] = 11
-    out[(out == 11) & _water(pop, land_share, built_share, p)] = 10
-    if level == 1:
-        return np.vectorize(_TO_LEVEL1.get, otypes=[np.uint8])(out) if out.size < 1000 else \
-            np.select([out == 30, out >= 21, out >= 11], [3, 2, 1], 0).astype(np.uint8)
-    return out
+    classes, info = classify_arrays(pop, out["land"], out["built"], level=level, params=params, cell_km2=cell_km2)
+    return classes, info, pop
+
+
+def water_mask(population: NDArray, *, land: NDArray, built: NDArray | None = None, params: GridParams | None = None,
+               **overrides: Any) -> NDArray[np.bool_]:
+    """Permanent-water cells: land share < ``water_land``, people <= ``water_pop`` and
+    built-up share <= ``water_built`` (missing values satisfy each test, as in flexurba).
+
+    Examples
+    --------
+    >>> water_mask(np.array([[0.0, 0.0, 5.0]]), land=np.array([[0.2, 0.8, 0.2]])).tolist()
+    [[True, False, False]]
+    """
+    from ._degurba_grid import _Inputs
+
+    p = _params(params, overrides)
+    pop = np.asarray(population, dtype=np.float64)
+    land_a = np.asarray(land, dtype=np.float64)
+    built_a = None if built is None else np.asarray(built, dtype=np.float64)
+    for name, a in (("land", land_a), ("built", built_a)):
+        if a is not None and a.shape != pop.shape:
+            raise DataError(f"{name} grid has shape {a.shape}, population {pop.shape}: they must align")
+    return _Inputs(pop, land_a, built_a, 1.0).water(p)
 
 
 @dataclass(frozen=True)
 class GridResult:
-    """A classified grid with its georeferencing."""
+    """A classified grid with its georeferencing (from :func:`classify_raster`)."""
 
     classes: NDArray[np.uint8]
-    population: NDArray[np.float64]
+    population: NDArray[np.floating]
     transform: rasterio.Affine
-    crs: object
+    crs: str
     level: int
+    params: GridParams
+    built_threshold: float | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def counts(self) -> pd.DataFrame:
+        """Cells and people per class (index: code; columns class, cells, population)."""
         labels = LEVEL2 if self.level == 2 else LEVEL1
-        rows = []
-        for code, name in labels.items():
-            m = self.classes == code
-            rows.append({"code": code, "class": name, "cells": int(m.sum()),
-                         "population": float(np.nansum(self.population[m]))})
+        pop = np.nan_to_num(self.population)
+        rows = [{"code": code, "class": name, "cells": int((self.classes == code).sum()),
+                 "population": float(pop[self.classes == code].sum())} for code, name in labels.items()]
         return pd.DataFrame(rows).set_index("code")
 
+    def write(self, path: str | Path) -> Path:
+        """Write the classes as a GeoTIFF (uint8, nodata 255), atomically."""
+        path = Path(path)
+        profile = dict(driver="GTiff", width=self.classes.shape[1], height=self.classes.shape[0], count=1,
+                       dtype="uint8", crs=self.crs, transform=self.transform, nodata=NODATA, compress="deflate")
+        with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(self.classes, 1)
+            dst.update_tags(method="Degree of Urbanisation, stage 1 (GHSL R2023A rules)", level=str(self.level),
+                            built_threshold=str(self.built_threshold), params=str(asdict(self.params)))
+            labels = LEVEL2 if self.level == 2 else LEVEL1
+            dst.update_tags(1, **{f"class_{k}": v for k, v in labels.items()})
+        return path
 
-def to_mollweide_1km(path: str | Path, *, kind: str = "population") -> tuple[NDArray[np.float64], rasterio.Affine]:
-    """Resample a raster onto the 1 km Mollweide grid (cells aligned to multiples of 1 km).
 
-    ``kind="population"``: each fine cell's people go to the 1 km cell containing its
-    centre (totals preserved exactly); ``"share"``: area-weighted average of a 0-1 share.
+def _is_mollweide_1km(info) -> bool:
+    t = info.transform
+    return (info.crs is not None and CRS.from_user_input(info.crs) == CRS.from_user_input(MOLLWEIDE)
+            and t.b == 0 and t.d == 0 and abs(t.a) == 1000 and t.e == -1000 and t.c % 1000 == 0 and t.f % 1000 == 0)
+
+
+def to_mollweide_1km(path: str | Path, *, kind: str = "population", like: tuple[rasterio.Affine, tuple[int, int]]
+                     | None = None) -> tuple[NDArray[np.float64], rasterio.Affine]:
+    """Resample a raster onto the 1 km Mollweide grid (ESRI:54009, edges at multiples of 1 km).
+
+    Parameters
+    ----------
+    path : raster path (nodata and CRS required)
+    kind : {"population", "share"}
+        ``"population"``: counts; each source cell is split into k x k equal parts
+        (k = ceil(cell size / 250 m)) whose people go to the 1 km cell holding the part's
+        centre, so the total is preserved.  ``"share"``: 0-1 shares (or m2 per cell,
+        converted), averaged by area.
+    like : (transform, (height, width)), optional
+        The target grid (default: the 1 km cells covering the raster's data).
+
+    Returns
+    -------
+    (array, transform)
+        NaN where no source data falls.
+
+    Examples
+    --------
+    >>> import tempfile, rasterio
+    >>> from rasterio.transform import from_origin
+    >>> p = Path(tempfile.mkdtemp()) / "pop.tif"
+    >>> with rasterio.open(p, "w", driver="GTiff", width=10, height=10, count=1, dtype="float32",
+    ...                    crs="EPSG:32650", nodata=-1, transform=from_origin(400000, 4300000, 200, 200)) as dst:
+    ...     dst.write(np.full((10, 10), 3.0, dtype="float32"), 1)
+    >>> arr, t = to_mollweide_1km(p)
+    >>> round(float(np.nansum(arr)), 3), t.a
+    (300.0, 1000.0)
     """
+    check_choice(kind, ("population", "share"), what="raster kind")
     info = open_raster(path, name=kind)
+    if info.crs is None:
+        raise CRSError(f"{info.path.name} has no CRS; set one (e.g. gdal_edit.py -a_srs EPSG:xxxx)")
+    if _is_mollweide_1km(info) and like is None:
+        arr = read_masked(info, name=kind).filled(np.nan)
+        return (arr if kind == "population" else _share(arr, info.cell_area_m2, kind)), info.transform
     arr = read_masked(info, name=kind).filled(np.nan)
-    if info.crs.to_string() in (MOLLWEIDE, "ESRI:54009") and abs(info.transform.a) == 1000 and \
-            info.transform.c % 1000 == 0 and info.transform.f % 1000 == 0:
-        return arr, info.transform
-    from pyproj import Transformer
-
-    rows, cols = np.nonzero(np.isfinite(arr))
-    xs, ys = rasterio.transform.xy(info.transform, rows, cols)
-    mx, my = Transformer.from_crs(info.crs, MOLLWEIDE, always_xy=True).transform(np.asarray(xs), np.asarray(ys))
-    x0, y1 = np.floor(mx.min() / 1000) * 1000, np.ceil(my.max() / 1000) * 1000
-    width = int(np.ceil((mx.max() - x0) / 1000)) + 1
-    height = int(np.ceil((y1 - my.min()) / 1000)) + 1
-    transform = rasterio.Affine(1000, 0, x0, 0, -1000, y1)
-    if kind == "population":
-        c = ((mx - x0) // 1000).astype(int)
-        r = ((y1 - my) // 1000).astype(int)
-        out = np.zeros((height, width))
-        np.add.at(out, (r, c), arr[rows, cols])
-        covered = np.zeros((height, width), dtype=bool)
-        covered[r, c] = True
-        out[~covered] = np.nan
+    if kind == "share":
+        arr = _share(arr, info.cell_area_m2, info.path.name)
+        if like is None:
+            raise DataError("share rasters are resampled onto a population grid: pass like=(transform, shape)")
+        transform, shape = like
+        if _is_mollweide_1km(info):
+            return _window_like(arr, info.transform, transform, shape), transform
+        out = np.full(shape, np.nan)
+        reproject(arr, out, src_transform=info.transform, src_crs=info.crs, dst_transform=transform,
+                  dst_crs=MOLLWEIDE, resampling=Resampling.average, src_nodata=np.nan, dst_nodata=np.nan)
         return out, transform
-    out = np.full((height, width), np.nan)
-    reproject(arr, out, src_transform=info.transform, src_crs=info.crs, dst_transform=transform, dst_crs=MOLLWEIDE,
-              resampling=Resampling.average, src_nodata=np.nan, dst_nodata=np.nan)
+    return _population_to_1km(arr, info, like)
+
+
+def _window_like(arr: NDArray, src_t: rasterio.Affine, dst_t: rasterio.Affine, shape: tuple[int, int]) -> NDArray:
+    """Cut/pad an aligned 1 km Mollweide array to another aligned 1 km window."""
+    out = np.full(shape, np.nan)
+    r0 = int(round((src_t.f - dst_t.f) / -1000))
+    c0 = int(round((dst_t.c - src_t.c) / 1000))
+    h, w = arr.shape
+    rs, re_ = max(r0, 0), min(r0 + h, shape[0])
+    cs, ce = max(-c0, 0), min(w - c0, shape[1])
+    if rs < re_ and cs < ce:
+        out[rs:re_, cs:ce] = arr[rs - r0:re_ - r0, cs + c0:ce + c0]
+    return out
+
+
+def _population_to_1km(arr: NDArray, info, like) -> tuple[NDArray[np.float64], rasterio.Affine]:
+    t = info.transform
+    tr = Transformer.from_crs(info.crs, MOLLWEIDE, always_xy=True)
+    # source cell size in metres, measured in Mollweide at the raster centre
+    cx, cy = t * (info.width / 2, info.height / 2)
+    (x0, x1), (y0, y1) = tr.transform([cx, cx + t.a], [cy, cy])
+    (u0, u1), (v0, v1) = tr.transform([cx, cx], [cy, cy + t.e])
+    size_m = max(math.hypot(x1 - x0, y1 - y0), math.hypot(u1 - u0, v1 - v0))
+    if not math.isfinite(size_m) or size_m <= 0:
+        raise CRSError(f"{info.path.name}: cannot project its cells to Mollweide; check its CRS")
+    k = max(1, math.ceil(size_m / _SUB_M - 1e-9))
+    rows, cols = np.nonzero(np.isfinite(arr))
+    vals = arr[rows, cols] / (k * k)
+    offs = (np.arange(k) + 0.5) / k
+    if like is None:
+        # grid: 1 km cells covering the projected corners of the data's bounding box (+ margin)
+        r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        ex = np.array([c0, c1, c1, c0, (c0 + c1) / 2, (c0 + c1) / 2, c0, c1], dtype=float)
+        ey = np.array([r0, r0, r1, r1, r0, r1, (r0 + r1) / 2, (r0 + r1) / 2], dtype=float)
+        gx, gy = t * (ex, ey)
+        mx, my = tr.transform(gx, gy)
+        xmin, xmax = math.floor(min(mx) / 1000) * 1000 - 1000, math.ceil(max(mx) / 1000) * 1000 + 1000
+        ymin, ymax = math.floor(min(my) / 1000) * 1000 - 1000, math.ceil(max(my) / 1000) * 1000 + 1000
+        transform = rasterio.Affine(1000, 0, xmin, 0, -1000, ymax)
+        shape = (int((ymax - ymin) // 1000), int((xmax - xmin) // 1000))
+    else:
+        transform, shape = like
+    out = np.zeros(shape)
+    covered = np.zeros(shape, dtype=bool)
+    lost = 0.0
+    per = max(1, _CHUNK // (k * k))
+    for s in range(0, len(rows), per):
+        rr, cc, vv = rows[s:s + per], cols[s:s + per], vals[s:s + per]
+        fr = (rr[:, None] + offs[None, :]).repeat(k, axis=1).ravel()
+        fc = np.tile(cc[:, None] + offs[None, :], (1, k)).ravel()
+        px, py = t * (fc, fr)
+        mx, my = tr.transform(px, py)
+        c = np.floor((np.asarray(mx) - transform.c) / 1000).astype(np.int64)
+        r = np.floor((transform.f - np.asarray(my)) / 1000).astype(np.int64)
+        v = np.repeat(vv, k * k)
+        ok = (r >= 0) & (r < shape[0]) & (c >= 0) & (c < shape[1])
+        lost += float(v[~ok].sum())
+        np.add.at(out, (r[ok], c[ok]), v[ok])
+        covered[r[ok], c[ok]] = True
+    if like is None and lost > 0:
+        raise RasterError(f"{info.path.name}: {lost:g} people fell outside the 1 km grid; report this bug")
+    out[~covered] = np.nan
     return out, transform
 
 
 def classify_raster(population: str | Path, *, land: str | Path | None = None, built: str | Path | None = None,
                     level: int = 2, out: str | Path | None = None, params: GridParams | None = None,
-                    **overrides: float) -> GridResult:
-    """Classify population (and optional land/built-up) rasters, resampled to 1 km Mollweide
-    when needed, and optionally write the classes as a GeoTIFF (uint8, nodata 255)."""
+                    **overrides: Any) -> GridResult:
+    """Classify a population raster of any CRS and resolution on the 1 km Mollweide grid.
+
+    This is what ``urbanrural degurba POP.tif [--land L] [--built B] [--level 1|2] --out C.tif``
+    runs.  Population is resampled preserving totals (see :func:`to_mollweide_1km`); land
+    and built-up rasters (shares or m2 per cell) are averaged onto the same grid.
+
+    Parameters
+    ----------
+    population : raster path (nodata and CRS required)
+    land, built : raster paths, optional
+        Without ``land`` every cell counts as permanent land (no water; cells outside the
+        population data get 255); without ``built`` the built-up criterion is off.
+    level : {1, 2}
+    out : path, optional
+        Write the classes here (GeoTIFF, uint8, nodata 255), atomically.
+    params, **overrides
+        As :func:`classify_grid`.
+
+    Returns
+    -------
+    GridResult
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from rasterio.transform import from_origin
+    >>> d = Path(tempfile.mkdtemp())
+    >>> pop = np.full((8, 8), 40.0, dtype="float32"); pop[2:6, 2:6] = 4000.0   # 64,000 people
+    >>> with rasterio.open(d / "pop.tif", "w", driver="GTiff", width=8, height=8, count=1, dtype="float32",
+    ...                    crs="ESRI:54009", nodata=-1, transform=from_origin(0, 8000, 1000, 1000)) as dst:
+    ...     dst.write(pop, 1)
+    >>> res = classify_raster(d / "pop.tif", out=d / "classes.tif")
+    >>> int(res.counts().loc[30, "cells"]), (d / "classes.tif").exists()
+    (16, True)
+    """
+    p = _params(params, overrides)
     pop, transform = to_mollweide_1km(population, kind="population")
-    land_arr = built_arr = None
+    notes = []
+    arrays = {}
     for name, path in (("land", land), ("built", built)):
-        if path is None:
-            continue
-        info = open_raster(path, name=name)
-        if info.crs.to_string() == MOLLWEIDE and info.transform == transform:
-            a = read_masked(info, name=name).filled(np.nan)
-            a = a / 1e6 if np.nanmax(a) > 1 else a
-        else:
-            a, _ = to_mollweide_1km(path, kind="share")
-            a = a / (abs(info.transform.a * info.transform.e)) if np.nanmax(a) > 1 else a
-            if a.shape != pop.shape:
-                raise DataError(f"{name} raster does not cover the population grid; clip both to the same area")
-        if name == "land":
-            land_arr = a
-        else:
-            built_arr = a
-    classes = classify_grid(pop, land=land_arr, built=built_arr, level=level, params=params, **overrides)
-    result = GridResult(classes, pop, transform, MOLLWEIDE, level)
+        if path is not None:
+            arrays[name], _ = to_mollweide_1km(path, kind="share", like=(transform, pop.shape))
+    if land is None:
+        notes.append("no land grid: every cell counts as permanent land (no water class)")
+    if built is None:
+        notes.append("no built-up grid: the built-up criterion is off")
+    classes, info, pop = _classify(pop, land=arrays.get("land"), built=arrays.get("built"), level=level, params=p,
+                                   cell_km2=1.0)
+    result = GridResult(classes, pop, transform, MOLLWEIDE, level, p, info.get("built_threshold_uc"), tuple(notes))
     if out is not None:
-        profile = dict(driver="GTiff", width=pop.shape[1], height=pop.shape[0], count=1, dtype="uint8",
-                       crs=MOLLWEIDE, transform=transform, nodata=255, compress="deflate")
-        with atomic_path(out) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(classes, 1)
-            dst.update_tags(method="Degree of Urbanisation (GHSL R2023A rules)", level=str(level),
-                            params=str(asdict(params or GridParams())))
+        result.write(out)
     return result
 
 
-def classify_units(units: gpd.GeoDataFrame, grid: GridResult, *, population: str | Path | None = None) -> pd.DataFrame:
-    """Stage 2: classify units by the share of their population in each grid class.
+# ---------------------------------------------------------------------------- stage 2
 
-    With ``population`` (a finer population raster) each fine cell takes the class of the
-    1 km cell containing its centre and its people count for the unit containing it;
-    otherwise the 1 km cells are assigned to units by their centres.
+def unit_classes(shares: pd.DataFrame, *, rules: str = "2024") -> pd.DataFrame:
+    """Stage-2 rules on population shares per grid class.
 
-    Level 1: city when >= 50 % of the people live in urban centres; rural area when > 50 %
-    live in rural cells (11-13); otherwise town or semi-dense area. Level 2 by plurality:
-    towns are dense (23 > 22), semi-dense (22 >= 23 > 0) or suburban; rural areas are
-    villages, dispersed rural areas or mostly uninhabited by the largest of 13, 12, 11.
+    Parameters
+    ----------
+    shares : DataFrame
+        One row per unit; columns are level-2 grid codes (30, 23, 22, 21, 13, 12, 11; a
+        missing column counts as 0) holding population shares (rows summing to 1).
+    rules : {"2024", "2021"}
+        Level-2 unit rules of the July 2024 revision (default) or of the 2021 manual.
+
+    Returns
+    -------
+    DataFrame with ``degurba_l1`` (3 city, 2 town or semi-dense area, 1 rural area) and
+    ``degurba_l2`` (30, 23, 22, 21, 13, 12, 11), on the index of ``shares``.
+
+    Notes
+    -----
+    Level 1: city when >= 50 % of the people live in urban centres; rural area when
+    > 50 % live in rural cells (13, 12, 11); otherwise town or semi-dense area.
+    Level 2 (2024): dense town when urban centre + dense cluster >= 50 %; suburban or
+    peri-urban area when suburban + rural >= 50 %; else semi-dense town.  Village when
+    urban (30-21) + rural cluster >= 50 %; mostly uninhabited when very low density >= 50 %;
+    else dispersed rural area.  (flexurba 0.2 writes the suburban test as semi-dense +
+    rural; the manual and flexurba's own documentation say suburban + rural, used here.)
+    Level 2 (2021): dense town when dense >= semi-dense and dense + semi-dense > suburban;
+    semi-dense town when dense < semi-dense and dense + semi-dense > suburban; else
+    suburban; rural areas by the largest of rural cluster, low and very low density.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({30: [0.6, 0.1, 0.0], 23: [0.2, 0.5, 0.0], 13: [0.2, 0.4, 0.2], 11: [0.0, 0.0, 0.8]},
+    ...                  index=["a", "b", "c"])
+    >>> unit_classes(s).to_dict("list")
+    {'degurba_l1': [3, 2, 1], 'degurba_l2': [30, 23, 11]}
     """
-    if population is not None:
-        info = open_raster(population, name="population")
-        fine = read_masked(info, name="population").filled(0.0)
-        rows, cols = np.nonzero(fine > 0)
-        xs, ys = rasterio.transform.xy(info.transform, rows, cols)
-        crs = info.crs
-        people = fine[rows, cols]
+    check_choice(rules, ("2024", "2021"), what="unit classification rules")
+    s = shares.reindex(columns=[30, 23, 22, 21, 13, 12, 11], fill_value=0.0).fillna(0.0)
+    eps = 1e-12  # shares computed from sums: 0.5 may come out as 0.49999999999999994
+    uc, duc, sduc, surb, rc, ldr, vldr = (s[c].to_numpy(dtype=float) for c in (30, 23, 22, 21, 13, 12, 11))
+    rural = rc + ldr + vldr
+    l1 = np.where(uc >= 0.5 - eps, 3, np.where(rural > 0.5 + eps, 1, 2))
+    if rules == "2024":
+        town = np.where(uc + duc >= 0.5 - eps, 23, np.where(surb + rural >= 0.5 - eps, 21, 22))
+        rur = np.where(uc + duc + sduc + surb + rc >= 0.5 - eps, 13, np.where(vldr >= 0.5 - eps, 11, 12))
     else:
-        rows, cols = np.nonzero(np.nan_to_num(grid.population) > 0)
-        xs, ys = rasterio.transform.xy(grid.transform, rows, cols)
-        crs = grid.crs
-        people = grid.population[rows, cols]
-    pts = gpd.GeoSeries(gpd.points_from_xy(np.asarray(xs), np.asarray(ys)), crs=crs)
-    mx = pts.to_crs(grid.crs)
-    c = ((mx.x.to_numpy() - grid.transform.c) // grid.transform.a).astype(int)
-    r = ((mx.y.to_numpy() - grid.transform.f) // grid.transform.e).astype(int)
-    inside = (r >= 0) & (r < grid.classes.shape[0]) & (c >= 0) & (c < grid.classes.shape[1])
-    code = np.full(len(people), 11, dtype=np.uint8)
-    code[inside] = grid.classes[r[inside], c[inside]]
-    if grid.level == 1:
-        code = np.select([code == 3, code == 2, code == 1], [30, 21, 11], 10).astype(np.uint8)
-    u = units.to_crs(crs)
-    hit = gpd.sjoin(gpd.GeoDataFrame(geometry=pts.to_numpy(), crs=crs), u[["geometry"]], predicate="within",
-                    how="inner")
-    frame = pd.DataFrame({"unit": u.index.to_numpy()[u.index.get_indexer(hit["index_right"])]
-                          if "index_right" in hit else hit.iloc[:, -1].to_numpy(),
-                          "code": code[hit.index.to_numpy()], "people": people[hit.index.to_numpy()]})
-    shares = frame.pivot_table(index="unit", columns="code", values="people", aggfunc="sum", fill_value=0.0)
-    shares = shares.reindex(index=units.index, columns=list(LEVEL2), fill_value=0.0)
-    total = shares.sum(axis=1)
-    s = shares.div(total.where(total > 0), axis=0)
-    rural = s[[11, 12, 13]].sum(axis=1)
-    l1 = np.where(s[30] >= 0.5, 3, np.where(rural > 0.5, 1, 2))
-    town = np.where(s[23] > s[22], 23, np.where(s[22] > 0, 22, 21))
-    rur = np.select([(s[13] >= s[12]) & (s[13] >= s[11]), s[12] >= s[11]], [13, 12], 11)
+        town = np.where(duc + sduc > surb, np.where(duc >= sduc, 23, 22), 21)
+        rur = np.select([(rc >= ldr) & (rc >= vldr), ldr >= vldr], [13, 12], 11)
     l2 = np.where(l1 == 3, 30, np.where(l1 == 2, town, rur))
-    l1 = np.where(total > 0, l1, 1)
-    out = pd.DataFrame({"degurba_l1": l1, "degurba_l2": np.where(total > 0, l2, 11), "population": total},
-                       index=units.index)
-    for code in (30, 23, 22, 21, 13, 12, 11, 10):
-        out[f"share_{code}"] = s[code].fillna(0.0)
+    return pd.DataFrame({"degurba_l1": l1.astype(int), "degurba_l2": l2.astype(int)}, index=shares.index)
+
+
+def _read_classes(grid: GridResult | str | Path) -> tuple[NDArray[np.uint8], rasterio.Affine, Any, int,
+                                                          NDArray | None]:
+    if isinstance(grid, GridResult):
+        return grid.classes, grid.transform, grid.crs, grid.level, grid.population
+    info = open_raster(grid, name="grid classes")
+    with rasterio.open(info.path) as src:
+        classes = src.read(1)
+    vals = set(np.unique(classes).tolist()) - {NODATA}
+    level = 1 if vals <= set(LEVEL1) else 2
+    if not vals <= set(LEVEL2) | set(LEVEL1):
+        raise DataError(f"{info.path.name}: values {sorted(vals)} are not Degree of Urbanisation codes")
+    return classes, info.transform, info.crs, level, None
+
+
+def classify_units(units: gpd.GeoDataFrame, grid: GridResult | str | Path, population: str | Path | None = None, *,
+                   rules: str = "2024") -> pd.DataFrame:
+    """Stage 2: classify units by the share of their people in each grid class.
+
+    Parameters
+    ----------
+    units : GeoDataFrame (any CRS), index = unit id
+    grid : GridResult or path of a classes raster
+        The stage-1 grid (level 1 or 2; from level 1 only ``degurba_l1`` is meaningful).
+    population : raster path, optional
+        A (finer) population raster, as GHSL does with its 100 m grid: each of its cells
+        takes the class of the grid cell holding its centre.  Default: the grid's own
+        1 km population (needs a GridResult).
+    rules : {"2024", "2021"}
+        See :func:`unit_classes`.
+
+    Returns
+    -------
+    DataFrame on ``units.index`` with ``degurba_l1``, ``degurba_l2``, ``population`` (people
+    counted, 0 for units too small to hold a cell centre), ``basis`` ("population", "area"
+    for units without people: shares of cells, as GHSL; "touching" for units holding no
+    cell centre: all touching cells) and ``share_<code>`` for every level-2 code.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from rasterio.transform import from_origin
+    >>> pop = np.full((4, 6), 100.0); pop[:, :3] = 3000.0           # west: 36,000 people
+    >>> cls = np.full((4, 6), 11, dtype=np.uint8); cls[:, :3] = 30
+    >>> g = GridResult(cls, pop, from_origin(0, 4000, 1000, 1000), MOLLWEIDE, 2, GridParams())
+    >>> u = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 3000, 4000), shapely.box(3000, 0, 6000, 4000)],
+    ...                      index=["west", "east"], crs=MOLLWEIDE)
+    >>> classify_units(u, g)[["degurba_l1", "degurba_l2", "population"]].to_dict("index")["west"]
+    {'degurba_l1': 3, 'degurba_l2': 30, 'population': 36000.0}
+    """
+    classes, g_t, g_crs, level, g_pop = _read_classes(grid)
+    if level == 1:
+        lut = np.full(256, NODATA, dtype=np.uint8)
+        lut[[3, 2, 1, 0]] = [30, 21, 11, 10]
+        classes = lut[classes]
+    if population is None:
+        if g_pop is None:
+            raise DataError("classify_units: give the population raster (the classes raster holds no people)")
+        pop, p_t, p_crs = np.asarray(g_pop, dtype=np.float64), g_t, CRS.from_user_input(g_crs)
+        cell_cls = classes
+    else:
+        info = open_raster(population, name="population")
+        if info.crs is None:
+            raise CRSError(f"{info.path.name} has no CRS")
+        pop, p_t, p_crs = read_masked(info, name="population").filled(np.nan), info.transform, info.crs
+        rows, cols = np.nonzero(np.isfinite(pop))
+        xs, ys = p_t * (cols + 0.5, rows + 0.5)
+        mx, my = Transformer.from_crs(p_crs, g_crs, always_xy=True).transform(xs, ys)
+        gc = np.floor((np.asarray(mx) - g_t.c) / g_t.a).astype(np.int64)
+        gr = np.floor((np.asarray(my) - g_t.f) / g_t.e).astype(np.int64)
+        inside = (gr >= 0) & (gr < classes.shape[0]) & (gc >= 0) & (gc < classes.shape[1])
+        cell_cls = np.full(pop.shape, NODATA, dtype=np.uint8)
+        cell_cls[rows[inside], cols[inside]] = classes[gr[inside], gc[inside]]
+        if not inside.all():
+            lost = float(pop[rows[~inside], cols[~inside]].sum())
+            if lost > 0:
+                logger.warning(f"classify_units: {lost:,.0f} people lie outside the classes grid")
+    u = units.to_crs(p_crs)
+    n = len(u)
+    idx = rasterize(((geom, i + 1) for i, geom in enumerate(u.geometry) if geom is not None and not geom.is_empty),
+                    out_shape=pop.shape, transform=p_t, fill=0, dtype="int32")
+    codes = np.array([30, 23, 22, 21, 13, 12, 11, 10], dtype=np.uint8)
+    code_pos = np.full(256, -1, dtype=np.int64)
+    code_pos[codes] = np.arange(len(codes))
+
+    def tally(cells_idx: NDArray, cells_cls: NDArray, weights: NDArray | None, n_units: int) -> NDArray:
+        pos = code_pos[cells_cls]
+        ok = (cells_idx > 0) & (pos >= 0)
+        flat = (cells_idx[ok] - 1) * len(codes) + pos[ok]
+        w = None if weights is None else weights[ok]
+        return np.bincount(flat, weights=w, minlength=n_units * len(codes)).reshape(n_units, len(codes))
+
+    people = np.nan_to_num(pop).ravel()
+    by_pop = tally(idx.ravel(), cell_cls.ravel(), people, n)
+    by_area = tally(idx.ravel(), cell_cls.ravel(), None, n).astype(float)
+    total = by_pop.sum(axis=1)
+    basis = np.where(total > 0, "population", np.where(by_area.sum(axis=1) > 0, "area", "touching"))
+    mat = np.where((total > 0)[:, None], by_pop, by_area)
+    for i in np.nonzero(basis == "touching")[0]:
+        geom = u.geometry.iloc[i]
+        if geom is None or geom.is_empty:
+            continue
+        one = rasterize([(geom, 1)], out_shape=pop.shape, transform=p_t, fill=0, dtype="int32", all_touched=True)
+        sel = one.ravel() > 0
+        row = tally(one.ravel()[sel], cell_cls.ravel()[sel], people[sel], 1)[0]
+        mat[i] = row if row.sum() > 0 else tally(one.ravel()[sel], cell_cls.ravel()[sel], None, 1)[0]
+    sums = mat.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(sums > 0, mat / sums, 0.0)
+    shares = pd.DataFrame(share, index=units.index, columns=codes.tolist())
+    land_shares = shares.drop(columns=[10])
+    land_tot = land_shares.sum(axis=1)
+    # water holds no people; for area-based units, shares are taken over land classes
+    land_shares = land_shares.div(land_tot.where(land_tot > 0, 1.0), axis=0)
+    out = unit_classes(land_shares, rules=rules)
+    empty = sums[:, 0] == 0
+    if empty.any():
+        out.loc[empty, ["degurba_l1", "degurba_l2"]] = [1, 11]
+        logger.warning(f"classify_units: {int(empty.sum())} unit(s) cover no grid cell: rural (11)")
+    if level == 1:
+        out["degurba_l2"] = pd.array([pd.NA] * n, dtype="Int64")
+    out["population"] = np.where(basis == "population", total, 0.0)
+    out["basis"] = basis
+    for c in codes:
+        out[f"share_{c}"] = shares[int(c)].to_numpy()
     return out
 
 
+# ---------------------------------------------------------------------------- designations
+
+_URBAN_CODES = (111, 112, 121, 122, 123)
+_RURAL_CODES = (210, 220)
+
+
 def from_codes(codes: pd.Series) -> pd.Series:
-    """China's urban-rural classification codes to "urban"/"rural": 111-123 urban
-    (main urban area, urban-rural fringe, town centre, town fringe, special areas);
-    210 and 220 rural (village centre, village). Other codes raise DataError."""
-    num = pd.to_numeric(codes, errors="coerce")
-    urban = num.between(111, 123) & num.isin([111, 112, 121, 122, 123])
-    rural = num.isin([210, 220])
+    """China's urban-rural classification codes (统计用城乡划分代码) to "urban"/"rural".
+
+    111 main urban area, 112 urban-rural fringe, 121 town centre, 122 town-rural fringe,
+    123 special area are urban; 210 village centre and 220 village are rural.  Numbers or
+    text ("111") are accepted.
+
+    Raises
+    ------
+    DataError
+        Missing values or other codes, listing them.
+
+    Examples
+    --------
+    >>> from_codes(pd.Series([111, "122", 210, 220], index=list("abcd"))).tolist()
+    ['urban', 'urban', 'rural', 'rural']
+    """
+    num = pd.to_numeric(pd.Series(codes).astype("string").str.strip(), errors="coerce")
+    urban = num.isin(_URBAN_CODES)
+    rural = num.isin(_RURAL_CODES)
     bad = ~(urban | rural)
     if bad.any():
-        raise DataError(f"{int(bad.sum())} unit(s) have codes outside China's urban-rural codes (111, 112, 121, "
-                        f"122, 123, 210, 220): {sorted(pd.unique(codes[bad].astype(str)))[:10]}")
+        shown = sorted({str(v) for v in pd.Series(codes)[bad].tolist()})
+        raise DataError(f"{int(bad.sum())} unit(s) have codes outside China's urban-rural codes (urban "
+                        f"{', '.join(map(str, _URBAN_CODES))}; rural 210, 220): {', '.join(shown[:10])}"
+                        f"{' ...' if len(shown) > 10 else ''}; fix the column or use a density threshold")
     return pd.Series(np.where(urban, "urban", "rural"), index=codes.index, name="urban_class")
 
 
 def by_density(density: pd.Series, *, threshold: float) -> pd.Series:
-    """"urban" where people per km2 >= threshold, else "rural"."""
-    if not threshold > 0:
-        raise DataError(f"density threshold must be positive; got {threshold!r}")
+    """"urban" where people per km2 >= ``threshold``, else "rural".
+
+    Examples
+    --------
+    >>> by_density(pd.Series([2000.0, 300.0, 10.0]), threshold=300).tolist()
+    ['urban', 'urban', 'rural']
+    """
+    if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold > 0):
+        raise DataError(f"density threshold must be a positive number of people per km2; got {threshold!r}")
     d = pd.to_numeric(density, errors="coerce")
     if d.isna().any():
-        raise DataError(f"{int(d.isna().sum())} unit(s) have no density")
+        raise DataError(f"{int(d.isna().sum())} unit(s) have no density "
+                        f"({', '.join(map(str, d.index[d.isna()][:10]))}); give every unit a population and area")
+    if (d < 0).any():
+        raise DataError(f"{int((d < 0).sum())} unit(s) have a negative density")
     return pd.Series(np.where(d >= threshold, "urban", "rural"), index=density.index, name="urban_class")

@@ -1,0 +1,458 @@
+"""Degree of Urbanisation, stage 1: the grid rules on plain arrays (private).
+
+:func:`classify_arrays` applies the rules to aligned 2-D arrays (population per cell,
+permanent-land share, built-up share); :mod:`urbanrural.analysis.degurba` wraps it for
+rasters, resampling and units.  Everything is vectorised with :mod:`scipy.ndimage`
+(connected-component labelling, separable dilation) except the iterative majority rule,
+which only revisits the cells next to the cells added in the previous round.
+
+Conventions follow GHSL R2023A as reconstructed by cvmigero/flexurba (0.2.x):
+
+- density = people / (permanent-land share x cell area); a cell with no land and people
+  has infinite density, one with neither has none (NaN: never dense);
+- built-up per permanent land is rounded to 3 decimals before the threshold is applied;
+- cluster sizes sum the people of every cell of the cluster (NaN counts as 0);
+- the R2023A majority rule counts, among the 8 neighbours, every cell except permanent
+  water and "ignored" cells (land < 0.5 and no people) that are not yet in a centre;
+  cells outside the grid count as valid non-members; water never joins.  R2022A needs
+  5 of the 8 neighbours in one centre;
+- holes (4-connected regions enclosed by a single centre) of at most ``max_gap - 1``
+  km2 are filled after smoothing (flexurba fills polygon holes of area <= max_gap - 1);
+- water (10, level 1: 0) only replaces very-low-density (level 1: rural) cells.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from ..geo.errors import ConfigError
+from ..geo.registry import check_choice
+
+__all__ = ["GridParams", "classify_arrays", "optimal_builtup", "NODATA"]
+
+NODATA = 255
+_N4 = ndimage.generate_binary_structure(2, 1)
+_N8 = ndimage.generate_binary_structure(2, 2)
+_OFFSETS = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)]
+_PRESETS = ("2024", "R2023A", "R2022A")
+
+
+@dataclass(frozen=True)
+class GridParams:
+    """Every threshold and rule of the grid classification.
+
+    Defaults are flexurba's (``DoU_get_grid_parameters``), i.e. GHSL R2023A rules with
+    the July 2024 revision of semi-dense urban clusters (>= 900/km2, >= 2,500 people,
+    4-connected, more than 2 cells from urban centres and dense clusters).
+    :meth:`preset` gives the GHS-SMOD R2023A product rules (semi-dense >= 300/km2,
+    >= 5,000 people, 8-connected, 3-cell buffer) and the R2022A rules.
+
+    Densities are people per km2 of permanent land; sizes are people; contiguity is 4
+    (rook) or 8 (queen); built-up thresholds are shares of permanent land (0-1) or
+    ``"optimal"`` (the data-driven R2023A threshold, see :func:`optimal_builtup`).
+
+    Examples
+    --------
+    >>> GridParams().sduc_density, GridParams.preset("R2023A").sduc_density
+    (900.0, 300.0)
+    >>> GridParams(uc_contiguity=6)
+    Traceback (most recent call last):
+    ...
+    urbanrural.geo.errors.ConfigError: uc_contiguity must be 4 or 8; got 6
+    """
+
+    # urban centres (30 / level 1: 3)
+    uc_density: float = 1500.0
+    uc_size: float = 50_000.0
+    uc_contiguity: int = 4
+    uc_built: bool = True
+    uc_built_threshold: float | str = 0.2
+    uc_smooth_pop: bool = False
+    uc_smooth_pop_window: int = 5
+    uc_gap_fill: bool = True
+    uc_max_gap_km2: float = 15.0
+    uc_smooth_edge: str | None = "R2023A"
+    # level 1 urban clusters (2)
+    ucl_density: float = 300.0
+    ucl_size: float = 5000.0
+    ucl_contiguity: int = 8
+    ucl_smooth_pop: bool = False
+    ucl_smooth_pop_window: int = 5
+    # level 2: dense urban clusters (23)
+    duc_density: float = 1500.0
+    duc_size: float = 5000.0
+    duc_contiguity: int = 4
+    duc_built: bool = True
+    duc_built_threshold: float | str = 0.2
+    # semi-dense urban clusters (22)
+    sduc_density: float = 900.0
+    sduc_size: float = 2500.0
+    sduc_contiguity: int = 4
+    sduc_buffer: int = 2
+    # suburban or peri-urban cells (21)
+    surb_density: float = 300.0
+    surb_size: float = 5000.0
+    surb_contiguity: int = 8
+    # rural clusters (13), low density rural (12)
+    rc_density: float = 300.0
+    rc_size: float = 500.0
+    rc_contiguity: int = 8
+    ldr_density: float = 50.0
+    # water (10 / level 1: 0): land share < water_land, people <= water_pop, built <= water_built
+    water_land: float = 0.5
+    water_pop: float = 0.0
+    water_built: float = 0.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name.endswith("contiguity"):
+                if v not in (4, 8):
+                    raise ConfigError(f"{f.name} must be 4 or 8; got {v!r}")
+            elif f.name.endswith("built_threshold"):
+                if v != "optimal" and not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1):
+                    raise ConfigError(f"{f.name} must be a share in [0, 1] or 'optimal'; got {v!r}")
+            elif f.name.endswith("_window"):
+                if not (isinstance(v, (int, np.integer)) and v >= 1 and v % 2 == 1):
+                    raise ConfigError(f"{f.name} must be an odd positive number of cells; got {v!r}")
+            elif f.name in ("uc_built", "duc_built", "uc_gap_fill", "uc_smooth_pop", "ucl_smooth_pop"):
+                if not isinstance(v, (bool, np.bool_)):
+                    raise ConfigError(f"{f.name} must be True or False; got {v!r}")
+            elif f.name == "sduc_buffer":
+                if not (isinstance(v, (int, np.integer)) and v >= 0):
+                    raise ConfigError(f"sduc_buffer must be a whole number of cells >= 0; got {v!r}")
+            elif f.name == "uc_smooth_edge":
+                if v is not None:
+                    check_choice(v, ("R2023A", "R2022A"), what="majority rule (uc_smooth_edge; None turns it off)")
+            elif isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise ConfigError(f"{f.name} must be a finite number >= 0; got {v!r}")
+        if not 0 <= self.water_land <= 1 or not 0 <= self.water_built <= 1:
+            raise ConfigError("water_land and water_built are shares in [0, 1]")
+
+    @classmethod
+    def preset(cls, name: str = "2024", **overrides: Any) -> GridParams:
+        """Named rule sets: ``"2024"`` (the defaults), ``"R2023A"`` (GHS-SMOD R2023A product:
+        semi-dense clusters >= 300/km2, >= 5,000 people, 8-connected, 3-cell buffer) and
+        ``"R2022A"`` (as R2023A with a 50 % built-up threshold and the R2022A majority rule)."""
+        check_choice(name, _PRESETS, what="Degree of Urbanisation rule set")
+        base: dict[str, Any] = {}
+        if name in ("R2023A", "R2022A"):
+            base.update(sduc_density=300.0, sduc_size=5000.0, sduc_contiguity=8, sduc_buffer=3)
+        if name == "R2022A":
+            base.update(uc_built_threshold=0.5, duc_built_threshold=0.5, uc_smooth_edge="R2022A")
+        base.update(overrides)
+        return cls(**base)
+
+    def with_overrides(self, **overrides: Any) -> GridParams:
+        """A copy with some fields replaced; unknown names raise UnknownNameError."""
+        names = [f.name for f in fields(self)]
+        for k in overrides:
+            if k not in names:
+                check_choice(k, names, what="Degree of Urbanisation parameter")
+        return replace(self, **overrides) if overrides else self
+
+
+# ---------------------------------------------------------------------------- helpers
+
+def _label(mask: NDArray[np.bool_], contiguity: int) -> tuple[NDArray[np.int32], int]:
+    lab, n = ndimage.label(mask, structure=_N4 if contiguity == 4 else _N8, output=np.int32)
+    return lab, int(n)
+
+
+def _sums(lab: NDArray[np.int32], n: int, pop0: NDArray) -> NDArray[np.float64]:
+    """People per label (index 0 = background)."""
+    return np.bincount(lab.ravel(), weights=pop0.ravel(), minlength=n + 1)
+
+
+def _smooth(a: NDArray, window: int) -> NDArray:
+    """Moving mean over a window x window square ignoring NaN (and cells outside the
+    grid), like ``terra::focal(fun="mean", na.rm=TRUE)``; infinite values stay infinite."""
+    finite = np.isfinite(a)
+    vals = np.where(finite, a, 0.0).astype(np.float64)
+    size = (window, window)
+    total = ndimage.uniform_filter(vals, size=size, mode="constant", cval=0.0)
+    count = ndimage.uniform_filter(finite.astype(np.float64), size=size, mode="constant", cval=0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = total / count
+    out[count < 0.5 / window**2] = np.nan
+    inf = np.isposinf(a)
+    if inf.any():
+        near_inf = ndimage.maximum_filter(inf.astype(np.uint8), size=size, mode="constant", cval=0) > 0
+        out[near_inf] = np.inf
+    return out.astype(a.dtype, copy=False)
+
+
+def _dilate_square(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
+    """``radius`` rounds of 8-neighbour dilation (a (2r+1) square), done separably."""
+    if radius <= 0:
+        return mask
+    k = 2 * radius + 1
+    out = ndimage.binary_dilation(mask, structure=np.ones((k, 1), dtype=bool))
+    return ndimage.binary_dilation(out, structure=np.ones((1, k), dtype=bool))
+
+
+def _majority(ids: NDArray[np.int32], *, water: NDArray[np.bool_], ignore: NDArray[np.bool_] | None,
+              version: str) -> NDArray[np.int32]:
+    """Iterative majority-rule edge smoothing of labelled centres (synchronous rounds)."""
+    h, w = ids.shape
+    pid = np.pad(ids, 1)  # 0 = not in a centre (also outside the grid)
+    if version == "R2023A":
+        excl = water if ignore is None else (water | ignore)
+        pex = np.pad(excl, 1, constant_values=False)  # outside the grid: a valid non-member
+        pwater = np.pad(water, 1, constant_values=True)
+    rows, cols = np.nonzero(ndimage.binary_dilation(ids > 0, structure=_N8) & (ids == 0))
+    rows, cols = rows + 1, cols + 1
+    while len(rows):
+        keep = pid[rows, cols] == 0
+        if version == "R2023A":
+            keep &= ~pwater[rows, cols]
+        rows, cols = rows[keep], cols[keep]
+        if not len(rows):
+            break
+        nb = np.stack([pid[rows + dr, cols + dc] for dr, dc in _OFFSETS])
+        if version == "R2023A":
+            ex = np.stack([pex[rows + dr, cols + dc] for dr, dc in _OFFSETS]) & (nb == 0)
+            valid = 8 - ex.sum(0)
+        best = np.zeros(len(rows), dtype=np.int32)
+        best_n = np.zeros(len(rows), dtype=np.int64)
+        for k in range(8):
+            v = nb[k]
+            cnt = (nb == v[None, :]).sum(0)
+            better = (v > 0) & (cnt > best_n)
+            best = np.where(better, v, best)
+            best_n = np.where(better, cnt, best_n)
+        ok = (best_n * 2 > valid) if version == "R2023A" else (best_n >= 5)
+        if not ok.any():
+            break
+        nr, nc = rows[ok], cols[ok]
+        pid[nr, nc] = best[ok]
+        cand_r = np.concatenate([nr + dr for dr, _ in _OFFSETS])
+        cand_c = np.concatenate([nc + dc for _, dc in _OFFSETS])
+        inside = (cand_r >= 1) & (cand_r <= h) & (cand_c >= 1) & (cand_c <= w)
+        flat = np.unique(cand_r[inside] * (w + 2) + cand_c[inside])
+        rows, cols = flat // (w + 2), flat % (w + 2)
+    return pid[1:-1, 1:-1].copy()
+
+
+def _fill_gaps(ids: NDArray[np.int32], max_cells: int) -> NDArray[np.int32]:
+    """Fill holes of at most ``max_cells`` cells: 4-connected regions of non-centre cells
+    enclosed by one centre (a region also touching another centre is not a hole)."""
+    if max_cells < 1:
+        return ids
+    out = ids
+    for k, sl in enumerate(ndimage.find_objects(ids), start=1):
+        if sl is None:
+            continue
+        (r0, r1), (c0, c1) = (sl[0].start, sl[0].stop), (sl[1].start, sl[1].stop)
+        if (r1 - r0) < 3 or (c1 - c0) < 3:
+            continue  # too thin to enclose anything
+        sub = ids[r0:r1, c0:c1]
+        other = np.pad(sub != k, 1, constant_values=True)
+        lab, n = _label(other, 4)
+        if n < 2:
+            continue
+        sizes = np.bincount(lab.ravel(), minlength=n + 1)
+        fill = sizes <= max_cells
+        fill[0] = False
+        fill[np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))] = False
+        # regions holding cells of another centre are not holes of this one
+        padded = np.pad(sub, 1)
+        fill[np.unique(lab[(padded != k) & (padded != 0)])] = False
+        if not fill.any():
+            continue
+        holes = fill[lab[1:-1, 1:-1]]
+        if out is ids:
+            out = ids.copy()
+        out[r0:r1, c0:c1][holes] = k
+    return out
+
+
+class _Inputs:
+    """Aligned arrays and the derived densities, computed once."""
+
+    def __init__(self, pop: NDArray, land: NDArray | None, built: NDArray | None, cell_km2: float):
+        self.pop = pop
+        self.land = land
+        self.built = built
+        self.pop0 = np.where(np.isnan(pop), 0, pop)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if land is None:
+                self.density = pop / pop.dtype.type(cell_km2)
+            else:
+                self.density = pop / (land * pop.dtype.type(cell_km2))
+            self.built_per_land = None
+            if built is not None:
+                bpl = built if land is None else built / land
+                self.built_per_land = np.round(bpl, 3)
+        self._water: NDArray[np.bool_] | None = None
+        self._water_key: tuple[float, float, float] | None = None
+        self._labels: dict[tuple, tuple[NDArray[np.int32], int, NDArray[np.float64]]] = {}
+
+    def water(self, p: GridParams) -> NDArray[np.bool_]:
+        key = (p.water_land, p.water_pop, p.water_built)
+        if self._water is None or self._water_key != key:
+            w = np.isnan(self.pop) | (self.pop <= p.water_pop)
+            if self.land is None:
+                w &= False
+            else:
+                w &= np.isnan(self.land) | (self.land < p.water_land)
+            if self.built is not None:
+                w &= np.isnan(self.built) | (self.built <= p.water_built)
+            self._water, self._water_key = w, key
+        return self._water
+
+    def dense(self, density: NDArray, threshold: float, built_threshold: float | None) -> NDArray[np.bool_]:
+        with np.errstate(invalid="ignore"):
+            d = density >= threshold
+            if built_threshold is not None and self.built_per_land is not None:
+                d |= self.built_per_land >= built_threshold
+        return d
+
+    def clusters(self, key: tuple, mask_fn, contiguity: int, pop0: NDArray
+                 ) -> tuple[NDArray[np.int32], int, NDArray[np.float64]]:
+        """Labels and people per label, cached by ``key`` (same rule -> same labels)."""
+        full = (*key, contiguity)
+        if full not in self._labels:
+            lab, n = _label(mask_fn(), contiguity)
+            self._labels[full] = (lab, n, _sums(lab, n, pop0))
+        return self._labels[full]
+
+    def cluster_mask(self, key: tuple, mask_fn, contiguity: int, size: float, pop0: NDArray | None = None
+                     ) -> NDArray[np.bool_]:
+        lab, n, sums = self.clusters(key, mask_fn, contiguity, self.pop0 if pop0 is None else pop0)
+        keep = sums >= size
+        keep[0] = False
+        return keep[lab]
+
+
+def optimal_builtup(pop: NDArray, land: NDArray | None, built: NDArray, *, density: float = 1500.0,
+                    size: float = 5000.0, contiguity: int = 4, cell_km2: float = 1.0) -> float:
+    """The R2023A "optimal" built-up threshold: the mean built-up share of the cells of
+    clusters with >= ``density`` people per km2 of permanent land and >= ``size`` people
+    (GHSL Data Package 2023, footnote 30, as reconstructed by flexurba); NaN without such
+    clusters.  The classification uses it rounded *up* to two decimals.
+
+    Examples
+    --------
+    >>> pop = np.zeros((5, 5)); pop[1:4, 1:4] = 2000.0
+    >>> built = np.zeros((5, 5)); built[1:4, 1:4] = 0.3; built[2, 2] = 0.6
+    >>> round(optimal_builtup(pop, None, built), 4)
+    0.3333
+    """
+    inp = _Inputs(np.asarray(pop, dtype=np.float64), None if land is None else np.asarray(land, dtype=np.float64),
+                  None, cell_km2)
+    mask = inp.cluster_mask(("opt", density), lambda: inp.dense(inp.density, density, None), contiguity, size)
+    vals = np.asarray(built, dtype=np.float64)[mask]
+    vals = vals[~np.isnan(vals)]
+    return float(vals.mean()) if vals.size else float("nan")
+
+
+def _ceil2(x: float) -> float:
+    return float(np.ceil(x * 100) / 100)
+
+
+# ---------------------------------------------------------------------------- classification
+
+def classify_arrays(pop: NDArray, land: NDArray | None, built: NDArray | None, *, level: int, params: GridParams,
+                    cell_km2: float = 1.0) -> tuple[NDArray[np.uint8], dict[str, Any]]:
+    """Classify aligned arrays; returns the codes and a dict of what was used
+    (``built_threshold_uc``/``_duc`` after resolving ``"optimal"``, ``built_criterion``)."""
+    p = params
+    inp = _Inputs(pop, land, built, cell_km2)
+    info: dict[str, Any] = {"built_criterion": built is not None and (p.uc_built or (level == 2 and p.duc_built))}
+
+    # built-up thresholds ("optimal" -> from the data, rounded up to 2 decimals)
+    def resolve(use: bool, thr: float | str, density: float, size: float, contiguity: int) -> float | None:
+        if not use or built is None:
+            return None
+        if thr == "optimal":
+            opt = optimal_builtup(pop, land, built, density=density, size=size, contiguity=contiguity,
+                                  cell_km2=cell_km2)
+            if math.isnan(opt):
+                raise ConfigError("built threshold 'optimal': no cluster of >= "
+                                  f"{density:g}/km2 and >= {size:g} people to derive it from; give a number")
+            return _ceil2(opt)
+        return float(thr)
+
+    if level == 1:
+        uc_thr = resolve(p.uc_built, p.uc_built_threshold, p.uc_density, p.ucl_size, p.uc_contiguity)
+        duc_thr = None
+    else:
+        opt_args = (p.duc_density, p.duc_size, p.duc_contiguity)
+        uc_thr = resolve(p.uc_built, p.uc_built_threshold, *opt_args)
+        duc_thr = resolve(p.duc_built, p.duc_built_threshold, *opt_args)
+    info["built_threshold_uc"], info["built_threshold_duc"] = uc_thr, duc_thr
+
+    # urban centres
+    if p.uc_smooth_pop:
+        uc_pop = _smooth(pop, p.uc_smooth_pop_window)
+        uc_density = _smooth(inp.density, p.uc_smooth_pop_window)
+        uc_pop0 = np.where(np.isnan(uc_pop), 0, uc_pop)
+    else:
+        uc_pop, uc_density, uc_pop0 = pop, inp.density, inp.pop0
+    key = ("dense", p.uc_density, uc_thr, p.uc_smooth_pop and p.uc_smooth_pop_window)
+    lab, n, sums = inp.clusters(key, lambda: inp.dense(uc_density, p.uc_density, uc_thr), p.uc_contiguity, uc_pop0)
+    keep = sums >= p.uc_size
+    keep[0] = False
+    new_id = np.zeros(n + 1, dtype=np.int32)
+    new_id[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+    ids = new_id[lab]
+    if p.uc_smooth_edge and keep.any():
+        water = inp.water(GridParams())  # permanent water with the default rule, as GHSL/flexurba
+        ignore = None
+        if land is not None:
+            with np.errstate(invalid="ignore"):
+                ignore = (land < 0.5) & (uc_pop == 0)
+        ids = _majority(ids, water=water, ignore=ignore, version=p.uc_smooth_edge)
+    if p.uc_gap_fill and keep.any():
+        ids = _fill_gaps(ids, int(math.ceil(p.uc_max_gap_km2 / cell_km2)) - 1)
+    out = np.zeros(pop.shape, dtype=np.uint8)
+    out[ids > 0] = 30
+    del ids, lab
+
+    if level == 1:
+        if p.ucl_smooth_pop:
+            ucl_pop = _smooth(pop, p.ucl_smooth_pop_window)
+            ucl_density = _smooth(inp.density, p.ucl_smooth_pop_window)
+            m = inp.cluster_mask(("ucl-smooth", p.ucl_density, p.ucl_smooth_pop_window),
+                                 lambda: ucl_density >= p.ucl_density, p.ucl_contiguity, p.ucl_size,
+                                 np.where(np.isnan(ucl_pop), 0, ucl_pop))
+        else:
+            m = inp.cluster_mask(("dense", p.ucl_density, None, False), lambda: inp.dense(inp.density, p.ucl_density,
+                                 None), p.ucl_contiguity, p.ucl_size)
+        out[(out == 0) & m] = 21
+    else:
+        m = inp.cluster_mask(("dense", p.duc_density, duc_thr, False),
+                             lambda: inp.dense(inp.density, p.duc_density, duc_thr), p.duc_contiguity, p.duc_size)
+        out[(out == 0) & m] = 23
+        buffer = _dilate_square(out > 0, p.sduc_buffer)
+        lab, n, sums = inp.clusters(("dense", p.sduc_density, None, False),
+                                    lambda: inp.dense(inp.density, p.sduc_density, None), p.sduc_contiguity,
+                                    inp.pop0)
+        keep = sums >= p.sduc_size
+        keep[0] = False
+        keep[np.unique(lab[buffer])] = False
+        out[(out == 0) & keep[lab]] = 22
+        del buffer
+        for density, size, contiguity, code in ((p.surb_density, p.surb_size, p.surb_contiguity, 21),
+                                                (p.rc_density, p.rc_size, p.rc_contiguity, 13)):
+            m = inp.cluster_mask(("dense", density, None, False), lambda d=density: inp.dense(inp.density, d, None),
+                                 contiguity, size)
+            out[(out == 0) & m] = code
+        with np.errstate(invalid="ignore"):
+            out[(out == 0) & (inp.density >= p.ldr_density)] = 12
+    out[out == 0] = 11
+    out[(out == 11) & inp.water(p)] = 10
+    if land is None:
+        out[np.isnan(pop)] = NODATA  # outside the population data: no class
+    if level == 1:
+        lut = np.full(256, NODATA, dtype=np.uint8)
+        lut[[30, 23, 22, 21, 13, 12, 11, 10]] = [3, 2, 2, 2, 1, 1, 1, 0]
+        out = lut[out]
+    return out, info
