@@ -65,7 +65,7 @@ def main() -> None:
     print(f"{what}: {pop.size / 1e6:.1f}M cells, level {args.level} in {dt:.2f} s "
           f"({dt / 10:.2f} x the 10 s target); peak RSS {peak:,.0f} MB ({peak / 2048:.2f} x the 2 GB target; "
           f"inputs and interpreter before the run {rss0:,.0f} MB)")
-    print("cells per class:", dict(zip(codes.tolist(), counts.tolist())))
+    print("cells per class:", dict(zip(codes.tolist(), counts.tolist(), strict=True)))
     if args.tracemalloc:
         tracemalloc.start()
         classify_grid(pop, land=land, built=built, level=args.level)

@@ -1,59 +1,105 @@
-"""Pipeline step ``analyses.urban_rural``: urban_class per unit (degurba, codes or density)."""
+"""Pipeline step ``analyses.urban_rural``: an urban/rural class for every unit.
+
+Methods (``method`` wins; otherwise ``column``, then ``density_threshold``):
+
+- ``degurba``: Degree of Urbanisation on the study's population raster, resampled to the
+  1 km Mollweide grid with population preserved (stage 1, level 2, written to
+  ``rasters/degurba_grid.tif``), then units by the share of their people in each class
+  (stage 2, counted on the original raster's cells).  Units get ``degurba_l1`` (3 city,
+  2 town or semi-dense area, 1 rural area), ``degurba_l2`` and ``urban_class`` ("urban"
+  for cities, towns and semi-dense areas).  Without a land raster every cell counts as
+  permanent land (noted); without a built-up raster the built-up criterion is off.
+- ``column``: an official code column (China's 111-123 urban, 210/220 rural).
+- ``density``: people per km2 of the unit >= ``density_threshold`` is urban.
+"""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-import rasterio
 
 from ..analysis import degurba
-from ..geo.errors import DataError
-from ..geo.io import atomic_path
+from ..geo.errors import ConfigError
 from ..pipeline import RunContext, analysis
+
+
+def _method(cfg) -> str:
+    if cfg.method:
+        return cfg.method
+    return "column" if cfg.column else "density" if cfg.density_threshold else "degurba"
 
 
 @analysis("urban_rural")
 def urban_rural_step(ctx: RunContext) -> None:
     cfg = ctx.config.analyses.urban_rural
     units = ctx.units
-    if cfg.column:
+    method = _method(cfg)
+    if method == "column":
+        if not cfg.column:
+            raise ConfigError("analyses.urban_rural: method column needs column: <code column>")
         if cfg.column not in units.columns:
-            raise DataError(f"urban_rural: column {cfg.column!r} is not in the units (have "
-                            f"{', '.join(c for c in units.columns if c != 'geometry')})")
+            have = ", ".join(c for c in units.columns if c != "geometry")
+            raise ConfigError(f"analyses.urban_rural: column {cfg.column!r} is not a units column (have {have})")
         ctx.units["urban_class"] = degurba.from_codes(units[cfg.column])
         ctx.variants["urban_rural"] = f"official codes in {cfg.column!r}: 111-123 urban, 210/220 rural"
-    elif cfg.density_threshold:
+    elif method == "density":
+        if not cfg.density_threshold:
+            raise ConfigError("analyses.urban_rural: method density needs density_threshold: <people/km2>")
         if "density_per_km2" not in units.columns:
-            ctx.note("urban_rural", "skipped", "density threshold needs a population")
+            ctx.note("urban_rural", "skipped", "a density threshold needs a population (population: per unit or "
+                                               "raster)")
             return
         ctx.units["urban_class"] = degurba.by_density(units["density_per_km2"], threshold=cfg.density_threshold)
-        ctx.variants["urban_rural"] = f"density >= {cfg.density_threshold:g} people/km2 is urban"
+        ctx.variants["urban_rural"] = f"unit density >= {cfg.density_threshold:g} people/km2 is urban"
     else:
-        pop = ctx.area.population
-        if pop is None or pop.raster is None:
-            ctx.note("urban_rural", "skipped", "method degurba needs a population raster")
+        _degurba(ctx, cfg)
+        if "urban_class" not in ctx.units.columns:
             return
-        if cfg.land is None:
-            ctx.note("urban_rural", "warning", "no land raster: every cell counts as permanent land (no water class)")
-        grid = degurba.classify_raster(pop.raster.path, land=cfg.land, built=cfg.built, level=2)
-        (ctx.tmp / "rasters").mkdir(exist_ok=True)
-        path = ctx.tmp / "rasters" / "degurba_grid.tif"
-        profile = dict(driver="GTiff", width=grid.classes.shape[1], height=grid.classes.shape[0], count=1,
-                       dtype="uint8", crs=grid.crs, transform=grid.transform, nodata=255, compress="deflate")
-        with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(grid.classes, 1)
-        ctx.rasters["degurba_grid"] = path
-        units_cls = degurba.classify_units(units, grid, population=pop.raster.path)
-        ctx.units["degurba_l1"] = units_cls["degurba_l1"]
-        ctx.units["degurba_l2"] = units_cls["degurba_l2"]
-        ctx.units["urban_class"] = np.where(units_cls["degurba_l1"] >= 2, "urban", "rural")
-        ctx.tables["degurba_grid"] = grid.counts()
-        ctx.variants["urban_rural"] = ("Degree of Urbanisation, GHSL R2023A rules on a 1 km Mollweide grid "
-                                       "(population summed by cell centre); units by population shares; "
-                                       "urban = cities, towns and semi-dense areas")
-    counts = pd.DataFrame({"urban_class": ctx.units["urban_class"],
-                           "population": units["population"] if "population" in units.columns else 1.0})
-    table = counts.groupby("urban_class").agg(units=("population", "size"), population=("population", "sum"))
-    table["population_share"] = table["population"] / table["population"].sum()
-    ctx.tables["urban_rural"] = table
-    ctx.results["urban_rural"] = table.to_dict(orient="index")
+    _summarise(ctx, method)
+
+
+def _degurba(ctx: RunContext, cfg) -> None:
+    pop = ctx.area.population
+    if pop is None or pop.raster is None:
+        ctx.note("urban_rural", "skipped", "method degurba needs a population raster (population: raster:)")
+        return
+    grid = degurba.classify_raster(pop.raster.path, land=cfg.land, built=cfg.built, level=2)
+    for note in grid.notes:
+        ctx.note("urban_rural", "warning", note)
+    raster_dir = ctx.tmp / "rasters"
+    raster_dir.mkdir(exist_ok=True)
+    path = grid.write(raster_dir / "degurba_grid.tif")
+    ctx.rasters["degurba_grid"] = path
+    cls = degurba.classify_units(ctx.units, grid, pop.raster.path)
+    ctx.units["degurba_l1"] = cls["degurba_l1"].astype(int)
+    ctx.units["degurba_l2"] = cls["degurba_l2"].astype(int)
+    ctx.units["urban_class"] = cls["degurba_l1"].map({3: "urban", 2: "urban", 1: "rural"})
+    counts = grid.counts()
+    counts.index.name = "code"
+    ctx.tables["degurba_grid"] = counts.reset_index()
+    l2 = cls.assign(label=cls["degurba_l2"].map(degurba.UNIT_LEVEL2))
+    ctx.tables["degurba_units"] = (l2.groupby(["degurba_l2", "label"]).agg(units=("population", "size"),
+                                                                           population=("population", "sum"))
+                                   .reset_index())
+    total = float(pd.Series(grid.population.ravel()).sum(skipna=True))
+    ctx.variants["urban_rural"] = (
+        "Degree of Urbanisation (GHSL R2023A grid rules, July 2024 semi-dense rule; flexurba defaults) on the "
+        "1 km Mollweide grid (population moved by 250 m sub-cells, total preserved); units by population shares "
+        "(2024 unit rules); urban = cities, towns and semi-dense areas"
+        + ("" if cfg.land else "; no land raster: every cell counted as permanent land")
+        + ("" if cfg.built else "; no built-up raster: built-up criterion off"))
+    ctx.results["degurba"] = {"grid_population": total, "built_threshold": grid.built_threshold,
+                              "cells": {int(k): int(v) for k, v in counts["cells"].items()}}
+
+
+def _summarise(ctx: RunContext, method: str) -> None:
+    units = ctx.units
+    people = units["population"] if "population" in units.columns else pd.Series(float("nan"), index=units.index)
+    frame = pd.DataFrame({"urban_class": units["urban_class"], "population": people})
+    table = (frame.groupby("urban_class").agg(units=("population", "size"), population=("population", "sum"))
+             .reindex(["urban", "rural"], fill_value=0))
+    total = table["population"].sum()
+    table["population_share"] = table["population"] / total if total > 0 else float("nan")
+    table["method"] = method
+    ctx.tables["urban_rural"] = table.reset_index()
+    ctx.results["urban_rural"] = {"method": method, **{k: {"units": int(r["units"]), "population": float(r["population"])}
+                                                       for k, r in table.iterrows()}}
