@@ -74,12 +74,11 @@ def _degurba(ctx: RunContext, cfg) -> None:
     ctx.units["degurba_l2"] = cls["degurba_l2"].astype(int)
     ctx.units["urban_class"] = cls["degurba_l1"].map({3: "urban", 2: "urban", 1: "rural"})
     counts = grid.counts()
-    counts.index.name = "code"
-    ctx.tables["degurba_grid"] = counts.reset_index()
+    ctx.tables["degurba_grid"] = counts
     l2 = cls.assign(label=cls["degurba_l2"].map(degurba.UNIT_LEVEL2))
     ctx.tables["degurba_units"] = (l2.groupby(["degurba_l2", "label"]).agg(units=("population", "size"),
                                                                            population=("population", "sum"))
-                                   .reset_index())
+                                   .reset_index("label"))
     total = float(pd.Series(grid.population.ravel()).sum(skipna=True))
     ctx.variants["urban_rural"] = (
         "Degree of Urbanisation (GHSL R2023A grid rules, July 2024 semi-dense rule; flexurba defaults) on the "
@@ -100,6 +99,7 @@ def _summarise(ctx: RunContext, method: str) -> None:
     total = table["population"].sum()
     table["population_share"] = table["population"] / total if total > 0 else float("nan")
     table["method"] = method
-    ctx.tables["urban_rural"] = table.reset_index()
+    table.index.name = "urban_class"
+    ctx.tables["urban_rural"] = table
     ctx.results["urban_rural"] = {"method": method, **{k: {"units": int(r["units"]), "population": float(r["population"])}
                                                        for k, r in table.iterrows()}}
