@@ -168,7 +168,7 @@ def _label(mask: NDArray[np.bool_], contiguity: int) -> tuple[NDArray[np.int32],
 def _sums(lab: NDArray[np.int32], n: int, pop0: NDArray, mask: NDArray[np.bool_]) -> NDArray[np.float64]:
     """People per label (index 0 = background, left 0); only the labelled cells are read,
     which is ~15x faster than a bincount over the whole grid."""
-    return np.bincount(lab[mask], weights=pop0[mask], minlength=n + 1)
+    return np.bincount(lab[mask], weights=np.nan_to_num(pop0[mask]), minlength=n + 1)
 
 
 def _smooth(a: NDArray, window: int) -> NDArray:
@@ -281,7 +281,6 @@ class _Inputs:
         self.pop = pop
         self.land = land
         self.built = built
-        self.pop0 = np.where(np.isnan(pop), 0, pop)
         with np.errstate(divide="ignore", invalid="ignore"):
             if land is None:
                 self.density = pop / pop.dtype.type(cell_km2)
@@ -325,9 +324,16 @@ class _Inputs:
             self._labels[full] = (lab, n, _sums(lab, n, pop0, mask))
         return self._labels[full]
 
+    def release(self, *keys: tuple, keep: tuple = ()) -> None:
+        """Forget cached labels (memory) unless another step still needs them."""
+        for k in keys:
+            if k not in keep:
+                for full in [f for f in self._labels if f[:-1] == k]:
+                    del self._labels[full]
+
     def cluster_mask(self, key: tuple, mask_fn, contiguity: int, size: float, pop0: NDArray | None = None
                      ) -> NDArray[np.bool_]:
-        lab, n, sums = self.clusters(key, mask_fn, contiguity, self.pop0 if pop0 is None else pop0)
+        lab, n, sums = self.clusters(key, mask_fn, contiguity, self.pop if pop0 is None else pop0)
         keep = sums >= size
         keep[0] = False
         return keep[lab]
@@ -395,9 +401,9 @@ def classify_arrays(pop: NDArray, land: NDArray | None, built: NDArray | None, *
     if p.uc_smooth_pop:
         uc_pop = _smooth(pop, p.uc_smooth_pop_window)
         uc_density = _smooth(inp.density, p.uc_smooth_pop_window)
-        uc_pop0 = np.where(np.isnan(uc_pop), 0, uc_pop)
+        uc_pop0 = uc_pop
     else:
-        uc_pop, uc_density, uc_pop0 = pop, inp.density, inp.pop0
+        uc_pop, uc_density, uc_pop0 = pop, inp.density, pop
     key = ("dense", p.uc_density, uc_thr, p.uc_smooth_pop and p.uc_smooth_pop_window)
     lab, n, sums = inp.clusters(key, lambda: inp.dense(uc_density, p.uc_density, uc_thr), p.uc_contiguity, uc_pop0)
     keep = sums >= p.uc_size
@@ -423,25 +429,31 @@ def classify_arrays(pop: NDArray, land: NDArray | None, built: NDArray | None, *
             ucl_pop = _smooth(pop, p.ucl_smooth_pop_window)
             ucl_density = _smooth(inp.density, p.ucl_smooth_pop_window)
             m = inp.cluster_mask(("ucl-smooth", p.ucl_density, p.ucl_smooth_pop_window),
-                                 lambda: ucl_density >= p.ucl_density, p.ucl_contiguity, p.ucl_size,
-                                 np.where(np.isnan(ucl_pop), 0, ucl_pop))
+                                 lambda: ucl_density >= p.ucl_density, p.ucl_contiguity, p.ucl_size, ucl_pop)
         else:
             m = inp.cluster_mask(("dense", p.ucl_density, None, False), lambda: inp.dense(inp.density, p.ucl_density,
                                  None), p.ucl_contiguity, p.ucl_size)
         out[(out == 0) & m] = 21
     else:
-        m = inp.cluster_mask(("dense", p.duc_density, duc_thr, False),
-                             lambda: inp.dense(inp.density, p.duc_density, duc_thr), p.duc_contiguity, p.duc_size)
+        later = (("dense", p.sduc_density, None, False), ("dense", p.surb_density, None, False),
+                 ("dense", p.rc_density, None, False))
+        duc_key = ("dense", p.duc_density, duc_thr, False)
+        inp.release(key, keep=(duc_key, *later))
+        m = inp.cluster_mask(duc_key, lambda: inp.dense(inp.density, p.duc_density, duc_thr), p.duc_contiguity,
+                             p.duc_size)
+        inp.release(duc_key, keep=later)
         out[(out == 0) & m] = 23
+        del m
         buffer = _dilate_square(out > 0, p.sduc_buffer)
         lab, n, sums = inp.clusters(("dense", p.sduc_density, None, False),
                                     lambda: inp.dense(inp.density, p.sduc_density, None), p.sduc_contiguity,
-                                    inp.pop0)
+                                    pop)
         keep = sums >= p.sduc_size
         keep[0] = False
         keep[np.unique(lab[buffer])] = False
         out[(out == 0) & keep[lab]] = 22
-        del buffer
+        del buffer, lab
+        inp.release(later[0], keep=later[1:])
         for density, size, contiguity, code in ((p.surb_density, p.surb_size, p.surb_contiguity, 21),
                                                 (p.rc_density, p.rc_size, p.rc_contiguity, 13)):
             m = inp.cluster_mask(("dense", density, None, False), lambda d=density: inp.dense(inp.density, d, None),
