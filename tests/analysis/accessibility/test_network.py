@@ -8,9 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from scipy.spatial import Delaunay
 
-from urbanrural.analysis.accessibility import euclidean, network
+from urbanrural.analysis.accessibility import network
 from urbanrural.geo.errors import CRSError, DataError, NetworkError
+
+WALK = 5 * 1000 / 60  # metres per minute at 5 km/h
 
 
 @pytest.fixture
@@ -31,82 +34,183 @@ def grid_roads():
     return gpd.GeoDataFrame({"speed_kmh": speeds, "oneway": oneway}, geometry=lines, crs=32650)
 
 
-def _nx_graph(roads):
+def random_roads(seed: int, n: int = 120) -> gpd.GeoDataFrame:
+    """Delaunay edges of random points (a planar road-like graph), random speeds and one-ways,
+    some edges dropped so that islands can appear."""
+    rng = np.random.default_rng(seed)
+    pts = np.round(rng.uniform(0, 10_000, (n, 2)), 1)
+    tri = Delaunay(pts)
+    edges = {tuple(sorted((int(a), int(b)))) for s in tri.simplices for a, b in ((s[0], s[1]), (s[1], s[2]),
+                                                                                    (s[0], s[2]))}
+    edges = sorted(edges)
+    keep = rng.random(len(edges)) < 0.7
+    rows = [(shapely.LineString([pts[a], pts[b]]), float(rng.choice([15, 30, 50, 80])), bool(rng.random() < 0.2))
+            for (a, b), k in zip(edges, keep, strict=True) if k]
+    return gpd.GeoDataFrame({"speed_kmh": [r[1] for r in rows], "oneway": [r[2] for r in rows]},
+                            geometry=[r[0] for r in rows], crs=32650)
+
+
+def nx_graph(roads: gpd.GeoDataFrame, *, walking: bool = False) -> nx.DiGraph:
+    """The reference graph, built independently from the line end points."""
     g = nx.DiGraph()
     for geom, v, ow in zip(roads.geometry, roads["speed_kmh"], roads["oneway"], strict=True):
         a, b = geom.coords[0], geom.coords[-1]
-        w = geom.length / (v * 1000 / 60)
-        g.add_edge(a, b, weight=w)
-        if not ow:
-            g.add_edge(b, a, weight=w)
+        w = geom.length if walking else geom.length / (v * 1000 / 60)
+        for x, y in ((a, b), (b, a)) if (walking or not ow) else ((a, b),):
+            if not g.has_edge(x, y) or g[x][y]["weight"] > w:
+                g.add_edge(x, y, weight=w)
     return g
+
+
+def nx_snap(g: nx.DiGraph, p: np.ndarray) -> tuple[tuple, float]:
+    nodes = np.array(list(g.nodes))
+    k = int(np.argmin(np.hypot(*(nodes - p).T)))
+    return tuple(nodes[k]), float(np.hypot(*(nodes[k] - p)))
+
+
+def nx_costs(g: nx.DiGraph, origins: np.ndarray, facilities: np.ndarray, *, walking: bool = False) -> np.ndarray:
+    """origins x facilities cost matrix (inf when unreachable) with off-road legs."""
+    leg = (lambda d: d) if walking else (lambda d: d / WALK)
+    rev = g.reverse(copy=True)
+    out = np.full((len(origins), len(facilities)), np.inf)
+    snapped = [nx_snap(g, o) for o in origins]
+    for j, f in enumerate(facilities):
+        fn, fd = nx_snap(g, f)
+        lengths = nx.single_source_dijkstra_path_length(rev, fn, weight="weight")
+        for i, (on, od) in enumerate(snapped):
+            if on in lengths:
+                out[i, j] = leg(od) + lengths[on] + leg(fd)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_nearest_and_od_exact_against_networkx_on_random_graphs(seed):
+    roads = random_roads(seed)
+    g = network.build_graph(roads)
+    rng = np.random.default_rng(100 + seed)
+    origins = rng.uniform(-500, 10_500, (50, 2))
+    facilities = rng.uniform(0, 10_000, (6, 2))
+    ref = nx_costs(nx_graph(roads), origins, facilities)
+    res = network.nearest_facility(g, origins, facilities, walk_kmh=5)
+    np.testing.assert_allclose(res.cost, ref.min(axis=1), rtol=1e-9, atol=1e-6)
+    assert res.unreachable == int(np.isinf(ref.min(axis=1)).sum())
+    # the facility reported is one that attains the minimum
+    ok = res.facility >= 0
+    np.testing.assert_allclose(ref[np.flatnonzero(ok), res.facility[ok]], res.cost[ok], rtol=1e-9, atol=1e-6)
+    assert (res.facility[~ok] == -1).all()
+    od = network.od_table(g, origins, facilities, max_cost=25, block=4)
+    got = np.full_like(ref, np.inf)
+    got[od["origin"].to_numpy(), od["destination"].to_numpy()] = od["cost"].to_numpy()
+    expect = np.where(ref <= 25, ref, np.inf)
+    np.testing.assert_allclose(got, expect, rtol=1e-9, atol=1e-6)
+
+
+def test_walking_metres_ignore_one_way(grid_roads):
+    rng = np.random.default_rng(7)
+    g = network.build_graph(grid_roads)
+    origins = rng.uniform(0, 5000, (30, 2))
+    facilities = rng.uniform(0, 5000, (3, 2))
+    ref = nx_costs(nx_graph(grid_roads, walking=True), origins, facilities, walking=True)
+    res = network.nearest_facility(g, origins, facilities, weight="metres")
+    np.testing.assert_allclose(res.cost, ref.min(axis=1), rtol=1e-9, atol=1e-6)
+    od = network.od_table(g, origins, facilities, max_cost=2500, weight="metres")
+    assert len(od) == int((ref <= 2500).sum())
 
 
 def test_graph_structure_and_island(grid_roads):
     g = network.build_graph(grid_roads)
     assert g.n_nodes == 36 + 2 and g.n_components == 2
+    comps = network.components(g)
+    assert comps["nodes"].tolist() == [36, 2]  # largest first
+    assert comps["share"].sum() == pytest.approx(1.0)
+    assert g.summary()["largest_component_share"] == pytest.approx(36 / 38, abs=1e-4)
 
 
-def test_nearest_minutes_exact_against_networkx(grid_roads):
-    rng = np.random.default_rng(5)
+def test_island_people_get_inf_and_are_counted(grid_roads):
     g = network.build_graph(grid_roads)
-    origins = rng.uniform(-200, 5200, (60, 2))
-    facilities = rng.uniform(0, 5000, (4, 2))
-    ours = network.nearest_minutes(g, origins, facilities, walk_kmh=5)
-    G = _nx_graph(grid_roads)
-    nodes = np.array(list(G.nodes))
-    walk = 5 * 1000 / 60
-    def near(p):
-        k = np.argmin(np.hypot(*(nodes - p).T))
-        return tuple(nodes[k]), np.hypot(*(nodes[k] - p)) / walk
-    fac = [near(f) for f in facilities]
-    for o, t in zip(origins, ours, strict=True):
-        on, ow = near(o)
-        lengths = nx.single_source_dijkstra_path_length(G, on, weight="weight")
-        ref = min(ow + lengths.get(fn, np.inf) + fw for fn, fw in fac)
-        assert t == pytest.approx(ref, rel=1e-9, abs=1e-6)
+    res = network.nearest_facility(g, np.array([[20_500.0, 20_010.0], [10.0, 10.0], [20_900.0, 20_000.0]]),
+                                   np.array([[0.0, 0.0]]))
+    assert np.isinf(res.cost[0]) and np.isinf(res.cost[2]) and np.isfinite(res.cost[1])
+    assert res.unreachable == 2 and res.facility.tolist() == [-1, 0, -1]
 
 
-def test_island_people_get_inf_not_zero(grid_roads):
+def test_no_facilities_means_everyone_unreachable(grid_roads):
     g = network.build_graph(grid_roads)
-    t = network.nearest_minutes(g, np.array([[20_500.0, 20_010.0], [10.0, 10.0]]), np.array([[0.0, 0.0]]))
-    assert np.isinf(t[0]) and np.isfinite(t[1])
+    res = network.nearest_facility(g, np.array([[0.0, 0.0], [1.0, 1.0]]), np.empty((0, 2)))
+    assert np.isinf(res.cost).all() and res.unreachable == 2
+    assert network.od_table(g, np.array([[0.0, 0.0]]), np.empty((0, 2)), max_cost=10).empty
 
 
-def test_od_table_equals_filtered_full_matrix(grid_roads):
+def test_far_facility_snap_is_reported(grid_roads):
+    g = network.build_graph(grid_roads)
+    res = network.nearest_facility(g, np.array([[0.0, 0.0]]), np.array([[0.0, -3000.0]]))
+    assert res.facility_snap_m[0] == pytest.approx(3000.0)
+    assert res.cost[0] == pytest.approx(3000.0 / WALK)  # walked the whole way, not silently 0
+
+
+def test_od_table_blocks_agree_and_stay_within_bound(grid_roads):
     rng = np.random.default_rng(9)
     g = network.build_graph(grid_roads)
     o = pd.DataFrame(rng.uniform(0, 5000, (40, 2)), columns=["x", "y"])
+    o.iloc[5] = o.iloc[4]  # two origins on one node
     f = pd.DataFrame(rng.uniform(0, 5000, (7, 2)), columns=["x", "y"], index=[f"f{i}" for i in range(7)])
-    od = network.od_table(g, o, f, max_cost=12, block=3)
-    assert (od["cost"] <= 12).all()
-    full = {}
-    for name, row in f.iterrows():
-        t = network.nearest_minutes(g, o[["x", "y"]].to_numpy(), row[["x", "y"]].to_numpy()[None, :])
-        for i, v in enumerate(t):
-            if v <= 12:
-                full[(i, name)] = v
-    got = {(a, b): c for a, b, c in od.itertuples(index=False)}
-    assert got.keys() == full.keys()
-    for k, v in full.items():
-        assert got[k] == pytest.approx(v, rel=1e-9)
+    a = network.od_table(g, o, f, max_cost=12, block=1).sort_values(["origin", "destination"], ignore_index=True)
+    b = network.od_table(g, o, f, max_cost=12).sort_values(["origin", "destination"], ignore_index=True)
+    pd.testing.assert_frame_equal(a, b)
+    assert (a["cost"] <= 12).all() and set(a["destination"]) <= set(f.index)
+    assert set(a.loc[a["origin"] == 4, "destination"]) == set(a.loc[a["origin"] == 5, "destination"])
 
 
-def test_bad_roads_are_refused(grid_roads):
+def test_one_way_reverse_code_and_osm_strings():
+    line = shapely.LineString([(0, 0), (1000, 0)])
+    for flag, fwd, bwd in (("yes", True, False), ("-1", False, True), ("no", True, True), (None, True, True)):
+        roads = gpd.GeoDataFrame({"speed_kmh": [60.0], "oneway": [flag]}, geometry=[line], crs=32650)
+        g = network.build_graph(roads)
+        a, b = network.snap(g, np.array([[0.0, 0.0], [1000.0, 0.0]])).node
+        assert (g.matrix[a, b] > 0) == fwd and (g.matrix[b, a] > 0) == bwd, flag
+
+
+def test_node_crossings_join_lines_and_keep_speeds():
+    roads = gpd.GeoDataFrame({"speed_kmh": [60.0, 30.0]}, crs=32650, geometry=[
+        shapely.LineString([(0, 0), (2000, 0)]), shapely.LineString([(1000, -1000), (1000, 1000)])])
+    assert network.build_graph(roads).n_components == 2
+    g = network.build_graph(roads, node_crossings=True)
+    assert g.n_components == 1 and g.n_nodes == 5
+    # from (0,0) to (1000,1000): 1 km at 60 km/h + 1 km at 30 km/h = 3 min
+    t = network.nearest_minutes(g, np.array([[0.0, 0.0]]), np.array([[1000.0, 1000.0]]))
+    assert t[0] == pytest.approx(3.0, abs=1e-6)
+
+
+def test_bad_input_is_refused(grid_roads):
     with pytest.raises(NetworkError, match="speed"):
         network.build_graph(grid_roads.assign(speed_kmh=0.0))
-    with pytest.raises(CRSError):
+    with pytest.raises(NetworkError, match="classes: village x1"):
+        network.build_graph(grid_roads.assign(speed_kmh=[np.nan] + [30.0] * (len(grid_roads) - 1),
+                                              road_class=["village"] + ["county"] * (len(grid_roads) - 1)))
+    with pytest.raises(NetworkError, match="no speed_kmh column"):
+        network.build_graph(grid_roads.drop(columns="speed_kmh"))
+    with pytest.raises(CRSError, match="geographic"):
         network.build_graph(grid_roads.to_crs(4326))
+    g = network.build_graph(grid_roads)
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(100, 100)], crs=32650)
+    with pytest.raises(CRSError, match="reproject"):
+        network.nearest_facility(g, pts.to_crs(3857), pts)
+    with pytest.raises(CRSError, match="geographic"):
+        network.nearest_facility(g, pts.to_crs(4326), pts)
     with pytest.raises(DataError, match="max_cost"):
-        network.od_table(network.build_graph(grid_roads), pd.DataFrame({"x": [0.0], "y": [0.0]}),
-                         pd.DataFrame({"x": [0.0], "y": [0.0]}), max_cost=-5)
+        network.od_table(g, pd.DataFrame({"x": [0.0], "y": [0.0]}), pd.DataFrame({"x": [0.0], "y": [0.0]}),
+                         max_cost=-5)
+    with pytest.raises(DataError, match="walk_kmh"):
+        network.nearest_facility(g, np.array([[0.0, 0.0]]), np.array([[0.0, 0.0]]), walk_kmh=0)
+    with pytest.raises(DataError, match="missing or infinite"):
+        network.nearest_facility(g, np.array([[np.nan, 0.0]]), np.array([[0.0, 0.0]]))
+    with pytest.raises(DataError, match="weight"):
+        network.nearest_facility(g, np.array([[0.0, 0.0]]), np.array([[0.0, 0.0]]), weight="hours")
 
 
-def test_euclidean_by_hand():
-    o = pd.DataFrame({"x": [0.0, 10_000.0], "y": [0.0, 0.0]}, index=["a", "b"])
-    f = pd.DataFrame({"x": [3000.0], "y": [4000.0]}, index=["h"])
-    od = euclidean.od_table(o, f, max_cost=15, speed_kmh=30, circuity=1.2)
-    # a: 5 km x 1.2 / 30 km/h = 12 min; b: 8.06 km x 1.2 / 30 km/h = 19.3 min > 15
-    assert od.to_dict("records") == [{"origin": "a", "destination": "h", "cost": pytest.approx(12.0)}]
-    with pytest.raises(DataError, match="circuity"):
-        euclidean.nearest_minutes(o.to_numpy(), f.to_numpy(), circuity=0.9)
+def test_geodataframe_points_in_graph_crs(grid_roads):
+    g = network.build_graph(grid_roads)
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0), shapely.Point(1000, 0)], crs=32650, index=["a", "b"])
+    fac = gpd.GeoDataFrame(geometry=[shapely.Point(1000, 0)], crs=32650, index=["h"])
+    od = network.od_table(g, pts, fac, max_cost=60)
+    assert set(od["origin"]) == {"a", "b"} and set(od["destination"]) == {"h"}

@@ -27,9 +27,52 @@ import rasterio.windows
 import shapely
 from numpy.typing import NDArray
 
+from ...geo.crs import crs_label, require_projected
+from ...geo.errors import CRSError, DataError
 from ...geo.raster import RasterInfo, _window, read_masked
 
-__all__ = ["from_raster", "from_centroids", "from_weighted_centroids", "aggregate", "within_share"]
+__all__ = ["from_raster", "from_centroids", "from_weighted_centroids", "aggregate", "within_share",
+           "points_xy"]
+
+
+def points_xy(points: object, *, name: str, crs: object = None) -> tuple[NDArray[np.float64], pd.Index]:
+    """Coordinates (n, 2) and ids of points given as a GeoDataFrame/GeoSeries of points, a
+    DataFrame with ``x`` and ``y`` columns, or an (n, 2) array (ids 0..n-1).
+
+    A geometry input must be in a projected metric CRS and, when ``crs`` is given, in that
+    same CRS (raises :class:`CRSError` naming ``name``). Non-finite coordinates raise
+    :class:`DataError`.
+
+    Examples
+    --------
+    >>> xy, ids = points_xy(pd.DataFrame({"x": [1.0], "y": [2.0]}, index=["a"]), name="origins")
+    >>> xy.tolist(), list(ids)
+    ([[1.0, 2.0]], ['a'])
+    """
+    if isinstance(points, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        geom = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+        require_projected(geom.crs, name=name, what="travel distances")
+        if crs is not None and not geom.crs.equals(crs):
+            raise CRSError(f"{name} is in {crs_label(geom.crs)} but the roads are in {crs_label(crs)}; "
+                           f"reproject {name} with .to_crs(roads.crs)")
+        if len(geom) and not (geom.geom_type == "Point").all():
+            geom = geom.representative_point()
+        xy = np.column_stack([geom.x.to_numpy(dtype=float), geom.y.to_numpy(dtype=float)]) if len(geom) \
+            else np.empty((0, 2))
+        ids = points.index
+    elif isinstance(points, pd.DataFrame):
+        missing = [c for c in ("x", "y") if c not in points.columns]
+        if missing:
+            raise DataError(f"{name} has no column(s) {missing}; give x and y in metres, or pass a GeoDataFrame")
+        xy = points[["x", "y"]].to_numpy(dtype=float)
+        ids = points.index
+    else:
+        xy = np.asarray(points, dtype=float).reshape(-1, 2)
+        ids = pd.RangeIndex(len(xy))
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        raise DataError(f"{name}: {int(bad.sum())} point(s) have missing or infinite coordinates; drop or fix them")
+    return xy, ids
 
 
 def from_raster(info: RasterInfo, units: gpd.GeoDataFrame) -> pd.DataFrame:
