@@ -295,6 +295,7 @@ def run(config: str | Path | Config, *, out_dir: str | Path | None = None,
                 continue
             with ctx.step(name):
                 fn(ctx)
+            ctx.units = ctx.units.copy()  # steps add columns one by one: defragment between steps
         (tmp / "maps").mkdir(exist_ok=True)
         with ctx.step("write"):
             _write_outputs(ctx)

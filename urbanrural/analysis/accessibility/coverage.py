@@ -6,8 +6,9 @@
 - :func:`life_circle`: GB 50180-2018 walking life circles: share of people within 300 /
   500 / 1000 m walking distance along the network of a facility;
 - :func:`mean_time_ratio`: rural / urban ratio of population-weighted mean travel time;
-- :func:`isochrones`: polygons of the area reachable from each facility within T minutes
-  (buffered concave hull of the reached road nodes; for display).
+- :func:`underserved`: people beyond a threshold (unreachable ones included) per unit;
+- :func:`isochrones`: polygons of the area from which each facility is reached within T
+  minutes (buffered concave hull of the reached road nodes; a display shape).
 
 Examples
 --------
@@ -26,7 +27,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -36,25 +38,28 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
 from ...geo.errors import DataError
-from .network import RoadGraph, snap
+from .network import RoadGraph, nearest_facility, snap
 
-__all__ = ["coverage_table", "rural_access_index", "life_circle", "mean_time_ratio", "isochrones",
-           "LIFE_CIRCLES_M"]
+__all__ = ["coverage_table", "rural_access_index", "RAIResult", "life_circle", "mean_time_ratio", "underserved",
+           "isochrones", "LIFE_CIRCLES_M"]
 
 LIFE_CIRCLES_M = {"5-minute": 300.0, "10-minute": 500.0, "15-minute": 1000.0}
 
 
 def _thresholds(values: Sequence[float]) -> list[float]:
     out = sorted(float(t) for t in values)
-    if not out or out[0] <= 0:
-        raise DataError(f"thresholds must be positive minutes; got {list(values)}")
+    if not out or not out[0] > 0 or not np.isfinite(out[-1]):
+        raise DataError(f"thresholds must be positive, finite minutes; got {list(values)}")
     return out
 
 
 def coverage_table(minutes: NDArray[np.float64], points: pd.DataFrame, *, thresholds: Sequence[float],
                    class_col: str = "urban_class") -> pd.DataFrame:
     """Long table: urban_class ("all" and each class), threshold_min, population,
-    population_within, share (people beyond reach count as not within)."""
+    population_within, share (people beyond reach count as not within).
+
+    Classes come from ``points[class_col]`` when present; otherwise only "all".
+    """
     t = np.asarray(minutes, dtype=float)
     people = points["people"].to_numpy(dtype=float)
     groups = [("all", np.ones(len(t), dtype=bool))]
@@ -72,51 +77,118 @@ def coverage_table(minutes: NDArray[np.float64], points: pd.DataFrame, *, thresh
     return pd.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class RAIResult:
+    """SDG 9.1.1 Rural Access Index.
+
+    Attributes
+    ----------
+    share : float
+        Rural people within ``distance_m`` of a qualifying road / all rural people (NaN
+        when there are no rural people).
+    rural_population, population_within : float
+    distance_m : float
+    classes : tuple of str or None
+        Road classes counted as all-season (None = every class).
+    """
+
+    share: float
+    rural_population: float
+    population_within: float
+    distance_m: float
+    classes: tuple[str, ...] | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"share": self.share, "rural_population": self.rural_population,
+                "population_within": self.population_within, "distance_m": self.distance_m,
+                "classes": list(self.classes) if self.classes is not None else None}
+
+
 def rural_access_index(points: pd.DataFrame, roads: gpd.GeoDataFrame, *, rural: NDArray[np.bool_],
-                       distance_m: float = 2000.0, classes: Sequence[str] | None = None) -> float:
-    """SDG 9.1.1: share of the rural population within ``distance_m`` of a road of ``classes``
-    (all classes when None: say which are all-season in the study's notes)."""
-    r = roads if classes is None else roads[roads["road_class"].isin(list(classes))]
-    if len(r) == 0:
-        raise DataError(f"no roads of classes {list(classes or [])} for the Rural Access Index")
+                       distance_m: float = 2000.0, classes: Sequence[str] | None = None) -> RAIResult:
+    """SDG 9.1.1: share of the rural population within ``distance_m`` (straight line) of a
+    road of ``classes`` (the all-season classes; every class when None: say which are
+    all-season in the study's notes).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> roads = gpd.GeoDataFrame({"road_class": ["county", "track"]}, crs=32650, geometry=[
+    ...     shapely.LineString([(0, 0), (10000, 0)]), shapely.LineString([(0, 5000), (10000, 5000)])])
+    >>> pts = pd.DataFrame({"x": [100.0, 100.0, 100.0], "y": [1500.0, 4000.0, 9000.0], "people": [10.0, 20.0, 70.0]})
+    >>> rural_access_index(pts, roads, rural=np.array([True, True, True])).share
+    0.3
+    >>> rural_access_index(pts, roads, rural=np.array([True, True, True]), classes=["county"]).share
+    0.1
+    """
+    if not (np.isfinite(distance_m) and distance_m > 0):
+        raise DataError(f"distance_m must be positive metres; got {distance_m!r}")
+    if classes is not None:
+        if "road_class" not in roads.columns:
+            raise DataError("roads have no road_class column; read them with read_roads(..., class_col=...)")
+        r = roads[roads["road_class"].isin(list(classes))]
+        if len(r) == 0:
+            raise DataError(f"no roads of classes {list(classes)} for the Rural Access Index; classes present: "
+                            f"{sorted(roads['road_class'].astype(str).unique())}")
+    else:
+        r = roads
     people = points["people"].to_numpy(dtype=float)
     rural = np.asarray(rural, dtype=bool)
-    if people[rural].sum() == 0:
-        return float("nan")
+    if len(rural) != len(people):
+        raise DataError(f"rural has {len(rural)} flags for {len(people)} demand points")
+    total = float(people[rural].sum())
+    cls = tuple(classes) if classes is not None else None
+    if total == 0:
+        return RAIResult(float("nan"), 0.0, 0.0, float(distance_m), cls)
     tree = shapely.STRtree(r.geometry.to_numpy())
-    pts = shapely.points(points["x"].to_numpy(), points["y"].to_numpy())
+    pts = shapely.points(points["x"].to_numpy(dtype=float), points["y"].to_numpy(dtype=float))
     near = np.zeros(len(pts), dtype=bool)
     idx = tree.query(pts[rural], predicate="dwithin", distance=distance_m)[0]
     near[np.flatnonzero(rural)[np.unique(idx)]] = True
-    return float(people[near].sum() / people[rural].sum())
+    within = float(people[near].sum())
+    return RAIResult(within / total, total, within, float(distance_m), cls)
 
 
-def life_circle(graph: RoadGraph, points: pd.DataFrame, facilities: NDArray[np.float64], *,
-                distances_m: dict[str, float] | None = None) -> dict[str, float]:
-    """Share of people within each walking distance (metres along the network, plus the
-    straight legs to and from the network) of the nearest facility."""
-    distances_m = distances_m or LIFE_CIRCLES_M
-    fac = np.asarray(facilities, dtype=float).reshape(-1, 2)
+def life_circle(graph: RoadGraph, points: pd.DataFrame, facilities: object, *,
+                distances_m: Mapping[str, float] | None = None) -> dict[str, float]:
+    """GB 50180-2018 life circles: share of people whose walk to the nearest facility is
+    within each distance (metres along the network, both directions of one-way streets,
+    plus the straight legs to and from the network).
+
+    Default distances: 5-minute 300 m, 10-minute 500 m, 15-minute 1000 m.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> roads = gpd.GeoDataFrame({"speed_kmh": [30.0]}, crs=32650,
+    ...                          geometry=[shapely.LineString([(0, 0), (2000, 0)])])
+    >>> from urbanrural.analysis.accessibility.network import build_graph
+    >>> pts = pd.DataFrame({"x": [0.0, 400.0, 900.0], "y": [0.0, 0.0, 0.0], "people": [1.0, 1.0, 2.0]})
+    >>> life_circle(build_graph(roads), pts, np.array([[0.0, 0.0]]))
+    {'5-minute': 0.25, '10-minute': 0.5, '15-minute': 1.0}
+    """
+    distances_m = dict(distances_m or LIFE_CIRCLES_M)
+    if any(not v > 0 for v in distances_m.values()):
+        raise DataError(f"life-circle distances must be positive metres; got {distances_m}")
     people = points["people"].to_numpy(dtype=float)
-    if len(fac) == 0 or people.sum() == 0:
-        return {k: 0.0 for k in distances_m}
-    # metres graph: minutes x speed; rebuild weights as lengths from node coordinates
-    m = graph.matrix.tocoo()
-    length = np.hypot(*(graph.xy[m.row] - graph.xy[m.col]).T)
-    import scipy.sparse as sp
-
-    g = sp.csr_matrix((np.maximum(length, 1e-9), (m.row, m.col)), shape=m.shape)
-    f_node, f_dist = snap(graph, fac)
-    o_node, o_dist = snap(graph, points[["x", "y"]].to_numpy())
-    limit = max(distances_m.values())
-    d = dijkstra(g.T.tocsr(), directed=True, indices=np.unique(f_node), limit=limit, min_only=True)
-    # add the facility's own off-network leg conservatively (its minimum)
-    walk = d[o_node] + o_dist + f_dist.min()
+    if people.sum() == 0:
+        return {k: float("nan") for k in distances_m}
+    walk = nearest_facility(graph, points[["x", "y"]], facilities, weight="metres").cost
     return {k: float(people[walk <= v].sum() / people.sum()) for k, v in distances_m.items()}
 
 
 def mean_time_ratio(minutes: NDArray[np.float64], points: pd.DataFrame, *, class_col: str = "urban_class") -> float:
-    """Population-weighted mean travel time of rural people / that of urban people (finite times)."""
+    """Population-weighted mean travel time of rural people / that of urban people, over
+    people with a finite time (NaN when either class has none).
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"people": [10.0, 10.0, 30.0], "urban_class": ["urban", "rural", "rural"]})
+    >>> mean_time_ratio(np.array([10.0, 20.0, 40.0]), pts)
+    3.5
+    """
+    if class_col not in points.columns:
+        raise DataError(f"demand points have no {class_col} column; run the urban_rural analysis first")
     t = np.asarray(minutes, dtype=float)
     p = points["people"].to_numpy(dtype=float)
     cls = points[class_col].to_numpy()
@@ -124,26 +196,69 @@ def mean_time_ratio(minutes: NDArray[np.float64], points: pd.DataFrame, *, class
     for c in ("rural", "urban"):
         m = (cls == c) & np.isfinite(t)
         means[c] = (t[m] * p[m]).sum() / p[m].sum() if p[m].sum() > 0 else np.nan
-    return float(means["rural"] / means["urban"]) if means["urban"] else float("nan")
+    if not means["urban"] > 0:
+        return float("nan")
+    return float(means["rural"] / means["urban"])
+
+
+def underserved(minutes: NDArray[np.float64], points: pd.DataFrame, *, threshold: float,
+                index: pd.Index) -> pd.Series:
+    """People per unit beyond ``threshold`` minutes, those who can reach nothing included.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"unit": ["a", "a", "b"], "people": [10.0, 30.0, 5.0]})
+    >>> underserved(np.array([10.0, 20.0, np.inf]), pts, threshold=15, index=pd.Index(["a", "b", "c"])).tolist()
+    [30.0, 5.0, 0.0]
+    """
+    if not (np.isfinite(threshold) and threshold > 0):
+        raise DataError(f"threshold must be positive minutes; got {threshold!r}")
+    t = np.asarray(minutes, dtype=float)
+    people = points["people"].to_numpy(dtype=float)
+    beyond = pd.Series(np.where(t <= threshold, 0.0, people)).groupby(points["unit"].to_numpy()).sum()
+    return beyond.reindex(index).fillna(0.0).rename(f"underserved_{threshold:g}min")
 
 
 def isochrones(graph: RoadGraph, facilities: pd.DataFrame, *, minutes: Sequence[float], walk_kmh: float = 5.0,
                ratio: float = 0.3, buffer_m: float = 250.0) -> gpd.GeoDataFrame:
-    """One polygon per facility and threshold: the concave hull (``ratio``) of the road nodes
-    reached within T minutes, buffered by ``buffer_m`` (a display shape, not a measure)."""
-    f_node, f_dist = snap(graph, facilities[["x", "y"]].to_numpy())
+    """Catchment polygons: for each facility and threshold T, the area from which the
+    facility is reached within T minutes by road.
+
+    Shape: the concave hull (shapely ``concave_hull``, ``ratio``) of the road nodes whose
+    time to the facility (its off-road leg included, on the reversed graph so one-way
+    streets count in the travel direction) is <= T, buffered by ``buffer_m`` metres.
+    It is a display shape, not a measure: the shares and times come from the demand
+    points. Facilities whose reach is empty get no polygon.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from urbanrural.analysis.accessibility.network import build_graph
+    >>> roads = gpd.GeoDataFrame({"speed_kmh": [60.0]}, crs=32650,
+    ...                          geometry=[shapely.segmentize(shapely.LineString([(0, 0), (20000, 0)]), 1000)])
+    >>> iso = isochrones(build_graph(roads), pd.DataFrame({"x": [0.0], "y": [0.0]}, index=["h"]), minutes=[5, 10])
+    >>> iso[["facility", "minutes"]].to_dict("records"), round(iso.geometry.iloc[0].bounds[2])
+    ([{'facility': 'h', 'minutes': 5.0}, {'facility': 'h', 'minutes': 10.0}], 5250)
+    """
+    f = snap(graph, facilities, name="facilities")
+    ids = facilities.index
     ths = _thresholds(minutes)
-    d = dijkstra(graph.matrix, directed=True, indices=f_node, limit=max(ths))
+    if not walk_kmh > 0:
+        raise DataError(f"walk_kmh must be positive km/h; got {walk_kmh!r}")
+    legs = f.distance_m / (walk_kmh * 1000 / 60)
     rows = []
-    for k, fid in enumerate(facilities.index):
-        leg = f_dist[k] / (walk_kmh * 1000 / 60)
+    for k in range(len(f.node)):
+        if legs[k] > ths[-1]:
+            continue
+        d = dijkstra(graph.reverse, directed=True, indices=int(f.node[k]), limit=ths[-1] - legs[k]) + legs[k]
         for th in ths:
-            reach = np.flatnonzero(d[k] + leg <= th)
+            reach = np.flatnonzero(d <= th)
             if len(reach) == 0:
                 continue
             pts = shapely.multipoints(graph.xy[reach])
             hull = shapely.concave_hull(pts, ratio=ratio) if len(reach) > 3 else pts
-            geom = shapely.buffer(hull, buffer_m)
-            rows.append({"facility": fid, "minutes": th, "geometry": geom})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=None) if rows else \
-        gpd.GeoDataFrame({"facility": [], "minutes": []}, geometry=[], crs=None)
+            rows.append({"facility": ids[k], "minutes": th, "geometry": shapely.buffer(hull, buffer_m)})
+    if not rows:
+        return gpd.GeoDataFrame({"facility": pd.Series([], dtype=object), "minutes": pd.Series([], dtype=float)},
+                                geometry=gpd.GeoSeries([], crs=graph.crs), crs=graph.crs)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=graph.crs)

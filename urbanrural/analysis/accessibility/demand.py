@@ -78,8 +78,23 @@ def points_xy(points: object, *, name: str, crs: object = None) -> tuple[NDArray
 def from_raster(info: RasterInfo, units: gpd.GeoDataFrame) -> pd.DataFrame:
     """Points (x, y, people, unit, row, col) at the centres of populated cells inside the units.
 
-    The raster must be in the units' CRS (the StudyArea's population raster is read in
-    its own CRS; cells are reprojected as points when the CRSs differ).
+    Cells with nodata or 0 people are skipped; a cell belongs to the unit containing its
+    centre (cells whose centre falls outside every unit are left out). When the raster's
+    CRS differs from the units', cell centres are reprojected as points. The index is
+    the cell number ``row * width + col`` in the full raster.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, rasterio, geopandas as gpd, shapely
+    >>> from rasterio.transform import from_origin
+    >>> from urbanrural.geo.raster import open_raster
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "pop.tif"
+    >>> with rasterio.open(path, "w", driver="GTiff", width=2, height=1, count=1, dtype="float32",
+    ...                    crs="EPSG:32650", transform=from_origin(0, 100, 100, 100), nodata=-1) as dst:
+    ...     dst.write(np.array([[5.0, 0.0]], dtype="float32"), 1)
+    >>> units = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 200, 100)], index=["u"], crs=32650)
+    >>> from_raster(open_raster(path), units)[["x", "y", "people", "unit"]].to_dict("records")
+    [{'x': 50.0, 'y': 50.0, 'people': 5.0, 'unit': 'u'}]
     """
     same = info.crs is None or units.crs is None or units.crs.equals(info.crs)
     bounds = units.total_bounds if same else units.to_crs(info.crs).total_bounds
@@ -99,8 +114,8 @@ def from_raster(info: RasterInfo, units: gpd.GeoDataFrame) -> pd.DataFrame:
     inside = pd.notna(unit)
     return pd.DataFrame({"x": xs[inside], "y": ys[inside], "people": people[inside], "unit": unit[inside],
                          "row": rows[inside] + int(window.row_off), "col": cols[inside] + int(window.col_off)},
-                        index=pd.Index([f"cell-{r}-{c}" for r, c in zip(rows[inside], cols[inside], strict=True)],
-                                       name="origin"))
+                        index=pd.Index((rows[inside] + int(window.row_off)) * info.width
+                                       + cols[inside] + int(window.col_off), name="origin"))
 
 
 def from_centroids(units: gpd.GeoDataFrame, population: pd.Series) -> pd.DataFrame:
@@ -123,10 +138,26 @@ def from_weighted_centroids(cells: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.
     return base
 
 
-def aggregate(minutes: NDArray[np.float64], points: pd.DataFrame, *, index: pd.Index) -> pd.DataFrame:
-    """Per unit: population-weighted mean minutes over people with a finite time (``mean``),
-    people with no reachable facility (``unreachable``) and all people (``people``)."""
-    t = np.asarray(minutes, dtype=float)
+def aggregate(values: NDArray[np.float64], points: pd.DataFrame, *, index: pd.Index) -> pd.DataFrame:
+    """Per unit, from one value per demand point (a travel time, an FCA score...).
+
+    Columns: ``mean``, the population-weighted mean over people with a finite value
+    (NaN when nobody in the unit has one); ``unreachable``, people whose value is
+    infinite (no reachable facility); ``people``; ``reachable_share``, the share of the
+    unit's people with a finite value. NaN values are refused, never averaged away.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"unit": ["a", "a", "a"], "people": [10.0, 30.0, 60.0]})
+    >>> aggregate(np.array([10.0, 20.0, np.inf]), pts, index=pd.Index(["a"])).loc["a"].to_dict()
+    {'mean': 17.5, 'unreachable': 60.0, 'people': 100.0, 'reachable_share': 0.4}
+    """
+    t = np.asarray(values, dtype=float)
+    if len(t) != len(points):
+        raise DataError(f"got {len(t)} values for {len(points)} demand points; give one value per point")
+    if np.isnan(t).any():
+        raise DataError(f"{int(np.isnan(t).sum())} demand point value(s) are NaN; use inf for 'no facility "
+                        "reachable' and fix the rest")
     finite = np.isfinite(t)
     people = points["people"].to_numpy(dtype=float)
     frame = pd.DataFrame({"unit": points["unit"].to_numpy(), "wt": np.where(finite, t * people, 0.0),
@@ -134,12 +165,24 @@ def aggregate(minutes: NDArray[np.float64], points: pd.DataFrame, *, index: pd.I
     g = frame.groupby("unit")[["wt", "reach", "people"]].sum().reindex(index).fillna(0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(g["reach"] > 0, g["wt"] / g["reach"], np.nan)
-    return pd.DataFrame({"mean": mean, "unreachable": g["people"] - g["reach"], "people": g["people"]}, index=index)
+        share = np.where(g["people"] > 0, g["reach"] / g["people"], np.nan)
+    return pd.DataFrame({"mean": mean, "unreachable": g["people"] - g["reach"], "people": g["people"],
+                         "reachable_share": share}, index=index)
 
 
 def within_share(minutes: NDArray[np.float64], points: pd.DataFrame, *, threshold: float,
                  index: pd.Index) -> pd.DataFrame:
-    """Per unit: people within ``threshold`` minutes, people beyond it (incl. unreachable), share."""
+    """Per unit: people within ``threshold`` minutes (``within``), people beyond it,
+    unreachable ones included (``beyond``), and ``share`` = within / people.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"unit": ["a", "a", "b"], "people": [10.0, 30.0, 5.0]})
+    >>> within_share(np.array([10.0, 20.0, np.inf]), pts, threshold=15, index=pd.Index(["a", "b"]))["share"].tolist()
+    [0.25, 0.0]
+    """
+    if not (np.isfinite(threshold) and threshold > 0):
+        raise DataError(f"threshold must be positive minutes; got {threshold!r}")
     t = np.asarray(minutes, dtype=float)
     people = points["people"].to_numpy(dtype=float)
     frame = pd.DataFrame({"unit": points["unit"].to_numpy(), "within": np.where(t <= threshold, people, 0.0),

@@ -47,7 +47,7 @@ from ...geo.io import atomic_path
 from .demand import points_xy
 
 __all__ = ["FrictionSurface", "grid_for", "friction_surface", "travel_time", "outside_count", "sample",
-           "write_geotiff", "zonal", "UNREACHABLE", "NODATA"]
+           "write_geotiff", "zonal", "od_table", "UNREACHABLE", "NODATA"]
 
 logger = logging.getLogger("urbanrural")
 UNREACHABLE = -2.0  # GeoTIFF value of cells from which no facility can be reached
@@ -184,6 +184,15 @@ def friction_surface(roads: gpd.GeoDataFrame | None, *, transform: Affine, shape
     barrier_cells = int(np.isinf(base).sum())
     return FrictionSurface(base, transform, CRS.from_user_input(crs) if crs is not None else None, road_cells,
                            barrier_cells)
+
+
+def _has_numba() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:  # pragma: no cover - numba is a dependency; kept for stripped installs
+        logger.info("numba is not installed: friction travel times use scipy.sparse.csgraph (more memory)")
+        return False
+    return True
 
 
 def _kernel():
@@ -340,7 +349,7 @@ def _cells(surface: FrictionSurface, facilities: object) -> tuple[NDArray[np.int
 
 
 def travel_time(surface: FrictionSurface, facilities: object, *, max_cost: float | None = None,
-                engine: str = "numba") -> NDArray[np.float64]:
+                engine: str = "auto") -> NDArray[np.float64]:
     """Minutes from every cell to the nearest facility cell (``inf`` where unreachable).
 
     Parameters
@@ -352,8 +361,9 @@ def travel_time(surface: FrictionSurface, facilities: object, *, max_cost: float
         :func:`outside_count`).
     max_cost : float, optional
         Stop the search at this many minutes (cells beyond get ``inf``).
-    engine : {"numba", "scipy"}
-        The numba heap kernel, or scipy.sparse.csgraph on the grid graph (more memory).
+    engine : {"auto", "numba", "scipy"}
+        The numba heap kernel (``"auto"`` picks it when numba imports), or
+        scipy.sparse.csgraph on the grid graph (same result, ~8 edges per cell of memory).
 
     Examples
     --------
@@ -371,12 +381,14 @@ def travel_time(surface: FrictionSurface, facilities: object, *, max_cost: float
     if len(starts) == 0:
         return np.full(surface.shape, np.inf)
     sy, sx = surface.cell_size
+    if engine == "auto":
+        engine = "numba" if _has_numba() else "scipy"
     if engine == "numba":
         return _kernel()(np.ascontiguousarray(surface.minutes_per_m, dtype=np.float64), starts, float(sy), float(sx),
                          limit)
     if engine == "scipy":
         return _scipy_kernel(surface.minutes_per_m, starts, sy, sx, limit)
-    raise DataError(f"engine must be 'numba' or 'scipy'; got {engine!r}")
+    raise DataError(f"engine must be 'auto', 'numba' or 'scipy'; got {engine!r}")
 
 
 def outside_count(surface: FrictionSurface, facilities: object) -> int:
@@ -473,3 +485,37 @@ def zonal(minutes: NDArray[np.float64], transform: Affine, units: gpd.GeoDataFra
             out["pop_mean"] = np.where(pw > 0, pt / pw, np.nan)
         out["unreachable_people"] = pu
     return out
+
+
+def od_table(surface: FrictionSurface, origins: object, facilities: object, *, max_cost: float) -> pd.DataFrame:
+    """Sparse OD table (origin, destination, cost minutes) on the friction surface.
+
+    One search bounded by ``max_cost`` per facility (the numba kernel only settles cells
+    within the bound, but allocates a grid of distances per facility); origins take the
+    time of the cell containing them. Facilities outside the grid have no pairs.
+
+    Examples
+    --------
+    >>> from rasterio.transform import from_origin
+    >>> s = friction_surface(None, transform=from_origin(0, 100, 100, 100), shape=(1, 5), off_road_kmh=6)
+    >>> o = pd.DataFrame({"x": [50.0, 450.0], "y": [50.0, 50.0]}, index=["a", "b"])
+    >>> od_table(s, o, pd.DataFrame({"x": [150.0], "y": [50.0]}, index=["h"]), max_cost=2.5).to_dict("records")
+    [{'origin': 'a', 'destination': 'h', 'cost': 1.0}]
+    """
+    if not (np.isfinite(max_cost) and max_cost > 0):
+        raise DataError(f"max_cost must be positive minutes; got {max_cost!r}")
+    oxy, oid = points_xy(origins, name="origins", crs=surface.crs)
+    fxy, fid = points_xy(facilities, name="facilities", crs=surface.crs)
+    parts_o, parts_f, parts_c = [], [], []
+    for j in range(len(fxy)):
+        tt = travel_time(surface, fxy[j:j + 1], max_cost=max_cost)
+        t = sample(tt, surface.transform, oxy)
+        ok = np.flatnonzero(t <= max_cost)
+        parts_o.append(ok)
+        parts_f.append(np.full(len(ok), j, dtype=np.intp))
+        parts_c.append(t[ok])
+    if not parts_o:
+        return pd.DataFrame({"origin": oid[:0], "destination": fid[:0], "cost": np.empty(0)})
+    oi, fi = np.concatenate(parts_o), np.concatenate(parts_f)
+    return pd.DataFrame({"origin": oid.to_numpy()[oi], "destination": fid.to_numpy()[fi],
+                         "cost": np.concatenate(parts_c)})
