@@ -146,6 +146,14 @@ class AccessibilityConfig(_Section):
     resolution: float = Field(default=250.0, gt=0)
     categories: list[str] | None = None
     demand: Literal["raster", "centroid", "weighted_centroid"] = "raster"
+    facilities_outside: Literal["keep", "drop"] = "keep"
+    # raster (friction-surface) mode: impassable water (polygons or lines, bridges = roads
+    # crossing them) and a multiplier raster of off-road friction (slope, land cover; inf = no go)
+    water: InPath | None = None
+    penalty: InPath | None = None
+    # RAAM: minutes of travel worth a 100 % overload; cycles stop earlier once no one moves
+    raam_tau: float = Field(default=60.0, gt=0)
+    raam_max_cycles: int = Field(default=1000, ge=1)
 
     @field_validator("thresholds")
     @classmethod
@@ -233,6 +241,11 @@ class Config(_Section):
             for key in ("land", "built"):
                 if getattr(ur, key) is not None:
                     out[f"urban_rural.{key}"] = getattr(ur, key)
+        acc = self.analyses.accessibility
+        if acc is not None:
+            for key in ("water", "penalty"):
+                if getattr(acc, key) is not None:
+                    out[f"accessibility.{key}"] = getattr(acc, key)
         return out
 
 

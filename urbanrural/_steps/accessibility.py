@@ -11,7 +11,6 @@ population_within, share) and ``accessibility_summary``; layer ``isochrones``; r
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable
 
@@ -22,9 +21,19 @@ import rasterio
 import rasterio.features
 import shapely
 
-from ..analysis.accessibility import coverage, demand, euclidean, fca, friction, network
+from ..analysis.accessibility import (
+    barriers,
+    coverage,
+    demand,
+    euclidean,
+    fca,
+    friction,
+    network,
+    raam,
+)
 from ..analysis.accessibility.decay import gaussian
 from ..geo.io import atomic_path
+from ..layers.readers import read_vector
 from ..pipeline import RunContext, analysis
 
 logger = logging.getLogger("urbanrural")
@@ -91,16 +100,13 @@ def _capacity(ctx: RunContext, fac: gpd.GeoDataFrame, cat: str) -> pd.Series:
     return cap
 
 
-def _raam(od: pd.DataFrame, people: pd.Series, cap: pd.Series, max_cost: float) -> pd.Series | None:
-    fn = getattr(fca, "raam", None)
-    if fn is None:
-        return None
-    kwargs = {"max_cost": max_cost} if "max_cost" in inspect.signature(fn).parameters else {}
-    return fn(od, people, cap, **kwargs)
+def _measures(od: pd.DataFrame, people: pd.Series, cap: pd.Series, max_cost: float, origins: pd.Index,
+              cfg: object, info: dict[str, object]) -> dict[str, Callable[[], pd.Series | None]]:
+    def _raam() -> pd.Series:
+        r = raam.raam(od, people, cap, tau=cfg.raam_tau, max_cycles=cfg.raam_max_cycles)
+        info.update(raam_cycles=r.cycles, raam_converged=r.converged, raam_rho=r.rho)
+        return r.cost
 
-
-def _measures(od: pd.DataFrame, people: pd.Series, cap: pd.Series, max_cost: float,
-              origins: pd.Index) -> dict[str, Callable[[], pd.Series | None]]:
     return {
         "2sfca": lambda: fca.two_step_fca(od, people, cap, max_cost=max_cost),
         "e2sfca": lambda: fca.enhanced_two_step_fca(od, people, cap, max_cost=max_cost),
@@ -108,7 +114,7 @@ def _measures(od: pd.DataFrame, people: pd.Series, cap: pd.Series, max_cost: flo
         "3sfca": lambda: fca.three_step_fca(od, people, cap, max_cost=max_cost),
         "gravity": lambda: fca.gravity(od, cap, decay=gaussian(max_cost / 2), max_cost=max_cost, origins=origins),
         "cumulative": lambda: fca.cumulative(od, cap, threshold=max_cost, origins=origins),
-        "raam": lambda: _raam(od, people, cap, max_cost),
+        "raam": _raam,
     }
 
 
@@ -188,23 +194,37 @@ def accessibility_step(ctx: RunContext) -> None:
         transform, shape = friction.grid_for((x0 - res, y0 - res, x1 + res, y1 + res), resolution=res)
         if roads is None:
             ctx.note(NAME, "warning", f"raster mode without roads: everyone walks at {walk:g} km/h")
+        water = penalty = None
+        if cfg.water is not None:
+            water = barriers.water_barrier(read_vector(cfg.water), transform=transform, shape=shape, crs=area.crs)
+        if cfg.penalty is not None:
+            penalty = barriers.penalty_grid(cfg.penalty, transform=transform, shape=shape, crs=area.crs)
         surface = friction.friction_surface(roads, transform=transform, shape=shape, crs=area.crs,
-                                            off_road_kmh=walk)
+                                            off_road_kmh=walk, barrier=water, penalty=penalty)
         mask = rasterio.features.geometry_mask([study], out_shape=shape, transform=transform, invert=True)
         ctx.results["friction_surface"] = {"rows": shape[0], "cols": shape[1], "resolution_m": res,
-                                           "road_cells": surface.road_cells}
+                                           "road_cells": surface.road_cells,
+                                           "water_cells": int(water.sum()) if water is not None else 0,
+                                           "impassable_cells": surface.barrier_cells}
+        if water is not None:
+            ctx.note(NAME, "info", f"water: {int(water.sum()):,} cells impassable off roads (bridges kept)")
     ctx.variants["accessibility"] = {
         "engine": mode, "demand": demand_desc, "off_road_kmh": walk,
         "network": "road graph, nodes at shared vertices, nearest node by KD-tree, off-road legs at off_road_kmh, "
                    "exact multi-source Dijkstra (scipy.sparse.csgraph)" if mode == "network" else None,
         "raster": (f"friction surface {cfg.resolution:g} m, roads at class speeds (fastest wins), off-road "
-                   f"{walk:g} km/h, no barriers; 8-neighbour cost distance, step = mean of the two cells x "
-                   "geometric length (MCP_Geometric rule)") if mode == "raster" else None,
+                   f"{walk:g} km/h, water {'impassable except on roads' if cfg.water else 'not given'}, "
+                   f"off-road penalty {'multiplier raster (area average)' if cfg.penalty else 'none'}; 8-neighbour "
+                   "cost distance, step = mean of the two cells x geometric length (MCP_Geometric rule)")
+        if mode == "raster" else None,
         "straight_line": f"circuity {cfg.circuity}, {cfg.speed_kmh} km/h" if mode == "euclidean" else None,
         "fca": "pysal access semantics: catchment cost <= max_cost; e2sfca step {10:1, 20:.68, 30:.22}; "
                "3sfca step {10:.962, 20:.704, 30:.377, 60:.042} with G over all destinations; "
                "gravity gaussian(sigma = max_cost/2); g2sfca gaussian(sigma = max_cost/2); "
                "cumulative = capacity within max_cost; capacity missing -> 1",
+        "raam": (f"Saxon and Snow RAAM, access's iteration; tau {cfg.raam_tau:g} min, rho = demand/supply, options "
+                 f"= pairs within max_cost; stops when no one moves (at most {cfg.raam_max_cycles} cycles; access "
+                 "runs 150 fixed cycles)") if "raam" in cfg.measures else None,
         "unit aggregation": "population-weighted mean over people with a finite time; unreachable people counted "
                             "in underserved_* and accessibility_summary, never given a time",
         "isochrones": {"network": "buffered (250 m) concave hull (ratio 0.3) of road nodes reaching the facility "
@@ -213,13 +233,21 @@ def accessibility_step(ctx: RunContext) -> None:
     coverage_parts, summary, iso_parts = [], [], []
     for cat in cats:
         fac = area.facilities[area.facilities["category"].astype(str) == cat]
-        fdf = pd.DataFrame({"x": fac.geometry.x.to_numpy(), "y": fac.geometry.y.to_numpy()})
-        row: dict[str, object] = {"category": cat, "facilities": len(fac)}
-        outside = int((~shapely.contains_xy(study, fdf["x"].to_numpy(), fdf["y"].to_numpy())).sum())
-        row["facilities_outside_area"] = outside
+        out_mask = ~shapely.contains_xy(study, fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
+        outside = int(out_mask.sum())
         if outside:
-            ctx.note(NAME, "info", f"{cat}: {outside} facilit{'y' if outside == 1 else 'ies'} outside the study "
-                     "area kept (people may cross the border to reach them)")
+            drop = cfg.facilities_outside == "drop"
+            ctx.note(NAME, "info", f"{cat}: {outside} of {len(fac)} facilit{'y' if outside == 1 else 'ies'} outside "
+                     "the study area " + ("dropped (facilities_outside: drop)" if drop else
+                                          "kept: people may cross the border to reach them (facilities_outside: "
+                                          "drop to leave them out)"))
+            if drop:
+                fac = fac[~out_mask]
+                if len(fac) == 0:
+                    ctx.note(NAME, "warning", f"{cat}: every facility is outside the study area; category left out")
+                    continue
+        fdf = pd.DataFrame({"x": fac.geometry.x.to_numpy(), "y": fac.geometry.y.to_numpy()})
+        row: dict[str, object] = {"category": cat, "facilities": len(fac), "facilities_outside_area": outside}
         tt = None
         if mode == "network":
             res = network.nearest_facility(graph, pxy, fdf, walk_kmh=walk)
@@ -275,15 +303,18 @@ def accessibility_step(ctx: RunContext) -> None:
                                         circuity=cfg.circuity)
             row["od_pairs"] = len(od)
             cap = _capacity(ctx, fac, cat)
-            table = _measures(od, people, cap, cfg.max_cost, points.index)
+            info: dict[str, object] = {}
+            table = _measures(od, people, cap, cfg.max_cost, points.index, cfg, info)
             for m in fca_measures:
-                score = table[m]()
-                if score is None:
-                    ctx.note(NAME, "skipped", f"measure {m!r} is not available in this build")
-                    continue
-                vals = score.reindex(points.index).to_numpy(dtype=float)
-                ctx.units[f"acc_{m}_{cat}"] = demand.aggregate(np.nan_to_num(vals, nan=0.0), points,
-                                                               index=index)["mean"]
+                vals = table[m]().reindex(points.index).to_numpy(dtype=float)
+                # FCA family: no facility in reach = 0 supply; RAAM (a cost, lower is better): no
+                # option = unreachable, left out of the mean like an infinite travel time
+                vals = np.where(np.isnan(vals), np.inf if m == "raam" else 0.0, vals)
+                ctx.units[f"acc_{m}_{cat}"] = demand.aggregate(vals, points, index=index)["mean"]
+            row.update(info)
+            if info.get("raam_converged") is False:
+                ctx.note(NAME, "warning", f"{cat}: RAAM still moving people after {info['raam_cycles']} cycles; "
+                         "raise analyses.accessibility.raam_max_cycles")
         if graph is not None:
             circles = coverage.life_circle(graph, points, fdf)
             for k, v in circles.items():

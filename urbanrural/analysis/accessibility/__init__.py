@@ -1,10 +1,12 @@
 """Accessibility: travel-time engines, one sparse OD table, floating-catchment measures.
 
 Engines return a long-form OD table (``origin``, ``destination``, ``cost`` in minutes):
-:mod:`.network` (road graph, scipy.sparse.csgraph) and :mod:`.euclidean` (straight line
-with a circuity factor). Measures on an OD table follow pysal ``access``
-(:mod:`.fca`); decay functions live in :mod:`.decay`; planners' indicators in
-:mod:`.coverage`; demand points in :mod:`.demand`.
+:mod:`.network` (road graph, scipy.sparse.csgraph), :mod:`.friction` (friction surface,
+8-neighbour cost distance; water and penalty grids from :mod:`.barriers`) and
+:mod:`.euclidean` (straight line with a circuity factor). Measures on an OD table follow
+pysal ``access`` (:mod:`.fca`; RAAM in :mod:`.raam`, with a convergence stop); decay functions
+live in :mod:`.decay`; planners' indicators in :mod:`.coverage`; demand points in
+:mod:`.demand`.
 
 Examples
 --------
@@ -29,7 +31,7 @@ from .fca import (
     two_step_fca,
 )
 
-_LAZY = ("network", "euclidean", "demand", "coverage", "friction")
+_LAZY = ("network", "euclidean", "demand", "coverage", "friction", "barriers", "raam")
 _getattr, _dir = lazy_submodules(__name__, _LAZY)
 
 
