@@ -104,7 +104,7 @@ def _measures(od: pd.DataFrame, people: pd.Series, cap: pd.Series, max_cost: flo
               cfg: object, info: dict[str, object]) -> dict[str, Callable[[], pd.Series | None]]:
     def _raam() -> pd.Series:
         r = raam.raam(od, people, cap, tau=cfg.raam_tau, max_cycles=cfg.raam_max_cycles)
-        info.update(raam_cycles=r.cycles, raam_converged=r.converged, raam_rho=r.rho)
+        info.update(raam_cycles=r.cycles, raam_converged=r.converged, raam_period=r.period, raam_rho=r.rho)
         return r.cost
 
     return {
@@ -223,8 +223,8 @@ def accessibility_step(ctx: RunContext) -> None:
                "gravity gaussian(sigma = max_cost/2); g2sfca gaussian(sigma = max_cost/2); "
                "cumulative = capacity within max_cost; capacity missing -> 1",
         "raam": (f"Saxon and Snow RAAM, access's iteration; tau {cfg.raam_tau:g} min, rho = demand/supply, options "
-                 f"= pairs within max_cost; stops when no one moves (at most {cfg.raam_max_cycles} cycles; access "
-                 "runs 150 fixed cycles)") if "raam" in cfg.measures else None,
+                 f"= pairs within max_cost; {cfg.raam_max_cycles} cycles, cut short exactly once the assignment settles "
+                 "(no one moves, or a repeating cycle of states); access runs 150 cycles") if "raam" in cfg.measures else None,
         "unit aggregation": "population-weighted mean over people with a finite time; unreachable people counted "
                             "in underserved_* and accessibility_summary, never given a time",
         "isochrones": {"network": "buffered (250 m) concave hull (ratio 0.3) of road nodes reaching the facility "

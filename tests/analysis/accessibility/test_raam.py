@@ -31,10 +31,11 @@ def _theirs(od, demand, supply, **kw):
 
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("step", [0.2, 1])  # fraction of demand (float) or people (int), as access
-def test_equals_access(seed, step):
+@pytest.mark.parametrize("engine", ["auto", "numpy"])  # numba scan and the numpy one
+def test_equals_access(seed, step, engine):
     od, demand, supply = _table(seed)
     theirs = _theirs(od, demand, supply, initial_step=step, tau=45)
-    ours = raam(od, demand, supply, initial_step=step, tau=45)
+    ours = raam(od, demand, supply, initial_step=step, tau=45, engine=engine)
     np.testing.assert_allclose(ours.cost.loc[theirs.index].to_numpy(), theirs.to_numpy(), rtol=1e-9)
     assert ours.cost.drop(theirs.index).isna().all()  # origins with no option (access leaves them out)
 
@@ -44,9 +45,22 @@ def test_convergence_stop_gives_access_result_sooner():
     short = raam(od, demand, supply)  # access's 150 cycles do not reach a fixed point here
     assert not short.converged and short.cycles == 150 and short.moved > 0
     ours = raam(od, demand, supply, max_cycles=2000)
-    assert ours.converged and 150 < ours.cycles < 2000 and ours.moved == 0
+    assert ours.converged and ours.period == 1 and 150 < ours.cycles < 2000 and ours.moved == 0
     theirs = _theirs(od, demand, supply, max_cycles=2000)  # access runs all 2000 cycles
     np.testing.assert_allclose(ours.cost.loc[theirs.index].to_numpy(), theirs.to_numpy(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("max_cycles", [400, 401])
+def test_two_state_cycle_detected_and_result_equals_access(max_cycles):
+    """Three origins sharing two equal facilities move simultaneously and overshoot: once the
+    step is at min_step (5 people) they swap 15 people back and forth for ever. The stop
+    runs only the cycles that decide the final state, so both parities equal access."""
+    od = pd.DataFrame({"origin": np.repeat(range(3), 2), "destination": [0, 1] * 3, "cost": [10.0, 10.3] * 3})
+    demand, supply = pd.Series([1000.0, 1001.0, 1002.0]), pd.Series([1.0, 1.0])
+    ours = raam(od, demand, supply, max_cycles=max_cycles)
+    assert ours.converged and ours.period == 2 and ours.moved == 15 and ours.cycles < 300
+    theirs = _theirs(od, demand, supply, max_cycles=max_cycles)
+    np.testing.assert_allclose(ours.cost.loc[theirs.index].to_numpy(), theirs.to_numpy(), rtol=1e-12)
 
 
 def test_access_published_single_demand_location():
@@ -86,6 +100,8 @@ def test_bad_input():
         raam(pd.concat([od, od.iloc[:1]]), demand, supply)
     with pytest.raises(DataError, match="tau"):
         raam(od, demand, supply, tau=0)
+    with pytest.raises(DataError, match="engine"):
+        raam(od, demand, supply, engine="gpu")
     with pytest.raises(DataError, match="NaN or negative"):
         raam(od.assign(cost=-1.0), demand, supply)
     with pytest.raises(DataError, match="rho"):

@@ -20,8 +20,13 @@ facility are scaled down so it is not mobbed. Two differences, both on purpose:
 - **Convergence stop.** ``access`` always runs ``max_cycles``. We stop at the first cycle
   in which no origin moves anyone before the anti-mobbing scaling: such a state repeats
   unchanged in every later cycle (the step cap only shrinks), so the result is the one
-  ``access`` returns after all its cycles, reached sooner. :class:`RAAMResult` reports
-  the cycles run and whether the stop was reached.
+  ``access`` returns after all its cycles, reached sooner. With many origins the
+  simultaneous moves often end instead in a cycle of states (typically two assignments
+  that alternate, moving a few hundred people back and forth): once the step has reached
+  ``min_step`` (so every cycle applies the same map) such a two-state cycle is detected
+  (moves that undo the previous cycle's, then equal assignment bits) and only the cycles
+  that decide the last state are run, again giving exactly what ``max_cycles`` cycles
+  give. Longer cycles are not looked for; they run to ``max_cycles``. :class:`RAAMResult` reports the cycles run and the period.
 - **Sparse and explicit.** The OD table is kept as rows (no dense origins x facilities
   matrix). Origins without any facility in the table, or with no people, get NaN
   (``access`` leaves them out of its output); duplicate (origin, destination) pairs are an
@@ -39,6 +44,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -66,9 +72,12 @@ class RAAMResult:
     cycles : int
         Cycles run.
     converged : bool
-        True when the stop was reached (no one moved) before ``max_cycles``.
+        True when the assignment settled: no one moves (``period`` 1) or it cycles through
+        ``period`` states for good; either way ``cost`` is what ``max_cycles`` cycles give.
+    period : int
+        1 for a fixed point, p > 1 for a p-state cycle, 0 when still changing.
     moved : int
-        People moved in the last cycle run (0 when converged).
+        People moved in the last cycle run (0 at a fixed point).
     rho : float
         The demand-to-supply ratio used.
     """
@@ -76,6 +85,7 @@ class RAAMResult:
     cost: pd.Series
     cycles: int
     converged: bool
+    period: int
     moved: int
     rho: float
 
@@ -92,9 +102,72 @@ def _first(values: NDArray[np.float64], starts: NDArray[np.intp], row: NDArray[n
     return pos[keep]
 
 
+def _undoes(pmin: NDArray[np.intp], pmax: NDArray[np.intp], delta: NDArray[np.int64], pmin0: NDArray[np.intp],
+            pmax0: NDArray[np.intp], delta0: NDArray[np.int64]) -> bool:
+    """True when, for every origin, this cycle's move cancels the previous cycle's."""
+    idle = (delta == 0) & (delta0 == 0)
+    back = (pmin == pmax0) & (pmax == pmin0) & (delta == delta0)
+    again = (pmin == pmin0) & (pmax == pmax0) & (delta == -delta0)
+    return bool((idle | back | again).all())
+
+
+def _scan_numpy(starts: NDArray[np.intp], row: NDArray[np.intp], d: NDArray[np.intp],
+                travel: NDArray[np.float64], assign: NDArray[np.float64], at: NDArray[np.float64],
+                cap: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Per origin: the position of its least costly option and of its most costly used one."""
+    total = at[d] / cap[d] + travel
+    pmax = _first(np.where(assign != 0, total, -np.inf), starts, row, largest=True)
+    return _first(total, starts, row, largest=False), pmax
+
+
+_SCAN = None
+
+
+def _scan():
+    """The same scan compiled with numba (one pass over the table per cycle); numpy without numba."""
+    global _SCAN
+    if _SCAN is not None:
+        return _SCAN
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is a dependency
+        _SCAN = _scan_numpy
+        return _SCAN
+
+    @numba.njit(cache=False, nogil=True)
+    def scan(starts, row, d, travel, assign, at, cap):  # pragma: no cover - compiled
+        n = len(starts)
+        nnz = len(d)
+        pmin = np.empty(n, dtype=np.intp)
+        pmax = np.empty(n, dtype=np.intp)
+        cong = at / cap  # per facility; at[d] / cap[d] element by element gives the same bits
+        for r in range(n):
+            a = starts[r]
+            b = starts[r + 1] if r + 1 < n else nnz
+            best_min = np.inf
+            best_max = -np.inf
+            imin = a
+            imax = a
+            for k in range(a, b):
+                t = cong[d[k]] + travel[k]
+                if t < best_min:
+                    best_min = t
+                    imin = k
+                if assign[k] != 0 and t > best_max:
+                    best_max = t
+                    imax = k
+            pmin[r] = imin
+            pmax[r] = imax
+        return pmin, pmax
+
+    _SCAN = scan
+    return _SCAN
+
+
 def raam(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, tau: float = 60.0, rho: float | None = None,
          max_cost: float | None = None, max_cycles: int = 150, initial_step: float | int = 0.2,
-         min_step: float = 0.005, half_life: float = 50.0, limit_initial: int = 20) -> RAAMResult:
+         min_step: float = 0.005, half_life: float = 50.0, limit_initial: int = 20,
+         engine: str = "auto") -> RAAMResult:
     """Rational Agent Access Model on a sparse OD table.
 
     Parameters
@@ -115,6 +188,9 @@ def raam(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, tau: float =
     max_cycles, initial_step, min_step, half_life, limit_initial
         ``access``'s iteration parameters (same defaults). ``initial_step`` is a fraction
         of each origin's demand when a float, a number of people when an int.
+    engine : {"auto", "numpy"}
+        ``"auto"``: the per-cycle scan compiled with numba; ``"numpy"``: vectorised numpy
+        (the test oracle; equal results).
 
     Returns
     -------
@@ -127,6 +203,8 @@ def raam(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, tau: float =
     >>> float(r.cost.iloc[0]), r.cycles  # 20, 20, then 10 people move; the 4th cycle moves none
     (1.0, 4)
     """
+    if engine not in ("auto", "numpy"):
+        raise DataError(f"engine must be 'auto' or 'numpy'; got {engine!r}")
     _check_od(od)
     p = _check_values(demand, what="demand")
     s = _check_values(supply, what="supply")
@@ -154,7 +232,7 @@ def raam(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, tau: float =
     o, d, cost = o[keep], d[keep], cost[keep]
     if len(o) == 0:
         logger.warning("RAAM: no origin with people has a facility with capacity in the OD table")
-        return RAAMResult(out, 0, True, 0, float(rho))
+        return RAAMResult(out, 0, True, 1, 0, float(rho))
     order = np.lexsort((d, o))
     o, d, travel = o[order], d[order], cost[order] / tau
     dup = (o[1:] == o[:-1]) & (d[1:] == d[:-1])
@@ -171,14 +249,17 @@ def raam(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, tau: float =
     nd = len(s)
     assign = np.zeros(len(o))
     assign[_first(travel, starts, row, largest=False)] = dem
-    cycles, moved, converged = 0, 0, False
-    total = travel
-    for i in range(int(max_cycles)):
+    cycles, moved, period = 0, 0, 0
+    at = np.zeros(nd)
+    scan = _scan() if engine == "auto" else _scan_numpy
+    seen: dict[bytes, int] = {}  # assignment digests once the step is at its floor
+    last = None
+    n_cycles = int(max_cycles)
+    i = 0
+    while i < n_cycles:
         cycles = i + 1
         at = np.bincount(d, weights=assign, minlength=nd)
-        total = at[d] / cap[d] + travel
-        pmax = _first(np.where(assign != 0, total, -np.inf), starts, row, largest=True)
-        pmin = _first(total, starts, row, largest=False)
+        pmin, pmax = scan(starts, row, d, travel, assign, at, cap)
         dmin, dmax = d[pmin], d[pmax]
         slmin, slmax = cap[dmin], cap[dmax]
         drlmin, drlmax = assign[pmin], assign[pmax]
@@ -195,7 +276,7 @@ def raam(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, tau: float =
             size = max(float(initial_step) * 0.5 ** (i / half_life), min_step)
             delta = np.minimum(delta, size * dem).astype(np.int64)
         if not delta.any():  # a fixed point: every later cycle would repeat it
-            converged, moved = True, 0
+            period, moved = 1, 0
             break
         if i < limit_initial:  # do not let attractive facilities get mobbed
             naive = np.bincount(dmin, weights=delta, minlength=nd) / cap
@@ -203,8 +284,22 @@ def raam(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, tau: float =
         assign[pmin] += delta
         assign[pmax] -= delta
         moved = int(np.abs(delta).sum())
+        i += 1
+        if period == 0 and size == min_step and i > limit_initial:
+            # From here every cycle applies the same map, so a repeated assignment repeats to
+            # the end: run only the cycles that decide the last state. The cheap test (this
+            # cycle's moves undo the last one's, origin by origin) picks the cycles whose
+            # assignment is worth a digest; the digest compares exact bits.
+            if last is not None and _undoes(pmin, pmax, delta, *last):
+                key = hashlib.blake2b(assign.tobytes(), digest_size=16).digest()
+                if key in seen:
+                    period = i - seen[key]
+                    n_cycles = i + (n_cycles - i) % period
+                seen[key] = i
+            last = (pmin, pmax, delta)
+    total = at[d] / cap[d] + travel  # the costs every person saw in the last cycle run
     cost_row = np.bincount(row, weights=total * assign) / np.bincount(row, weights=assign)
     out.iloc[origins] = cost_row
-    if not converged:
+    if period == 0:
         logger.info(f"RAAM: stopped at max_cycles={max_cycles} with {moved:,} people still moving per cycle")
-    return RAAMResult(out, cycles, converged, moved, float(rho))
+    return RAAMResult(out, cycles, period > 0, period, moved, float(rho))
