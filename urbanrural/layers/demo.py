@@ -341,7 +341,7 @@ def _config() -> dict:
         "analyses": {
             "urban_rural": {"method": "degurba"},
             "accessibility": {"mode": "network", "thresholds": [15, 30, 60],
-                              "measures": ["nearest", "2sfca", "e2sfca", "3sfca", "gravity", "raam"], "max_cost": 60},
+                              "measures": ["nearest", "2sfca", "e2sfca", "3sfca", "gravity", "raam"], "max_cost": 30},
             "integration": {
                 "dimensions": {
                     "urban": {"income_urban": "+", "consumption_urban": "+"},
