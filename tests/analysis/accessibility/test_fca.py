@@ -138,6 +138,17 @@ def test_decay_functions_match_access():
         np.testing.assert_allclose(ours(x), [theirs(v) for v in x], rtol=1e-12)
 
 
+def test_step_decay_by_comparisons_equals_binary_search():
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(0, 70, 5000), np.arange(0, 70, 5.0), [np.nan]])
+    for k in (1, 3, 16, 17, 40):  # up to 16 steps by comparisons, more by searchsorted
+        th = np.sort(rng.choice(np.arange(1, 70, 0.5), k, replace=False))
+        steps = dict(zip(th.tolist(), rng.uniform(0, 1, k).tolist(), strict=True))
+        ref = np.append(list(steps.values()), 0.0)[np.searchsorted(th, x, side="left")]
+        np.testing.assert_array_equal(decay.step(steps)(x), ref)
+    assert decay.step({10: 1.0})(np.array([np.nan]))[0] == 0.0
+
+
 def test_nearest_and_cumulative_by_hand():
     od = pd.DataFrame({"origin": ["a", "a", "b", "c"], "destination": ["x", "y", "y", "x"],
                        "cost": [12.0, 7.0, 40.0, 15.0]})

@@ -55,8 +55,16 @@ class _Step(Decay):
 
     def __call__(self, x: ArrayLike) -> NDArray[np.float64]:
         x = np.asarray(x, dtype=float)
-        idx = np.searchsorted(self.thresholds, x, side="left")
-        return np.append(self.values, 0.0)[idx]
+        table = np.append(self.values, 0.0)
+        if len(self.thresholds) > 16:
+            return table[np.searchsorted(self.thresholds, x, side="left")]
+        # index = number of thresholds below x (searchsorted "left"), by comparisons: ~3x
+        # faster than a binary search per element for the few steps of E2SFCA/3SFCA
+        idx = np.zeros(x.shape, dtype=np.uint8)
+        for t in self.thresholds:
+            idx += x > t
+        idx[np.isnan(x)] = len(self.thresholds)  # as searchsorted: NaN sorts last -> 0
+        return table[idx]
 
 
 @dataclass(frozen=True)
