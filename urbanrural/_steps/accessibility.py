@@ -180,6 +180,7 @@ def accessibility_step(ctx: RunContext) -> None:
     mask = None
     if mode == "network":
         graph = network.build_graph(roads, node_crossings=ctx.config.roads.node_crossings)
+        osnap = network.snap(graph, pxy, name="demand points")  # once for every category
         ctx.results["road_graph"] = graph.summary()
         if graph.n_components > 1:
             comps = network.components(graph)
@@ -250,7 +251,7 @@ def accessibility_step(ctx: RunContext) -> None:
         row: dict[str, object] = {"category": cat, "facilities": len(fac), "facilities_outside_area": outside}
         tt = None
         if mode == "network":
-            res = network.nearest_facility(graph, pxy, fdf, walk_kmh=walk)
+            res = network.nearest_facility(graph, osnap, fdf, walk_kmh=walk)
             minutes = res.cost
             row["max_facility_snap_m"] = float(res.facility_snap_m.max())
         elif mode == "raster":

@@ -98,11 +98,12 @@ def test_nearest_and_od_exact_against_networkx_on_random_graphs(seed):
     ok = res.facility >= 0
     np.testing.assert_allclose(ref[np.flatnonzero(ok), res.facility[ok]], res.cost[ok], rtol=1e-9, atol=1e-6)
     assert (res.facility[~ok] == -1).all()
-    od = network.od_table(g, origins, facilities, max_cost=25, block=4)
-    got = np.full_like(ref, np.inf)
-    got[od["origin"].to_numpy(), od["destination"].to_numpy()] = od["cost"].to_numpy()
     expect = np.where(ref <= 25, ref, np.inf)
-    np.testing.assert_allclose(got, expect, rtol=1e-9, atol=1e-6)
+    for engine in ("scipy", "auto"):  # csgraph blocks and the compiled bounded searches
+        od = network.od_table(g, origins, facilities, max_cost=25, block=4, engine=engine)
+        got = np.full_like(ref, np.inf)
+        got[od["origin"].to_numpy(), od["destination"].to_numpy()] = od["cost"].to_numpy()
+        np.testing.assert_allclose(got, expect, rtol=1e-9, atol=1e-6)
 
 
 def test_walking_metres_ignore_one_way(grid_roads):
@@ -154,9 +155,19 @@ def test_od_table_blocks_agree_and_stay_within_bound(grid_roads):
     o = pd.DataFrame(rng.uniform(0, 5000, (40, 2)), columns=["x", "y"])
     o.iloc[5] = o.iloc[4]  # two origins on one node
     f = pd.DataFrame(rng.uniform(0, 5000, (7, 2)), columns=["x", "y"], index=[f"f{i}" for i in range(7)])
-    a = network.od_table(g, o, f, max_cost=12, block=1).sort_values(["origin", "destination"], ignore_index=True)
-    b = network.od_table(g, o, f, max_cost=12).sort_values(["origin", "destination"], ignore_index=True)
+    a = network.od_table(g, o, f, max_cost=12, block=1, engine="scipy").sort_values(
+        ["origin", "destination"], ignore_index=True)
+    b = network.od_table(g, o, f, max_cost=12, engine="scipy").sort_values(["origin", "destination"],
+                                                                          ignore_index=True)
+    c = network.od_table(g, o, f, max_cost=12).sort_values(["origin", "destination"], ignore_index=True)
     pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a[["origin", "destination"]], c[["origin", "destination"]])
+    np.testing.assert_allclose(c["cost"], a["cost"], rtol=1e-12)
+    w = network.od_table(g, o, f, max_cost=1500, weight="metres")
+    v = network.od_table(g, o, f, max_cost=1500, weight="metres", engine="scipy")
+    assert len(w) == len(v) > 0
+    with pytest.raises(DataError, match="engine"):
+        network.od_table(g, o, f, max_cost=12, engine="gpu")
     assert (a["cost"] <= 12).all() and set(a["destination"]) <= set(f.index)
     assert set(a.loc[a["origin"] == 4, "destination"]) == set(a.loc[a["origin"] == 5, "destination"])
 

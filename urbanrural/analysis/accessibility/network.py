@@ -53,6 +53,7 @@ from scipy.spatial import cKDTree
 
 from ...geo.crs import require_projected
 from ...geo.errors import DataError, NetworkError
+from . import _bounded
 from .demand import points_xy
 
 __all__ = ["RoadGraph", "NearestResult", "Snapped", "build_graph", "components", "snap", "nearest_facility",
@@ -95,6 +96,11 @@ class RoadGraph:
     @property
     def n_nodes(self) -> int:
         return len(self.xy)
+
+    @cached_property
+    def tree(self) -> cKDTree:
+        """KD-tree of the node coordinates (built once per graph, for :func:`snap`)."""
+        return cKDTree(self.xy)
 
     @cached_property
     def reverse(self) -> sp.csr_matrix:
@@ -317,14 +323,18 @@ def snap(graph: RoadGraph, points: object, *, name: str = "points") -> Snapped:
     """Nearest node of each point (KD-tree) and the straight distance to it (metres).
 
     ``points``: an (n, 2) array, a DataFrame with ``x``/``y`` or a GeoDataFrame (which must
-    be in the graph's CRS).
+    be in the graph's CRS); a :class:`Snapped` is returned as it is, so a caller can snap
+    once and pass the result to :func:`nearest_facility` for every category.
+    The KD-tree is built once per graph and queried on all cores.
     """
+    if isinstance(points, Snapped):  # already joined to this graph: reuse (e.g. one snap, many categories)
+        return points
     xy, _ = points_xy(points, name=name, crs=graph.crs)
     if graph.n_nodes == 0:
         raise NetworkError("the road graph has no nodes")
     if len(xy) == 0:
         return Snapped(np.empty(0, dtype=np.intp), np.empty(0))
-    dist, node = cKDTree(graph.xy).query(xy)
+    dist, node = graph.tree.query(xy, workers=-1)
     return Snapped(node.astype(np.intp), dist)
 
 
@@ -370,7 +380,8 @@ def nearest_facility(graph: RoadGraph, origins: object, facilities: object, *, w
     ----------
     graph : RoadGraph
     origins, facilities
-        (n, 2) arrays, DataFrames with ``x``/``y``, or GeoDataFrames in the graph's CRS.
+        (n, 2) arrays, DataFrames with ``x``/``y``, or GeoDataFrames in the graph's CRS;
+        or the :class:`Snapped` result of :func:`snap` on this graph.
     walk_kmh : float, default 5
         Off-road speed of the straight legs from an origin to its node and from a
         facility's node to the facility.
@@ -435,7 +446,8 @@ def nearest_minutes(graph: RoadGraph, origins: object, facilities: object, *,
 
 
 def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost: float, walk_kmh: float = 5.0,
-             block: int | None = None, memory_mb: float = 64.0, weight: Weight = "minutes") -> pd.DataFrame:
+             block: int | None = None, memory_mb: float = 64.0, weight: Weight = "minutes",
+             engine: str = "auto") -> pd.DataFrame:
     """Sparse OD table (origin, destination, cost) of the pairs within ``max_cost``.
 
     Facilities are searched in blocks with ``dijkstra(..., limit=...)`` on the reversed
@@ -451,7 +463,11 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
         Bound of each search (off-road legs included), minutes (metres with
         ``weight="metres"``).
     block : int, optional
-        Facilities per Dijkstra call; by default as many as fit in ``memory_mb``.
+        scipy engine: facilities per Dijkstra call; by default as many as fit in ``memory_mb``.
+    engine : {"auto", "scipy"}
+        ``"auto"``: a compiled bounded search per facility that touches only the nodes it
+        settles (numba; memory ~ the pairs found); ``"scipy"``: ``dijkstra(limit=)`` in
+        blocks (dense ``block x nodes`` rows; the oracle in tests).
     weight : {"minutes", "metres"}
 
     Returns
@@ -482,6 +498,8 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
     o_leg = _leg(o.distance_m, walk_kmh, weight)
     f_leg = _leg(f.distance_m, walk_kmh, weight)
     n = graph.n_nodes
+    if engine not in ("auto", "scipy"):
+        raise DataError(f"engine must be 'auto' or 'scipy'; got {engine!r}")
     if block is None:
         block = int(np.clip(memory_mb * 1e6 // (8 * n), 1, 512))
     # origins grouped by node: node -> slice of `o_order`
@@ -491,20 +509,28 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
     has = count > 0
     mat = graph._search_graph(weight)
     min_o = float(o_leg.min())
+    if engine == "auto" and _bounded.has_numba():
+        # one compiled search per facility touching only the nodes it settles (no dense rows);
+        # blocks of facilities keep the intermediate pair arrays small
+        blocks = [(np.arange(s, min(s + 32, len(f.node))), None) for s in range(0, len(f.node), 32)]
+    else:
+        blocks = [(np.arange(s, min(s + block, len(f.node))), "scipy") for s in range(0, len(f.node), block)]
     parts_o, parts_f, parts_c = [], [], []
-    for s in range(0, len(f.node), block):
-        idx = np.arange(s, min(s + block, len(f.node)))
-        limit = max_cost - float(f_leg[idx].min()) - min_o
-        if limit < 0:
-            continue
-        d = dijkstra(mat, directed=True, indices=f.node[idx], limit=limit)
-        fi, ni = np.nonzero(d <= limit)
-        keep = has[ni]
-        fi, ni = fi[keep], ni[keep]
+    for idx, how in blocks:
+        if how is None:
+            fi, ni, dv = _bounded.bounded_searches(mat, f.node[idx], max_cost - f_leg[idx] - min_o, has)
+        else:
+            limit = max_cost - float(f_leg[idx].min()) - min_o
+            if limit < 0:
+                continue
+            d = dijkstra(mat, directed=True, indices=f.node[idx], limit=limit)
+            fi, ni = np.nonzero(d <= limit)
+            keep = has[ni]
+            fi, ni = fi[keep], ni[keep]
+            dv = d[fi, ni]
+            del d
         if len(fi) == 0:
             continue
-        dv = d[fi, ni]
-        del d
         reps = count[ni]
         total = int(reps.sum())
         offs = np.repeat(np.cumsum(reps) - reps, reps)
@@ -512,10 +538,23 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
         fi = idx[np.repeat(fi, reps)]
         c = np.repeat(dv, reps) + o_leg[oi] + f_leg[fi]
         ok = c <= max_cost
-        parts_o.append(oi[ok])
-        parts_f.append(fi[ok])
+        small = np.int32 if max(len(o_xy), len(f_xy)) < 2**31 else np.int64  # pairs can be many: 4-byte ids
+        parts_o.append(oi[ok].astype(small))
+        parts_f.append(fi[ok].astype(small))
         parts_c.append(c[ok])
+        del oi, fi, c, ok, reps, offs
     if not parts_o:
         return empty
-    oi, fi, cost = np.concatenate(parts_o), np.concatenate(parts_f), np.concatenate(parts_c)
-    return pd.DataFrame({"origin": o_ids.to_numpy()[oi], "destination": f_ids.to_numpy()[fi], "cost": cost})
+    oi = np.concatenate(parts_o)
+    del parts_o
+    fi = np.concatenate(parts_f)
+    del parts_f
+    cost = np.concatenate(parts_c)
+    del parts_c
+
+    def ids(index: pd.Index, pos: NDArray) -> NDArray:
+        if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+            return pos.astype(np.int64)  # positions are the ids
+        return index.to_numpy()[pos]
+
+    return pd.DataFrame({"origin": ids(o_ids, oi), "destination": ids(f_ids, fi), "cost": cost})
