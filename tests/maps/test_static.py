@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
 from PIL import Image
@@ -35,3 +36,18 @@ def test_render_map_specs_and_errors(grid_units, tmp_path):
         maps.render_map(grid_units, "lisa:nope", tmp_path / "x.html")
     with pytest.raises(DataError, match=".html, .png"):
         maps.render_map(grid_units, "value", tmp_path / "x.jpg")
+
+
+def test_isochrone_map_nested_bands(grid_units, tmp_path):
+    c = grid_units.geometry.union_all().centroid
+    iso = gpd.GeoDataFrame({"category": ["clinic"] * 4 + ["school"], "facility": ["a", "a", "b", "b", "s"],
+                            "minutes": [15.0, 30.0, 15.0, 30.0, 15.0]}, crs=grid_units.crs,
+                           geometry=[c.buffer(r) for r in (300, 900, 200, 700, 100)])
+    svg = maps.render_map(grid_units, "iso:clinic", tmp_path / "iso.svg", isochrones=iso).read_text()
+    assert "≤ 15 min" in svg and "≤ 30 min" in svg
+    html = maps.render_map(grid_units, "iso:clinic", tmp_path / "iso.html", isochrones=iso).read_text()
+    assert "≤ 30 min" in html and "≤ 15 min" in html
+    with pytest.raises(DataError, match="no isochrones for 'hospital'.*clinic"):
+        maps.render_map(grid_units, "iso:hospital", tmp_path / "x.html", isochrones=iso)
+    with pytest.raises(DataError, match="isochrones layer"):
+        maps.render_map(grid_units, "iso:clinic", tmp_path / "x.png")

@@ -26,7 +26,7 @@ def maps_step(ctx: RunContext) -> None:
             out = ctx.tmp / "maps" / f"{_slug(spec)}.{fmt}"
             try:
                 render_map(units, spec, out, language=ctx.config.language, facilities=facilities, raster=raster,
-                           title=f"{ctx.config.name}: {spec}")
+                           title=f"{ctx.config.name}: {spec}", isochrones=ctx.layers.get("isochrones"))
             except DataError as exc:
                 ctx.note("maps", "skipped", f"{spec} ({fmt}): {exc}")
                 break

@@ -358,7 +358,7 @@ def _config() -> dict:
         },
         "outputs": {"dir": "../results",
                     "maps": ["integration_index", "lisa:integration_index", "gi:tt_hospital_min", "tt:hospital",
-                             "tt_hospital_min", "degurba", "ccd", "facilities"],
+                             "tt_hospital_min", "iso:hospital", "degurba", "ccd", "facilities"],
                     "formats": ["html", "png", "pdf", "svg"]},
     }
 

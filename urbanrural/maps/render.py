@@ -2,7 +2,9 @@
 
 Specs: a column name (choropleth, or categorical for text/class columns), ``lisa:<var>``,
 ``gi:<var>``, ``degurba`` (unit classes), ``ccd``, ``urban_class``, ``facilities``,
-``tt:<category>`` (travel-time raster over the units). The format follows the suffix:
+``tt:<category>`` (travel-time raster over the units), ``iso:<category>`` (the
+accessibility step's isochrone polygons of that category over the units, nested by
+threshold). The format follows the suffix:
 .html (offline, self-contained) or .png/.pdf/.svg (print layout).
 """
 
@@ -33,7 +35,7 @@ def resolve_spec(spec: str, columns: list[str]) -> tuple[str, str]:
         col = "degurba_l1" if "degurba_l1" in columns else "urban_class"
     elif kind == "ccd":
         col = "ccd_class"
-    elif kind in ("facilities", "tt"):
+    elif kind in ("facilities", "tt", "iso"):
         return kind, arg
     else:
         kind, col = "column", spec
@@ -44,7 +46,8 @@ def resolve_spec(spec: str, columns: list[str]) -> tuple[str, str]:
 
 def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path, *, layer: str = "units",
                language: str = "en", title: str | None = None, facilities: gpd.GeoDataFrame | None = None,
-               raster: str | Path | None = None, scheme: str = "quantiles", k: int = 5) -> Path:
+               raster: str | Path | None = None, scheme: str = "quantiles", k: int = 5,
+               isochrones: gpd.GeoDataFrame | None = None) -> Path:
     """Render map ``spec`` of ``source`` (a GeoDataFrame or a results.gpkg) to ``out``."""
     out = Path(out)
     if isinstance(source, (str, Path)):
@@ -57,6 +60,12 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
                 facilities = gpd.read_file(src, layer="facilities")
             except Exception as exc:  # pyogrio raises its own error for a missing layer
                 raise DataError(f"{src.name} has no facilities layer") from exc
+        if spec.startswith("iso:"):
+            try:
+                isochrones = gpd.read_file(src, layer="isochrones")
+            except Exception as exc:  # pyogrio raises its own error for a missing layer
+                raise DataError(f"{src.name} has no isochrones layer (run the accessibility analysis with "
+                                "at most 50 facilities in the category)") from exc
         if raster is None and spec.startswith("tt:"):
             cand = src.parent / "rasters" / f"tt_{spec[3:]}.tif"
             raster = cand if cand.exists() else None
@@ -75,6 +84,8 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
             fac["geometry"] = fac.buffer(150) if fac.crs is not None and fac.crs.is_projected else fac.geometry
             return static.static_map(fac.reset_index(drop=True), "category", out, title=title, categorical=True)
         return save_html(interactive.facilities_map(gdf, facilities, title=title, language=language), out)
+    if kind == "iso":
+        return _isochrone_map(gdf, isochrones, col, out, title=title, language=language)
     if kind == "tt":
         if raster is None:
             raise DataError(f"map {spec!r} needs the travel-time raster rasters/tt_{col}.tif")
@@ -93,4 +104,32 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
             interactive.choropleth(gdf, col, scheme=scheme, k=k, title=title, language=language)
         return save_html(m, out)
     return static.static_map(gdf, col, out, title=title, scheme=scheme, k=k, categorical=categorical,
+                             language=language)
+
+
+_ISO_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef", "#eff3ff")  # nearest band darkest
+
+
+def _isochrone_map(units: gpd.GeoDataFrame, iso: gpd.GeoDataFrame | None, category: str, out: Path, *,
+                   title: str, language: str) -> Path:
+    """Units in outline with the category's isochrones dissolved per threshold, the widest
+    band drawn first so the nearer ones sit on top."""
+    if iso is None or "category" not in iso.columns:
+        raise DataError(f"map 'iso:{category}' needs the isochrones layer of results.gpkg")
+    part = iso[iso["category"].astype(str) == category]
+    if part.empty:
+        raise DataError(f"no isochrones for {category!r}; categories with isochrones: "
+                        f"{sorted(iso['category'].astype(str).unique())}")
+    bands = part.to_crs(units.crs).dissolve(by="minutes").sort_index(ascending=False)
+    lab = {"zh": "分钟以内", "en": "min"}.get(language, "min")
+    names = [f"≤ {m:g} {lab}" for m in bands.index]
+    frame = gpd.GeoDataFrame({"band": ["unit"] * len(units) + names},
+                             geometry=list(units.geometry) + list(bands.geometry), crs=units.crs)
+    colours = dict(zip(reversed(names), _ISO_COLOURS, strict=False))
+    palette = {"unit": "#ffffff", **{n: colours.get(n, _ISO_COLOURS[-1]) for n in names}}
+    labels = {"unit": "unit" if language != "zh" else "单元"}
+    if out.suffix.lower() == ".html":
+        return save_html(interactive.categorical(frame, "band", palette=palette, labels=labels, title=title,
+                                                 tooltip=["band"], language=language), out)
+    return static.static_map(frame, "band", out, title=title, categorical=True, palette=palette,
                              language=language)
