@@ -148,14 +148,19 @@ def validate(config: Path) -> None:
 @click.option("--built", type=click.Path(path_type=Path), default=None, help="Built-up surface (share or m2).")
 @click.option("--level", type=click.Choice(["1", "2"]), default="2", show_default=True)
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output classes GeoTIFF.")
+@click.option("--rules", type=click.Choice(["2024", "R2023A", "R2022A"]), default="2024", show_default=True,
+              help="2024: GHSL R2023A with the July 2024 semi-dense rule (flexurba's defaults); R2023A/R2022A: "
+                   "the GHS-SMOD products' rules.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
-def degurba(population: Path, land: Path | None, built: Path | None, level: str, out: Path, overwrite: bool) -> None:
-    """Degree of Urbanisation grid classes (GHSL R2023A rules) from a population raster."""
-    from .analysis.degurba import classify_raster
+def degurba(population: Path, land: Path | None, built: Path | None, level: str, out: Path, rules: str,
+            overwrite: bool) -> None:
+    """Degree of Urbanisation grid classes from a population raster."""
+    from .analysis.degurba import GridParams, classify_raster
     from .geo.io import ensure_new
 
     ensure_new(out, overwrite=overwrite)
-    res = classify_raster(population, land=land, built=built, level=int(level), out=out)
+    res = classify_raster(population, land=land, built=built, level=int(level), out=out,
+                          params=GridParams.preset(rules))
     click.echo(f"wrote {out}")
     for code, row in res.counts().iterrows():
         click.echo(f"  {code:>3} {row['class']:<26} {row['cells']:>9,d} cells {row['population']:>14,.0f} people")

@@ -126,6 +126,9 @@ class UrbanRuralConfig(_Section):
     density_threshold: float | None = Field(default=None, gt=0)
     land: InPath | None = None
     built: InPath | None = None
+    # degurba grid rules: "2024" (the July 2024 manual: semi-dense >= 900/km2, >= 2,500 people,
+    # 4-connected; flexurba's defaults), "R2023A" (GHS-SMOD R2023A product) or "R2022A"
+    rules: Literal["2024", "R2023A", "R2022A"] = "2024"
 
     @model_validator(mode="after")
     def _pick(self) -> UrbanRuralConfig:

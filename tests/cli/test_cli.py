@@ -136,6 +136,14 @@ def test_degurba_command(runner, shared_data, tmp_path):
     assert out.exists() and "urban centre" in res.output
     again = runner.invoke(main, ["degurba", str(d / "POP.tif"), "--out", str(out)])
     assert again.exit_code == 2 and "--overwrite" in again.output
+    product = runner.invoke(main, ["degurba", str(d / "POP.tif"), "--land", str(d / "LAND.tif"), "--built",
+                                   str(d / "BUILT_S.tif"), "--rules", "R2023A", "--out", str(tmp_path / "r.tif")])
+    assert product.exit_code == 0, product.output
+
+    def semi_dense(text):
+        return next(line for line in text.splitlines() if line.strip().startswith("22 ")).split()
+
+    assert semi_dense(product.output) != semi_dense(res.output)  # 300/km2 8-connected vs 900/km2 4-connected
 
 
 def test_map_command_html_and_png(runner, small_study, tmp_path):

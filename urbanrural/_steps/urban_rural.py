@@ -62,7 +62,8 @@ def _degurba(ctx: RunContext, cfg) -> None:
     if pop is None or pop.raster is None:
         ctx.note("urban_rural", "skipped", "method degurba needs a population raster (population: raster:)")
         return
-    grid = degurba.classify_raster(pop.raster.path, land=cfg.land, built=cfg.built, level=2)
+    grid = degurba.classify_raster(pop.raster.path, land=cfg.land, built=cfg.built, level=2,
+                                   params=degurba.GridParams.preset(cfg.rules))
     for note in grid.notes:
         ctx.note("urban_rural", "warning", note)
     raster_dir = ctx.tmp / "rasters"
