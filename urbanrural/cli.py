@@ -168,7 +168,7 @@ def degurba(population: Path, land: Path | None, built: Path | None, level: str,
 
 @main.command("map")
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option("--column", required=True, help="Column, or lisa:VAR, gi:VAR, degurba, ccd, facilities, tt:CATEGORY.")
+@click.option("--column", required=True, help="Column, or lisa:VAR, gi:VAR, degurba, ccd, facilities, tt:CATEGORY, iso:CATEGORY.")
 @click.option("--layer", default="units", show_default=True)
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="MAP.html|.png|.pdf|.svg")
 @click.option("--scheme", default="quantiles", show_default=True,
