@@ -34,6 +34,12 @@ def test_choropleth_offline(browser, grid_units, tmp_path):
     p = maps.save_html(maps.choropleth(grid_units, "value", k=4), tmp_path / "choro.html")
     legend = _check(browser, p, features=25, legend_text="No data", tmp_path=tmp_path)
     assert legend.count(" - ") == 4
+    # the decoded geometry lands where it should: layer bounds = the display frame's bounds
+    b = browser.page.evaluate("(() => { const m = Object.values(window).find(v => v instanceof L.Map); "
+                              "let out = null; m.eachLayer(l => { if (l.getBounds && l.feature === undefined "
+                              "&& l.getLayers) { const b = l.getBounds(); out = [b.getWest(), b.getSouth(), "
+                              "b.getEast(), b.getNorth()]; } }); return out; })()")
+    np.testing.assert_allclose(b, display_frame(grid_units).total_bounds, atol=1e-5)
 
 
 def test_categorical_lisa_and_degurba(browser, grid_units, tmp_path):
@@ -93,6 +99,7 @@ def test_display_geometry_is_compact(grid_units, tmp_path):
     many.explore("value").save(tmp_path / "explore.html")
     explore_per = (tmp_path / "explore.html").stat().st_size / 2000
     assert per_polygon < 0.7 * explore_per, (per_polygon, explore_per)
+    assert per_polygon <= 100, per_polygon  # the aim of the issue (explore writes ~290)
 
 
 def test_roads_layer_draws_every_line(browser, grid_units, tmp_path):
