@@ -199,7 +199,9 @@ def _write_outputs(ctx: RunContext) -> None:
     for name, layer in ctx.layers.items():
         layer.to_crs(source).reset_index().to_file(tmp / "results.gpkg", layer=name, driver="GPKG")
     for name, table in ctx.tables.items():
-        table.to_csv(tmp / "tables" / f"{name}.csv", index=True, encoding="utf-8")
+        # a plain row number is not data: write the index only when it names something
+        plain = isinstance(table.index, pd.RangeIndex) and table.index.name is None
+        table.to_csv(tmp / "tables" / f"{name}.csv", index=not plain, encoding="utf-8")
 
 
 def _run_json(ctx: RunContext, started: float) -> dict[str, Any]:

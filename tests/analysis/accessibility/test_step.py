@@ -38,6 +38,7 @@ def test_step_writes_times_shares_and_scores(small_study, tmp_path, mode):
         assert u[f"acc_2sfca_{cat}"].notna().all()
     cov = pd.read_csv(tmp_path / "out" / "tables" / "accessibility.csv")
     assert set(cov["threshold_min"]) == {5, 10}
+    assert list(cov.columns[:2]) == ["category", "urban_class"]  # no unnamed row-number column
     assert res.run["variants"]["accessibility"]["engine"] == mode
 
 
