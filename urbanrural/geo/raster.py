@@ -9,23 +9,25 @@ people in cells whose centre lies outside every unit are counted and reported.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
+import rasterio.errors
 import rasterio.features
 import rasterio.windows
 from affine import Affine
 from pyproj import CRS
+from rasterio._err import CPLE_BaseError
 
 from .checks import CheckLog, get_log
 from .crs import crs_label
 from .errors import CRSError, DataError, InputFileError, NodataError, RasterError
 
-__all__ = ["RasterInfo", "open_raster", "read_masked", "zonal_sum", "ZonalResult"]
+__all__ = ["RasterInfo", "open_raster", "read_band", "read_masked", "zonal_sum", "ZonalResult"]
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,21 @@ class RasterInfo:
         return abs(self.transform.a * self.transform.e - self.transform.b * self.transform.d)
 
 
+# what GDAL raises for a file it cannot open or a block it cannot decode (truncated,
+# corrupt, wrong format): turned into InputFileError naming the file
+_READ_ERRORS = (rasterio.errors.RasterioError, CPLE_BaseError)
+
+
+def _unreadable(label: str, exc: BaseException, *, when: str) -> InputFileError:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return InputFileError(
+        f"{label} cannot be read as a raster {when} ({msg[:200]}); the file is truncated, "
+        "corrupt or not a raster: copy or export it again (gdalinfo -checksum tests every block)"
+    )
+
+
 def open_raster(path: str | Path, *, nodata: float | None = None, name: str | None = None,
-                require_nodata: bool = True) -> RasterInfo:
+                require_nodata: bool = True, nodata_hint: str | None = None) -> RasterInfo:
     """Open a raster's header and check CRS and nodata.
 
     Parameters
@@ -63,6 +78,9 @@ def open_raster(path: str | Path, *, nodata: float | None = None, name: str | No
         file declares one and this differs, the explicit value wins and is recorded.
     require_nodata : bool, default True
         Raise NodataError when neither the file nor the caller gives a nodata value.
+    nodata_hint : str, optional
+        The config key that sets the nodata value of this input, named in the fix
+        (e.g. ``"population: nodata: -9999"``).
 
     Raises
     ------
@@ -72,19 +90,21 @@ def open_raster(path: str | Path, *, nodata: float | None = None, name: str | No
     label = name or p.name
     if not p.exists():
         raise InputFileError(f"raster {p} does not exist; check the path")
+    if p.is_dir():
+        raise InputFileError(f"raster {p} is a folder; give the path of the raster file itself")
     try:
         with rasterio.open(p) as src:
             crs, transform, w, h = src.crs, src.transform, src.width, src.height
             declared, dtype = src.nodata, src.dtypes[0]
-    except rasterio.errors.RasterioIOError as exc:
-        raise InputFileError(f"{label} cannot be read as a raster ({exc}); is it a GeoTIFF?") from exc
+    except _READ_ERRORS as exc:
+        raise _unreadable(label, exc, when="(header)") from exc
     if crs is None:
         raise CRSError(f"{label} has no CRS; assign one (gdal_edit.py -a_srs EPSG:xxxx {p.name}) before use")
     if declared is None and nodata is None and require_nodata:
         raise NodataError(
             f"{label} declares no nodata value, so empty cells cannot be told from real values; "
-            f"pass nodata=<value> (config: population: nodata: -9999) or declare it in the file "
-            f"(gdal_edit.py -a_nodata -9999 {p.name})"
+            f"pass nodata=<value>{f' (config: {nodata_hint})' if nodata_hint else ''} or declare "
+            f"it in the file (gdal_edit.py -a_nodata -9999 {p.name})"
         )
     value = nodata if nodata is not None else declared
     return RasterInfo(p, CRS.from_user_input(crs), transform, w, h,
@@ -93,9 +113,12 @@ def open_raster(path: str | Path, *, nodata: float | None = None, name: str | No
 
 def read_masked(info: RasterInfo, *, window: rasterio.windows.Window | None = None,
                 name: str | None = None, nonnegative: bool = True) -> np.ma.MaskedArray:
-    """Read band 1 as float64 with nodata (and NaN) masked; refuse negative values."""
-    with rasterio.open(info.path) as src:
-        arr = src.read(1, window=window, out_dtype="float64")
+    """Read band 1 as float64 with nodata (and NaN) masked; refuse negative values.
+
+    A file that fails while its blocks are read (truncated, corrupt) raises
+    InputFileError naming it.
+    """
+    arr = read_band(info, window=window, name=name)
     mask = ~np.isfinite(arr)
     if not math.isnan(info.nodata):
         mask |= arr == info.nodata
@@ -107,6 +130,17 @@ def read_masked(info: RasterInfo, *, window: rasterio.windows.Window | None = No
             "raster must be >= 0: is the nodata value right?"
         )
     return out
+
+
+def read_band(info: RasterInfo, *, window: rasterio.windows.Window | None = None,
+              name: str | None = None) -> np.ndarray:
+    """Band 1 as float64, as stored (nodata not masked); unreadable blocks raise InputFileError."""
+    label = name or info.path.name
+    try:
+        with rasterio.open(info.path) as src:
+            return src.read(1, window=window, out_dtype="float64")
+    except _READ_ERRORS as exc:
+        raise _unreadable(label, exc, when="(reading its cells)") from exc
 
 
 def _window(info: RasterInfo, bounds: np.ndarray) -> rasterio.windows.Window:
@@ -133,14 +167,26 @@ class ZonalResult:
     outside: float
     total: float
     cells_used: int
+    excluded: dict[str, int] = field(default_factory=dict)
+    """Cells inside the units left out of every sum, by kind: ``nan`` (NaN where
+    nodata is not NaN), ``+inf``, ``-inf``; and ``nodata`` (declared nodata cells)."""
+
+    @property
+    def excluded_cells(self) -> int:
+        """Cells inside the units that are not values (NaN, +/-inf); nodata not included."""
+        return int(sum(v for k, v in self.excluded.items() if k != "nodata"))
 
 
 def zonal_sum(path: str | Path, units: gpd.GeoDataFrame, *, nodata: float | None = None,
-              name: str | None = None, log: CheckLog | None = None) -> ZonalResult:
+              name: str | None = None, log: CheckLog | None = None,
+              nodata_hint: str | None = None) -> ZonalResult:
     """Sum raster values per unit (cell-centre rule).
 
     The units are taken to the raster's CRS (the raster is never resampled, so totals
-    are preserved); each cell goes to the unit containing its centre.
+    are preserved); each cell goes to the unit containing its centre.  Cells inside
+    the units that are NaN (when nodata is not NaN) or infinite are excluded from every
+    sum and counted in ``log`` (and in ``ZonalResult.excluded``); negative cells inside
+    the units raise DataError, outside them they are counted and left out.
 
     Returns
     -------
@@ -163,7 +209,7 @@ def zonal_sum(path: str | Path, units: gpd.GeoDataFrame, *, nodata: float | None
     [14.0, 14.0]
     """
     log = get_log(log)
-    info = open_raster(path, nodata=nodata, name=name)
+    info = open_raster(path, nodata=nodata, name=name, nodata_hint=nodata_hint)
     label = name or info.path.name
     if units.crs is None:
         raise CRSError("units have no CRS; cannot overlay them on a raster")
@@ -177,13 +223,47 @@ def zonal_sum(path: str | Path, units: gpd.GeoDataFrame, *, nodata: float | None
             "and that it covers the study area"
         )
     win = _window(info, ub)
-    data = read_masked(info, window=win, name=label)
+    raw = read_band(info, window=win, name=label)
     wt = rasterio.windows.transform(win, info.transform)
     codes = rasterio.features.rasterize(
         ((g, i + 1) for i, g in enumerate(zones.geometry.values)),
-        out_shape=data.shape, transform=wt, fill=0, all_touched=False, dtype="int32",
+        out_shape=raw.shape, transform=wt, fill=0, all_touched=False, dtype="int32",
     )
-    vals = data.filled(0.0)
+    inside = codes > 0
+    nodata_is_nan = math.isnan(info.nodata)
+    is_nan = np.isnan(raw)
+    declared = is_nan if nodata_is_nan else (raw == info.nodata)
+    pos_inf, neg_inf = np.isposinf(raw), np.isneginf(raw)
+    bad_nan = is_nan & ~declared
+    excluded = {"nan": int((bad_nan & inside).sum()), "+inf": int((pos_inf & inside).sum()),
+                "-inf": int((neg_inf & inside).sum()), "nodata": int((declared & inside).sum())}
+    valid = np.isfinite(raw) & ~declared
+    negative = valid & (raw < 0)
+    if (negative & inside).any():
+        n = int((negative & inside).sum())
+        vals = pd.Series(raw[negative & inside]).value_counts().head(3)
+        raise DataError(
+            f"{label}: {n} cell(s) inside the units are negative ("
+            + ", ".join(f"{v:.6g} x{c}" for v, c in vals.items())
+            + f"); a count of people must be >= 0: if they mark empty cells, declare that value "
+            f"as nodata{' (' + nodata_hint + ')' if nodata_hint else ''}, else fix the raster"
+        )
+    n_neg_out = int((negative & ~inside).sum())
+    if n_neg_out:
+        log.add(label, "negative cells", "warning", count=n_neg_out,
+                detail="negative cells outside every unit (in the units' window): not counted")
+    valid &= ~negative
+    vals = np.where(valid, raw, 0.0)
+    n_bad = excluded["nan"] + excluded["+inf"] + excluded["-inf"]
+    if n_bad:
+        kinds = ", ".join(f"{k} x{v}" for k, v in excluded.items() if v and k != "nodata")
+        log.add(label, "non-finite cells", "warning", count=n_bad,
+                detail=f"cells inside the units that are not numbers ({kinds}) and not the "
+                       f"declared nodata ({info.nodata:g}): excluded from every sum (counted as "
+                       "0 people); fix the raster if they should hold people")
+    else:
+        log.add(label, "non-finite cells", "ok", count=int(inside.sum()),
+                detail="every cell inside the units is a number or the declared nodata")
     sums = np.bincount(codes.ravel(), weights=vals.ravel(), minlength=len(zones) + 1)
     outside = float(sums[0])
     total = float(vals.sum())
@@ -197,4 +277,4 @@ def zonal_sum(path: str | Path, units: gpd.GeoDataFrame, *, nodata: float | None
         log.add(label, "zonal sum", "info", count=int(round(outside)),
                 detail=f"{share:.1%} of the raster's value in the units' window lies outside every unit")
     return ZonalResult(pd.Series(sums[1:], index=units.index, name="population"), outside,
-                       total, int((codes > 0).sum()))
+                       total, int(inside.sum()), excluded)

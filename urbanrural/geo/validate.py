@@ -21,6 +21,9 @@ __all__ = [
     "LINEAR",
     "PUNTAL",
     "check_geometries",
+    "drop_z",
+    "check_overlaps",
+    "OVERLAP_TOLERANCE",
     "ids_as_text",
     "check_ids",
     "check_join",
@@ -51,8 +54,14 @@ def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.MultiPolygon(polys) if polys else shapely.Polygon()
 
 
+EMPTY_HINT = ("fix them in the source, or pass drop_empty=True (config: units: drop_empty: true) "
+              "to drop them with a count in the log")
+INVALID_HINT = "repair them in the source or pass repair=True (config: units: repair: true)"
+
+
 def check_geometries(gdf: gpd.GeoDataFrame, *, name: str, expected: Sequence[str],
-                     repair: bool = True, drop_empty: bool = False,
+                     repair: bool = True, drop_empty: bool = False, drop_invalid: bool = False,
+                     empty_hint: str | None = None, invalid_hint: str | None = None,
                      log: CheckLog | None = None) -> gpd.GeoDataFrame:
     """Check geometries for None/empty, invalidity and type; return a checked copy.
 
@@ -69,6 +78,13 @@ def check_geometries(gdf: gpd.GeoDataFrame, *, name: str, expected: Sequence[str
         dimension) and record the count; if False, invalid geometries raise.
     drop_empty : bool, default False
         Drop None/empty geometries (counted); if False, they raise.
+    drop_invalid : bool, default False
+        With ``repair=False``: drop invalid geometries (counted) instead of raising
+        (e.g. road lines with fewer than two distinct points carry no road).
+    empty_hint, invalid_hint : str, optional
+        The fix named in the message for empty and for invalid geometries.  The caller
+        knows which options (and config keys) its input has; the defaults name the
+        units' ``drop_empty`` and ``repair``.
     log : CheckLog, optional
         Where checks and repairs are recorded.
 
@@ -96,8 +112,7 @@ def check_geometries(gdf: gpd.GeoDataFrame, *, name: str, expected: Sequence[str
         if not drop_empty:
             raise GeometryError(
                 f"{name}: {int(missing.sum())} feature(s) have an empty or missing geometry "
-                f"(ids {preview(ids)}); fix them in the source, or pass drop_empty=True "
-                "(config: drop_empty: true) to drop them with a count in the log"
+                f"(ids {preview(ids)}); {empty_hint or EMPTY_HINT}"
             )
         out = out.loc[~missing].copy()
         log.add(name, "empty geometries", "dropped", count=int(missing.sum()), detail=f"ids {preview(ids)}")
@@ -117,10 +132,17 @@ def check_geometries(gdf: gpd.GeoDataFrame, *, name: str, expected: Sequence[str
         reasons = pd.Series(shapely.is_valid_reason(arr[invalid])).str.replace(r"\[.*\]", "", regex=True)
         summary = "; ".join(f"{r.strip()} x{c}" for r, c in reasons.value_counts().items())
         ids = out.index[invalid]
+        if not repair and drop_invalid:
+            out = out.loc[~invalid].copy()
+            log.add(name, "geometry validity", "dropped", count=int(invalid.sum()),
+                    detail=f"invalid geometries dropped: {summary}; ids {preview(ids)}")
+            if len(out) == 0:
+                raise GeometryError(f"{name}: every geometry is invalid ({summary}); fix the source")
+            return out
         if not repair:
             raise GeometryError(
                 f"{name}: {int(invalid.sum())} invalid geometries ({summary}; ids {preview(ids)}); "
-                "repair them in the source or pass repair=True (config: repair: true)"
+                f"{invalid_hint or INVALID_HINT}"
             )
         fixed = shapely.make_valid(arr[invalid])
         if set(expected) <= set(POLYGONAL):
@@ -140,6 +162,142 @@ def check_geometries(gdf: gpd.GeoDataFrame, *, name: str, expected: Sequence[str
     else:
         log.add(name, "geometry validity", "ok", count=len(out))
     return out
+
+
+def drop_z(gdf: gpd.GeoDataFrame, *, name: str, log: CheckLog | None = None) -> gpd.GeoDataFrame:
+    """Drop Z (and M) coordinates, counted in ``log``; 2D layers are returned as they are.
+
+    Heights are not used by any analysis, and 3D geometries break maps and some
+    overlays, so they are flattened at read time.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> g = gpd.GeoDataFrame(geometry=[shapely.Point(1, 2, 3)], crs=3857)
+    >>> bool(drop_z(g, name="pts").has_z.any())
+    False
+    """
+    log = get_log(log)
+    arr = np.asarray(gdf.geometry.values)
+    has_z = shapely.has_z(arr)
+    has_m = shapely.has_m(arr) if hasattr(shapely, "has_m") else np.zeros(len(arr), bool)
+    flat = has_z | has_m
+    if not flat.any():
+        return gdf
+    out = gdf.copy()
+    geom_col = out.geometry.name
+    out[geom_col] = gpd.GeoSeries(shapely.force_2d(arr), index=out.index, crs=out.crs)
+    what = " and ".join(k for k, v in (("Z", has_z.any()), ("M", has_m.any())) if v)
+    log.add(name, "3D coordinates", "repaired", count=int(flat.sum()),
+            detail=f"{what} coordinates dropped (analyses and maps are 2D)")
+    return out
+
+
+OVERLAP_TOLERANCE = 0.01
+"""Default largest accepted overlap of two units, as a share of the smaller one's area."""
+
+
+def check_overlaps(gdf: gpd.GeoDataFrame, *, name: str, tolerance: float = OVERLAP_TOLERANCE,
+                   log: CheckLog | None = None, chunk: int = 512) -> int:
+    """Refuse units that overlap; count digitising slivers below ``tolerance``.
+
+    Pairs are found with an STRtree (``predicate="intersects"``), so the cost grows with
+    the number of neighbouring pairs, not with the square of the units.  A pair's
+    overlap is the area of the intersection divided by the smaller unit's area.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Polygons (valid), indexed by id.
+    name : str
+        The input in messages.
+    tolerance : float, default 0.01
+        Largest accepted overlap share; slivers up to it are logged with a count.
+    log : CheckLog, optional
+    chunk : int, default 512
+        Units queried at a time (bounds memory when many units coincide).
+
+    Returns
+    -------
+    int
+        The number of overlapping pairs within the tolerance (slivers).
+
+    Raises
+    ------
+    GeometryError
+        When a pair overlaps by more than ``tolerance`` (up to five pairs named with
+        their shares): population and services would be counted once per unit.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> g = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+    ...                      index=["a", "b"], crs=3857)
+    >>> check_overlaps(g, name="units")
+    0
+    """
+    log = get_log(log)
+    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1):
+        raise GeometryError(f"{name}: overlap_tolerance must be a share in [0, 1), got {tolerance!r}")
+    geoms = np.asarray(gdf.geometry.values)
+    n = len(geoms)
+    if n < 2:
+        return 0
+    areas = shapely.area(geoms)
+    tree = shapely.STRtree(geoms)
+    bad_i: list[np.ndarray] = []
+    bad_j: list[np.ndarray] = []
+    bad_s: list[np.ndarray] = []
+    n_bad = 0
+    slivers = 0
+    worst_sliver = 0.0
+    for start in range(0, n, chunk):
+        q = np.arange(start, min(start + chunk, n))
+        left, right = tree.query(geoms[q], predicate="intersects")
+        left = q[left]
+        keep = left < right
+        left, right = left[keep], right[keep]
+        if not len(left):
+            continue
+        touch = shapely.touches(geoms[left], geoms[right])
+        left, right = left[~touch], right[~touch]
+        if not len(left):
+            continue
+        inter = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+        smaller = np.minimum(areas[left], areas[right])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(smaller > 0, inter / smaller, 0.0)
+        over = share > tolerance
+        small = (share > 0) & ~over
+        slivers += int(small.sum())
+        if small.any():
+            worst_sliver = max(worst_sliver, float(share[small].max()))
+        if over.any():
+            bad_i.append(left[over])
+            bad_j.append(right[over])
+            bad_s.append(share[over])
+            n_bad += int(over.sum())
+            if n_bad >= 10_000:
+                break
+    if n_bad:
+        i, j, sh = np.concatenate(bad_i), np.concatenate(bad_j), np.concatenate(bad_s)
+        order = np.argsort(-sh, kind="stable")[:5]
+        ids = gdf.index
+        shown = ", ".join(f"{str(ids[i[k]])!r} & {str(ids[j[k]])!r}: {sh[k]:.0%}" for k in order)
+        count = f"at least {n_bad}" if n_bad >= 10_000 else str(n_bad)
+        raise GeometryError(
+            f"{name}: {count} pair(s) of units overlap by more than {tolerance:.0%} of the smaller "
+            f"unit's area ({shown}{' ...' if n_bad > 5 else ''}); people and services there would "
+            "be counted once per unit: each place must belong to one unit, so fix the boundaries "
+            "(or remove duplicated units) in the source"
+        )
+    if slivers:
+        log.add(name, "overlapping units", "warning", count=slivers,
+                detail=f"pairs overlapping by slivers below {tolerance:.0%} of the smaller unit "
+                       f"(largest {worst_sliver:.3%}); kept: each raster cell still goes to one unit")
+    else:
+        log.add(name, "overlapping units", "ok", count=n)
+    return slivers
 
 
 def ids_as_text(values: pd.Series | pd.Index, *, name: str, column: str,

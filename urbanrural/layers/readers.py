@@ -16,7 +16,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
 
 from ..geo.checks import CheckLog, get_log
 from ..geo.crs import require_crs
@@ -24,15 +23,19 @@ from ..geo.errors import CRSError, DataError, InputFileError, NetworkError
 from ..geo.io import require_file
 from ..geo.validate import (
     LINEAR,
+    OVERLAP_TOLERANCE,
     POLYGONAL,
     PUNTAL,
     check_geometries,
     check_ids,
     check_join,
     check_numeric,
+    check_overlaps,
+    drop_z,
     ids_as_text,
     preview,
 )
+from .numbers import classify_numeric, describe_counts, parse_numeric
 
 __all__ = [
     "read_vector",
@@ -60,9 +63,81 @@ def _require_column(frame: pd.DataFrame, column: str, *, name: str, role: str) -
         )
 
 
-def read_vector(path: PathLike, *, layer: str | int | None = None) -> gpd.GeoDataFrame:
-    """Read any OGR vector format or GeoParquet into a GeoDataFrame (file untouched)."""
+_KINDS = {"Polygon": "polygon", "MultiPolygon": "polygon", "Point": "point", "MultiPoint": "point",
+          "LineString": "line", "MultiLineString": "line"}
+
+
+def _layer_kind(geometry_type: object) -> str:
+    """'polygon', 'point', 'line', 'table' (no geometry) or 'other' for an OGR type name."""
+    if geometry_type is None:
+        return "table"
+    t = str(geometry_type)
+    for junk in ("3D ", "Measured ", " ZM", " Z", " M"):
+        t = t.replace(junk, "")
+    return _KINDS.get(t.strip(), "other")
+
+
+def _pick_layer(p: Path, kinds: tuple[str, ...], *, role: str, section: str | None,
+                log: CheckLog) -> str | None:
+    """The layer to read from a multi-layer file when none was named (see read_vector)."""
+    try:
+        listing = pyogrio.list_layers(p)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputFileError(f"{p.name} cannot be read as a vector file ({exc})") from exc
+    if len(listing) <= 1:
+        return None
+    layers = [(str(n), t) for n, t in listing]
+    for kind in kinds:
+        fits = [n for n, t in layers if _layer_kind(t) == kind]
+        if len(fits) == 1:
+            log.add(p.name, "layer", "info",
+                    detail=f"{len(layers)} layers and no layer given: read {fits[0]!r}, the only "
+                           f"{kind} layer (name it with layer: to be explicit)")
+            return fits[0]
+        if len(fits) > 1:
+            break
+    described = []
+    for n, t in layers:
+        try:
+            count = int(pyogrio.read_info(p, layer=n)["features"])
+        except Exception:  # noqa: BLE001 - a listing must not fail on one odd layer
+            count = -1
+        described.append(f"{n!r} ({t or 'no geometry'}, {count if count >= 0 else '?'} features)")
+    where = f" (config: {section}: layer: <name>)" if section else ""
+    raise InputFileError(
+        f"{p.name} has {len(layers)} layers and no layer was named for the {role}: "
+        + ", ".join(described)
+        + f"; name the one to read with layer={'<name>'}{where}"
+    )
+
+
+def read_vector(path: PathLike, *, layer: str | int | None = None, kinds: tuple[str, ...] = (),
+                role: str = "layer", section: str | None = None,
+                log: CheckLog | None = None) -> gpd.GeoDataFrame:
+    """Read any OGR vector format or GeoParquet into a GeoDataFrame (file untouched).
+
+    Parameters
+    ----------
+    layer : str or int, optional
+        Layer of a multi-layer file (GeoPackage, FileGDB...).
+    kinds : tuple of str, optional
+        Geometry kinds this input may have, in order of preference (``"polygon"``,
+        ``"point"``, ``"line"``).  A file with several layers and no ``layer`` is read
+        only when exactly one layer has the preferred kind (logged); otherwise
+        InputFileError lists the layers with their geometry types and feature counts.
+        Without ``kinds``, a multi-layer file always needs ``layer``.
+    role, section : str, optional
+        What the input is (``"units"``) and its config section, for messages.
+
+    Raises
+    ------
+    InputFileError
+        Missing file, a folder, an unreadable file, an unknown or ambiguous layer.
+    """
+    log = get_log(log)
     p = require_file(path, what="vector file")
+    if p.is_dir() and p.suffix.lower() != ".gdb":
+        raise InputFileError(f"{p} is a folder, not a vector file; give the path of the file itself")
     try:
         if p.suffix.lower() in {".parquet", ".geoparquet"}:
             return gpd.read_parquet(p)
@@ -70,23 +145,39 @@ def read_vector(path: PathLike, *, layer: str | int | None = None) -> gpd.GeoDat
             layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
             if isinstance(layer, str) and layer not in layers:
                 raise InputFileError(f"{p.name} has no layer {layer!r}; its layers are: {', '.join(layers)}")
-        return gpd.read_file(p, layer=layer, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        else:
+            layer = _pick_layer(p, kinds, role=role, section=section, log=log)
+        gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+            pyogrio.errors.GeometryError, pyogrio.errors.CRSError) as exc:
         raise InputFileError(f"{p.name} cannot be read as a vector layer ({exc})") from exc
+    except (ValueError, OSError) as exc:
+        if isinstance(exc, InputFileError):
+            raise
+        raise InputFileError(f"{p.name} cannot be read as a vector layer ({exc})") from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise InputFileError(
+            f"{p.name} has no geometry column, so it is a table, not a map layer; give a vector "
+            "file (GeoPackage, shapefile, GeoJSON...)"
+        )
+    return gdf
 
 
-def _attach_ids(gdf: gpd.GeoDataFrame, id_col: str, *, name: str, log: CheckLog) -> gpd.GeoDataFrame:
+def _attach_ids(gdf: gpd.GeoDataFrame, id_col: str, *, name: str, log: CheckLog,
+                keep: bool = False) -> gpd.GeoDataFrame:
+    """Index ``gdf`` by ``id_col`` as text; ``keep`` keeps the column too (id used as name)."""
     _require_column(gdf, id_col, name=name, role="unit id")
     idx = ids_as_text(gdf[id_col], name=name, column=id_col, log=log)
     check_ids(idx, name=name, column=id_col)
-    out = gdf.drop(columns=[id_col])
+    out = gdf.copy() if keep else gdf.drop(columns=[id_col])
     out.index = idx
     return out
 
 
 def read_units(path: PathLike, *, id_col: str, name_col: str | None = None,
                layer: str | int | None = None, crs: object = None, repair: bool = True,
-               drop_empty: bool = False, log: CheckLog | None = None) -> gpd.GeoDataFrame:
+               drop_empty: bool = False, overlap_tolerance: float = OVERLAP_TOLERANCE,
+               log: CheckLog | None = None) -> gpd.GeoDataFrame:
     """Read analysis units (polygons) indexed by a text id.
 
     Parameters
@@ -96,17 +187,21 @@ def read_units(path: PathLike, *, id_col: str, name_col: str | None = None,
     id_col : str
         Unique id column, kept as text (leading zeros survive); becomes the index.
     name_col : str, optional
-        Column copied to ``name`` (used in tooltips and tables).
+        Column copied to ``name`` (used in tooltips and tables); may be ``id_col``.
     layer : str or int, optional
-        Layer of a multi-layer file.
+        Layer of a multi-layer file; without it, the file's only polygon layer.
     crs : optional
         CRS of a file that has none (e.g. a shapefile without .prj).
     repair : bool, default True
         Repair invalid polygons with ``make_valid`` (counted in ``log``).
     drop_empty : bool, default False
         Drop units with empty geometry (counted) instead of raising.
+    overlap_tolerance : float, default 0.01
+        Units overlapping by more than this share of the smaller unit's area raise
+        GeometryError (people would be counted once per unit); smaller slivers are
+        counted in ``log``.
     log : CheckLog, optional
-        Receives the checks and repairs.
+        Receives the checks and repairs (Z coordinates dropped, layer chosen...).
 
     Returns
     -------
@@ -127,30 +222,42 @@ def read_units(path: PathLike, *, id_col: str, name_col: str | None = None,
     log = get_log(log)
     p = Path(path)
     name = p.name
-    gdf = read_vector(p, layer=layer)
+    gdf = read_vector(p, layer=layer, kinds=("polygon",), role="units", section="units", log=log)
     if len(gdf) == 0:
-        raise InputFileError(f"{name} has no features; check the layer name")
-    gdf = require_crs(gdf, name=name, crs=crs, log=log)
-    gdf = _attach_ids(gdf, id_col, name=name, log=log)
+        raise InputFileError(f"{name} has no features; check the layer name (config: units: layer:)")
+    gdf = require_crs(gdf, name=name, crs=crs, log=log, section="units")
     if name_col is not None:
         _require_column(gdf, name_col, name=name, role="unit name")
-        gdf = gdf.rename(columns={name_col: "name"}) if name_col != "name" else gdf
+    gdf = _attach_ids(gdf, id_col, name=name, log=log, keep=name_col == id_col)
+    if name_col is not None:
+        if name_col == id_col:
+            gdf = gdf.rename(columns={id_col: "name"}) if id_col != "name" else gdf
+            gdf["name"] = pd.Series(gdf.index, index=gdf.index, dtype=object)
+        elif name_col != "name":
+            gdf = gdf.drop(columns=["name"], errors="ignore").rename(columns={name_col: "name"})
         gdf["name"] = gdf["name"].astype(object).where(gdf["name"].notna(), None)
     gdf = check_geometries(gdf, name=name, expected=POLYGONAL, repair=repair,
                            drop_empty=drop_empty, log=log)
+    gdf = drop_z(gdf, name=name, log=log)
+    check_overlaps(gdf, name=name, tolerance=overlap_tolerance, log=log)
     log.add(name, "units read", "ok", count=len(gdf), detail=f"id column {id_col!r}")
     return gdf
 
 
 def read_table(path: PathLike, *, sheet: str | int | None = None, encoding: str | None = None,
-               text_cols: tuple[str, ...] = (), log: CheckLog | None = None) -> pd.DataFrame:
+               text_cols: tuple[str, ...] = (), log: CheckLog | None = None,
+               encoding_key: str | None = None) -> pd.DataFrame:
     """Read a CSV/TSV/XLSX table; ``text_cols`` are read as text (leading zeros kept).
 
     CSV encoding: ``encoding`` if given, else UTF-8 (with or without BOM), else GB18030
     (the common encoding of tables exported from Chinese Excel), recorded in ``log``.
+    ``encoding_key`` is the config key that sets the encoding of this input
+    (``"indicators: encoding"``), named in the fix when the text cannot be decoded.
     """
     log = get_log(log)
     p = require_file(path, what="table")
+    if p.is_dir():
+        raise InputFileError(f"{p} is a folder, not a table; give the path of the file itself")
     dtype = {c: str for c in text_cols}
     suffix = p.suffix.lower()
     if suffix in {".xlsx", ".xls"}:
@@ -169,10 +276,14 @@ def read_table(path: PathLike, *, sheet: str | int | None = None, encoding: str 
             continue
         except pd.errors.ParserError as exc:
             raise InputFileError(f"{p.name} is not a well-formed CSV ({exc})") from exc
+        except pd.errors.EmptyDataError as exc:
+            raise InputFileError(f"{p.name} is empty (no header, no rows); check the path") from exc
         if enc == "gb18030":
             log.add(p.name, "encoding", "info", detail="not UTF-8; read as GB18030")
         return frame
-    raise InputFileError(f"{p.name} is neither UTF-8 nor GB18030 text ({last}); pass encoding= (config: encoding:)")
+    fix = (f"pass encoding= (config: {encoding_key}: <name>)" if encoding_key
+           else "save it as UTF-8 (in Excel: Save As > CSV UTF-8)")
+    raise InputFileError(f"{p.name} is neither UTF-8 nor GB18030 text ({last}); {fix}")
 
 
 def _points_from_xy(frame: pd.DataFrame, x_col: str, y_col: str, crs: object, *, name: str) -> gpd.GeoDataFrame:
@@ -226,18 +337,24 @@ def read_facilities(path: PathLike, *, category: str | None = None,
         raise DataError(f"{name}: give exactly one of category= (one category for the file) or category_col= (a column)")
     if p.suffix.lower() in TABLE_SUFFIXES:
         if x_col is None or y_col is None:
-            raise InputFileError(f"{name} is a table: pass x= and y= (the coordinate columns) and crs=")
+            raise InputFileError(
+                f"{name} is a table: name its coordinate columns and their CRS (config: "
+                "facilities: x: <column>, y: <column>, crs: EPSG:4326; Python: x_col=, y_col=, crs=)"
+            )
         gdf = _points_from_xy(read_table(p, log=log), x_col, y_col, crs, name=name)
         gdf = gdf.set_crs("EPSG:4326" if str(crs).lower() in {"gcj02", "gcj-02", "bd09", "bd-09"} else crs)
         from ..geo.crs import check_area_of_use
 
         check_area_of_use(gdf, name=name)
     else:
-        gdf = read_vector(p, layer=layer)
-        gdf = require_crs(gdf, name=name, crs=crs, log=log)
+        gdf = read_vector(p, layer=layer, kinds=("point", "polygon"), role="facilities",
+                          section="facilities", log=log)
+        gdf = require_crs(gdf, name=name, crs=crs, log=log, section="facilities")
     if len(gdf) == 0:
         raise InputFileError(f"{name} has no features")
-    gdf = check_geometries(gdf, name=name, expected=PUNTAL + POLYGONAL, repair=True, log=log)
+    gdf = check_geometries(gdf, name=name, expected=PUNTAL + POLYGONAL, repair=True, log=log,
+                           empty_hint="give those facilities a location in the source or delete them")
+    gdf = drop_z(gdf, name=name, log=log)
     types = gdf.geom_type
     if types.isin(POLYGONAL).any():
         n = int(types.isin(POLYGONAL).sum())
@@ -289,17 +406,20 @@ def read_roads(path: PathLike, *, class_col: str, speeds: Mapping[str, float],
     log = get_log(log)
     p = Path(path)
     name = p.name
-    gdf = read_vector(p, layer=layer)
+    gdf = read_vector(p, layer=layer, kinds=("line",), role="roads", section="roads", log=log)
     if len(gdf) == 0:
         raise InputFileError(f"{name} has no features")
-    gdf = require_crs(gdf, name=name, crs=crs, log=log)
+    gdf = require_crs(gdf, name=name, crs=crs, log=log, section="roads")
     _require_column(gdf, class_col, name=name, role="road class")
     bad = {k: v for k, v in speeds.items() if not (isinstance(v, (int, float)) and v > 0)}
     if bad:
         raise NetworkError(f"{name}: speeds must be positive km/h; got {bad}")
     if default_speed_kmh is not None and not default_speed_kmh > 0:
         raise NetworkError(f"{name}: default_speed must be positive km/h, got {default_speed_kmh}")
-    gdf = check_geometries(gdf, name=name, expected=LINEAR, repair=False, drop_empty=True, log=log)
+    # a line with fewer than two distinct points carries no road: dropped with a count
+    gdf = check_geometries(gdf, name=name, expected=LINEAR, repair=False, drop_empty=True,
+                           drop_invalid=True, log=log)
+    gdf = drop_z(gdf, name=name, log=log)
     cls = gdf[class_col].astype(object).where(gdf[class_col].notna(), None)
     mapped = cls.map(lambda c: speeds.get(str(c)) if c is not None else None)
     missing = mapped.isna()
@@ -321,8 +441,6 @@ def read_roads(path: PathLike, *, class_col: str, speeds: Mapping[str, float],
         _require_column(gdf, oneway_col, name=name, role="oneway flag")
         ow = gdf[oneway_col].astype(str).str.lower().isin(["1", "true", "yes", "y", "t"])
         out["oneway"] = ow.to_numpy()
-    if shapely.has_z(np.asarray(out.geometry.values)).any():
-        out = out.set_geometry(shapely.force_2d(out.geometry.values), crs=out.crs)
     log.add(name, "roads read", "ok", count=len(out),
             detail=", ".join(f"{k}: {v}" for k, v in out["road_class"].value_counts().items()))
     return out
@@ -341,13 +459,15 @@ def read_indicators(path: PathLike, *, id_col: str, units: gpd.GeoDataFrame | pd
     """
     log = get_log(log)
     p = require_file(path, what="indicator table")
-    frame = read_table(p, sheet=sheet, encoding=encoding, text_cols=(id_col,), log=log)
+    frame = read_table(p, sheet=sheet, encoding=encoding, text_cols=(id_col,), log=log,
+                       encoding_key="indicators: encoding")
     _require_column(frame, id_col, name=p.name, role="unit id")
     idx = ids_as_text(frame[id_col], name=p.name, column=id_col, log=log)
     idx = pd.Index(idx.str.strip(), name=id_col)
     frame = frame.drop(columns=[id_col])
     frame.index = idx
     check_ids(idx, name=p.name, column=id_col)
+    frame = _numeric_columns(frame, name=p.name, log=log)
     if units is None:
         return frame
     unit_ids = units.index if isinstance(units, pd.DataFrame) else pd.Index(units)
@@ -363,6 +483,41 @@ def read_indicators(path: PathLike, *, id_col: str, units: gpd.GeoDataFrame | pd
                min_match=min_match, log=log)
     out = frame.reindex(unit_ids)
     out.index.name = unit_ids.name
+    return out
+
+
+def _numeric_columns(frame: pd.DataFrame, *, name: str, log: CheckLog) -> pd.DataFrame:
+    """Text columns whose every value is a number or a placeholder become float (logged).
+
+    A column with no number stays text (names, labels).  A column mixing numbers and
+    text stays text with a warning: it is refused only if it is used as an indicator
+    (the integration step parses it with :func:`~urbanrural.layers.numbers.parse_numeric`,
+    which names the offending cells).
+    """
+    out = frame.copy()
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        label = f"{name}: {col}"
+        try:
+            values, counts = parse_numeric(s, name=label)
+        except DataError as exc:
+            kinds = classify_numeric(s)["kind"]
+            n_num = int(kinds.isin(["number", "separated"]).sum())
+            n_text = int(kinds.eq("text").sum())
+            if n_num and n_text:
+                log.add(name, f"column {col!r}", "warning", count=n_text,
+                        detail=f"{n_num} numbers and {n_text} text value(s); kept as text, refused "
+                               f"if used as an indicator ({exc})")
+            continue
+        if counts["numbers"] == 0:
+            continue  # no number at all (placeholders only): not a numeric column
+        out[col] = values
+        changed = counts["reformatted"] + sum(counts["placeholders"].values())
+        if changed:
+            log.add(name, f"column {col!r}", "repaired", count=changed,
+                    detail=f"read as numbers: {describe_counts(counts)}")
     return out
 
 

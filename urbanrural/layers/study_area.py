@@ -10,7 +10,7 @@ import pandas as pd
 from pyproj import CRS
 
 from ..geo.checks import CheckLog
-from ..geo.crs import choose_analysis_crs, crs_label, to_analysis_crs
+from ..geo.crs import SCALE_TOLERANCE, CRSChoice, crs_label, select_analysis_crs, to_analysis_crs
 from ..geo.errors import CRSError, DataError
 from ..geo.validate import preview
 from .population import Population
@@ -37,6 +37,9 @@ class StudyArea:
         Optional layers (None when absent).
     checks : CheckLog
         Every check, repair and drop made while reading and building.
+    crs_choice : CRSChoice or None
+        How the analysis CRS was chosen (``"user"``, ``"utm"``, ``"tmerc"``, ``"lcc"``)
+        and its measured largest scale error over the units.
     """
 
     units: gpd.GeoDataFrame
@@ -48,19 +51,26 @@ class StudyArea:
     indicators: pd.DataFrame | None = None
     flows: pd.DataFrame | None = None
     checks: CheckLog = field(default_factory=CheckLog)
+    crs_choice: CRSChoice | None = None
 
     @classmethod
     def build(cls, units: gpd.GeoDataFrame, *, population: Population | None = None,
               facilities: gpd.GeoDataFrame | None = None, roads: gpd.GeoDataFrame | None = None,
               indicators: pd.DataFrame | None = None, flows: pd.DataFrame | None = None,
               crs: object = "auto", facilities_outside: str = "keep",
+              scale_tolerance: float = SCALE_TOLERANCE,
               log: CheckLog | None = None) -> StudyArea:
         """Reproject and cross-check the layers.
 
         Parameters
         ----------
         crs : "auto" or CRS-like
-            Analysis CRS; ``"auto"`` picks the WGS 84 UTM zone of the units.
+            Analysis CRS; ``"auto"`` picks the WGS 84 UTM zone of the units, or, when that
+            zone distorts distances over the units by more than ``scale_tolerance``, a
+            transverse Mercator centred on them (then a Lambert conformal conic).
+        scale_tolerance : float, default 0.01
+            Largest accepted scale error of the analysis CRS over the units (0.01 = 1 %
+            of any distance); see :func:`~urbanrural.geo.crs.scale_error`.
         facilities_outside : {"keep", "drop"}
             Facilities outside every unit are counted in the log; ``"keep"`` keeps them
             (people near a border use services across it), ``"drop"`` drops them.
@@ -69,7 +79,8 @@ class StudyArea:
         ------
         CRSError
             When a layer does not overlap the units after reprojection (its CRS label is
-            probably wrong).
+            probably wrong), or when the analysis CRS distorts distances over the units
+            by more than ``scale_tolerance`` (the message names the error and a CRS that fits).
 
         Examples
         --------
@@ -84,8 +95,14 @@ class StudyArea:
         if units.crs is None:
             raise CRSError("units have no CRS; read them with read_units(..., crs=...)")
         source = CRS.from_user_input(units.crs)
-        target = choose_analysis_crs(units, crs)
-        log.add("study area", "analysis crs", "info", detail=f"{crs_label(target)} ({target.name})")
+        choice = select_analysis_crs(units, crs, scale_tolerance=scale_tolerance)
+        target = choice.crs
+        how = {"user": "as configured", "utm": "auto: the UTM zone of the units",
+               "tmerc": "auto: transverse Mercator centred on the units (wider than a UTM zone allows)",
+               "lcc": "auto: Lambert conformal conic over the units"}[choice.method]
+        log.add("study area", "analysis crs", "info",
+                detail=f"{crs_label(target)} ({how}); max scale error {choice.scale_error:.3%} "
+                       f"over the units (tolerance {choice.tolerance:.1%})")
         u = to_analysis_crs(units, target, name="units", log=log)
         hull = u.union_all()
         fac = rd = None
@@ -120,7 +137,7 @@ class StudyArea:
             raise DataError("population per unit is not aligned to the units; build it from the same units")
         if population is not None and population.total <= 0:
             raise DataError("total population is 0; check the raster's values and nodata")
-        return cls(u, target, source, population, fac, rd, indicators, flows, log)
+        return cls(u, target, source, population, fac, rd, indicators, flows, log, choice)
 
     @property
     def area_km2(self) -> pd.Series:
@@ -146,10 +163,12 @@ class StudyArea:
         return {
             "units": len(self.units),
             "crs": crs_label(self.crs),
+            "crs_choice": None if self.crs_choice is None else self.crs_choice.summary(),
             "source_crs": crs_label(self.source_crs),
             "bounds": bounds,
             "area_km2": float(self.area_km2.sum()),
             "population": None if self.population is None else self.population.total,
+            "population_detail": None if self.population is None else self.population.summary(),
             "facilities": None if self.facilities is None else int(len(self.facilities)),
             "categories": self.categories,
             "roads": None if self.roads is None else int(len(self.roads)),
