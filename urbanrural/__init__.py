@@ -27,6 +27,7 @@ from .geo.errors import (
     MissingDependencyError,
     NetworkError,
     NodataError,
+    OutputError,
     OutputExistsError,
     RasterError,
     UnknownNameError,
@@ -68,6 +69,7 @@ __all__ = [
     "ConfigError",
     "UnknownNameError",
     "OutputExistsError",
+    "OutputError",
     "MissingDependencyError",
     *_SUBMODULES,
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -20,25 +21,59 @@ from .geo.errors import UrbanRuralError
 logger = logging.getLogger("urbanrural")
 
 
+_MAX_MESSAGE = 2000  # an error line never echoes more than this (a 409-byte config once printed 312 MB)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that temporary outputs are cleaned up."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split("\n"))
+    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + f" ... ({len(text):,} characters cut)"
+
+
 class _Group(click.Group):
-    """Turns library errors into one line and exit 2; bugs into exit 1."""
+    """Turns library errors into one line and exit 2; bugs into exit 1; Ctrl-C 130, SIGTERM 143."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        previous = None
+        try:
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        except ValueError:  # not the main thread (e.g. some test runners): no handler
+            previous = None
         try:
             return super().invoke(ctx)
         except UrbanRuralError as exc:
             if ctx.obj and ctx.obj.get("verbose", 0) > 0:
                 traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {_one_line(exc)}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing was written (temporary files removed)", err=True)
+            ctx.exit(130)
+        except Terminated:
+            click.echo("terminated: nothing was written (temporary files removed)", err=True)
+            ctx.exit(143)
+        except MemoryError:
+            click.echo("error: out of memory; for a large study set a coarser resolution or fewer units, or "
+                       "split the area", err=True)
             ctx.exit(2)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as exc:  # a bug
             if ctx.obj and ctx.obj.get("verbose", 0) > 0:
                 traceback.print_exc()
-            click.echo(f"internal error (a bug, please report it): {type(exc).__name__}: {exc}; "
+            click.echo(f"internal error (a bug, please report it): {type(exc).__name__}: {_one_line(exc)}; "
                        "rerun with -v for the traceback", err=True)
             ctx.exit(1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -96,12 +131,14 @@ def _finish(result) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace an existing demo folder.")
 def demo(out_dir: Path, overwrite: bool) -> None:
     """Build the synthetic demo county and run every analysis on it."""
-    from .geo.io import ensure_new
+    from .geo.io import MARKER, check_output_dir
     from .layers.demo import demo_region
     from .pipeline import run
 
-    ensure_new(out_dir, overwrite=overwrite)
+    check_output_dir(out_dir, overwrite=overwrite, what="demo folder")
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not (out_dir / MARKER).exists():
+        (out_dir / MARKER).write_text('{"made_by": "urbanrural", "what": "demo"}\n', encoding="utf-8")
     cfg = demo_region(out_dir / "data", overwrite=overwrite)
     click.echo(f"demo data (synthetic) in {cfg.parent}", err=True)
     _finish(run(cfg, out_dir=out_dir / "results", overwrite=overwrite))
@@ -132,14 +169,20 @@ def validate(config: Path) -> None:
             click.echo(f"  - {p}", err=True)
         raise ConfigError(f"{config.name}: {len(problems)} problem(s), listed above")
     from .pipeline import build_study_area
+    from .preflight import run_problems
 
     area = build_study_area(cfg)
+    problems = run_problems(cfg, area, out_dir=cfg.outputs.dir)
+    if problems:
+        for p in problems:
+            click.echo(f"  - {p}", err=True)
+        raise ConfigError(f"{config.name}: {len(problems)} problem(s), listed above")
     s = area.summary()
     click.echo(f"{config.name}: ok - {s['units']} units in {s['crs']}, population "
                f"{s['population'] if s['population'] is not None else 'n/a'}, "
                f"facilities {s['facilities']}, roads {s['roads']}")
     for c in area.checks.problems():
-        click.echo(f"  note: {c.input}: {c.check}: {c.status} ({c.count}) {c.detail}")
+        logger.warning(f"  note: {c.input}: {c.check}: {c.status} ({c.count}) {c.detail}")
 
 
 @main.command()
@@ -156,9 +199,9 @@ def degurba(population: Path, land: Path | None, built: Path | None, level: str,
             overwrite: bool) -> None:
     """Degree of Urbanisation grid classes from a population raster."""
     from .analysis.degurba import GridParams, classify_raster
-    from .geo.io import ensure_new
+    from .geo.io import check_output_file
 
-    ensure_new(out, overwrite=overwrite)
+    check_output_file(out, overwrite=overwrite, inputs=[p for p in (population, land, built) if p is not None])
     res = classify_raster(population, land=land, built=built, level=int(level), out=out,
                           params=GridParams.preset(rules))
     click.echo(f"wrote {out}")
@@ -173,16 +216,17 @@ def degurba(population: Path, land: Path | None, built: Path | None, level: str,
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="MAP.html|.png|.pdf|.svg")
 @click.option("--scheme", default="quantiles", show_default=True,
               help="quantiles, natural_breaks, fisher_jenks, equal_interval")
-@click.option("-k", "k", default=5, show_default=True, help="Number of classes.")
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(2, 12),
+              help="Number of classes (2-12).")
 @click.option("--language", type=click.Choice(["en", "zh"]), default="en", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 def map_cmd(results: Path, column: str, layer: str, out: Path, scheme: str, k: int, language: str,
             overwrite: bool) -> None:
     """Draw a map of RESULTS.gpkg: offline HTML or a print map (PNG 300 dpi, PDF, SVG)."""
-    from .geo.io import ensure_new
+    from .geo.io import check_output_file
     from .maps.render import render_map
 
-    ensure_new(out, overwrite=overwrite)
+    check_output_file(out, overwrite=overwrite, inputs=[results])
     render_map(results, column, out, layer=layer, language=language, scheme=scheme, k=k)
     click.echo(f"wrote {out}")
 

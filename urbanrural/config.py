@@ -286,21 +286,84 @@ def _format_error(err: dict[str, Any]) -> str:
     if err["type"] == "missing":
         return f"{where}: required key is missing"
     msg = err["msg"].removeprefix("Value error, ")
-    return f"{where}: {msg} (got {err.get('input')!r})" if err["type"] != "value_error" else f"{where}: {msg}"
+    msg = msg if len(msg) <= 300 else msg[:300] + " ..."
+    return f"{where}: {msg} (got {_short(err.get('input'))})" if err["type"] != "value_error" else f"{where}: {msg}"
+
+
+_MAX_CONFIG_BYTES = 1 << 20  # a study config is a page of YAML, not a megabyte
+_MAX_NODES = 100_000          # nodes after alias expansion (a "billion laughs" bomb has 10^9)
+_ECHO = 120                   # characters of a bad value echoed in a message
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _ECHO else text[:_ECHO] + f"... ({len(text):,} characters)"
+
+
+def _decode(raw: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030 (GBK) text; else ConfigError."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name} is neither UTF-8 nor GB18030/GBK text (byte {utf8_error.start}: "
+                          f"{raw[utf8_error.start:utf8_error.start + 4]!r}); save it as UTF-8") from None
+    if "\x00" in text:
+        raise ConfigError(f"{name} holds NUL bytes: it is not a text file; save the config as UTF-8 YAML")
+    return text
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes of the document once every alias is expanded (memoised per node)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # a recursive alias counts once here; the loader refuses recursion anyway
+    if isinstance(node, yaml.SequenceNode):
+        n = 1 + sum(_expanded_size(c, memo) for c in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        n = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    else:
+        n = 1
+    memo[key] = min(n, 10 * _MAX_NODES)
+    return memo[key]
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError(f"config {path} does not exist")
+    if path.is_dir():
+        raise ConfigError(f"config {path} is a folder; name the YAML file inside it (e.g. {path / 'study.yaml'})")
+    size = path.stat().st_size
+    if size > _MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path.name} is {size:,} bytes; a config is a short YAML file (at most "
+                          f"{_MAX_CONFIG_BYTES:,} bytes): is this the right file?")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"config {path} cannot be read ({exc.strerror or exc})") from exc
+    text = _decode(raw, path.name)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None and _expanded_size(node, {}) > _MAX_NODES:
+            raise ConfigError(f"{path.name}: YAML aliases expand to more than {_MAX_NODES:,} values (an alias "
+                              "bomb?); write the values out instead of nesting aliases")
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         hint = ""
         if "sequence entries are not allowed" in str(exc):
             hint = "; a bare - or + as a value must be quoted ('-') or written in flow style {a: -, b: +}"
         mark = getattr(exc, "problem_mark", None)
         pos = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path.name} is not valid YAML{pos}: {getattr(exc, 'problem', exc)}{hint}") from exc
+        problem = str(getattr(exc, "problem", None) or exc)[:200]
+        raise ConfigError(f"{path.name} is not valid YAML{pos}: {problem}{hint}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path.name}: YAML nested too deeply (or a recursive alias)") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path.name} must be a YAML mapping of sections (units:, analyses:, ...)")
     return data

@@ -27,7 +27,8 @@ import shapely
 from . import __version__
 from .config import Config, load_config
 from .geo.checks import CheckLog
-from .geo.io import atomic_dir, ensure_new, sha256
+from .geo.errors import ConfigError
+from .geo.io import MARKER, RunFolder, atomic_dir, check_output_dir, sha256
 from .layers.population import read_population
 from .layers.readers import read_facilities, read_flows, read_indicators, read_roads, read_units
 from .layers.study_area import StudyArea
@@ -60,6 +61,7 @@ class RunContext:
     area: StudyArea
     tmp: Path
     units: gpd.GeoDataFrame
+    out: RunFolder = field(init=False)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     rasters: dict[str, Path] = field(default_factory=dict)
@@ -69,9 +71,12 @@ class RunContext:
     results: dict[str, Any] = field(default_factory=dict)
     variants: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.out = RunFolder(self.tmp)
+
     def note(self, analysis: str, status: str, detail: str) -> None:
         self.notes.append({"analysis": analysis, "status": status, "detail": detail})
-        (logger.warning if status == "skipped" else logger.info)(f"{analysis}: {status}: {detail}")
+        (logger.warning if status in ("skipped", "warning") else logger.info)(f"{analysis}: {status}: {detail}")
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
@@ -125,7 +130,7 @@ def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
 
 
 def straight_line_km(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Straight-line distance (km) from each unit's centroid to the nearest facility of each category.
+    """Straight-line distance (km) from each unit's representative point to the nearest facility of each category.
 
     Both layers must be in the same projected metre CRS.
 
@@ -141,7 +146,7 @@ def straight_line_km(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> p
 
     require_same_crs(units, facilities, names=("units", "facilities"))
     require_projected(units.crs, name="units", what="straight-line distances")
-    cent = np.asarray(units.geometry.centroid.values)
+    cent = np.asarray(units.geometry.representative_point().values)
     out = {}
     for cat, grp in facilities.groupby("category", sort=False):
         tree = shapely.STRtree(np.asarray(grp.geometry.values))
@@ -187,28 +192,29 @@ def _json_default(o: Any) -> Any:
 
 
 def _write_outputs(ctx: RunContext) -> None:
-    tmp = ctx.tmp
-    (tmp / "tables").mkdir(exist_ok=True)
     source = ctx.area.source_crs
+    gpkg = ctx.out.file(None, "results", ".gpkg")
     units = ctx.units.to_crs(source)
     units.index.name = ctx.config.units.id
-    units.reset_index().to_file(tmp / "results.gpkg", layer="units", driver="GPKG")
+    units = units.reset_index(allow_duplicates=True)
+    units = units.loc[:, ~units.columns.duplicated()]  # id also given as name: one column
+    units.to_file(gpkg, layer="units", driver="GPKG")
     if ctx.area.facilities is not None:
         fac = ctx.area.facilities.to_crs(source)
-        fac.reset_index().to_file(tmp / "results.gpkg", layer="facilities", driver="GPKG")
+        fac.reset_index().to_file(gpkg, layer="facilities", driver="GPKG")
     for name, layer in ctx.layers.items():
-        layer.to_crs(source).reset_index().to_file(tmp / "results.gpkg", layer=name, driver="GPKG")
+        layer.to_crs(source).reset_index().to_file(gpkg, layer=name, driver="GPKG")
     for name, table in ctx.tables.items():
         # a plain row number is not data: write the index only when it names something
         plain = isinstance(table.index, pd.RangeIndex) and table.index.name is None
-        table.to_csv(tmp / "tables" / f"{name}.csv", index=not plain, encoding="utf-8")
+        table.to_csv(ctx.out.file("tables", name, ".csv"), index=not plain, encoding="utf-8")
 
 
 def _run_json(ctx: RunContext, started: float) -> dict[str, Any]:
     cfg = ctx.config
     inputs = {role: {"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size}
               for role, p in cfg.input_paths().items()}
-    outputs = sorted(str(p.relative_to(ctx.tmp)) for p in ctx.tmp.rglob("*") if p.is_file())
+    outputs = sorted(ctx.out.relative(p) for p in ctx.tmp.rglob("*") if p.is_file() and p.name != MARKER)
     return {
         "urbanrural": __version__,
         "config_file": str(cfg.source) if cfg.source else None,
@@ -244,9 +250,9 @@ def _report(ctx: RunContext, run: dict[str, Any]) -> None:
     try:
         from .maps.report import report_from_run  # type: ignore[attr-defined]
     except ImportError:
-        (ctx.tmp / "report.html").write_text(_plain_report(ctx, run), encoding="utf-8")
+        ctx.out.file(None, "report", ".html").write_text(_plain_report(ctx, run), encoding="utf-8")
         return
-    report_from_run(ctx, run, ctx.tmp / "report.html")
+    report_from_run(ctx, run, ctx.out.file(None, "report", ".html"))
 
 
 def run(config: str | Path | Config, *, out_dir: str | Path | None = None,
@@ -269,11 +275,20 @@ def run(config: str | Path | Config, *, out_dir: str | Path | None = None,
     started = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
     target = Path(out_dir) if out_dir is not None else cfg.outputs.dir
-    ensure_new(target, overwrite=overwrite)
+    inputs = [*cfg.input_paths().values(), *([cfg.source] if cfg.source else [])]
+    check_output_dir(target, overwrite=overwrite, inputs=inputs)
+    if overwrite and target.exists():
+        logger.info(f"--overwrite: {target} (a run folder of urbanrural) will be replaced when this run completes")
     log = CheckLog()
     logger.info(f"run {cfg.name!r} -> {target}")
     t0 = time.perf_counter()
     area = build_study_area(cfg, log=log)
+    from .preflight import run_problems
+
+    problems = run_problems(cfg, area)
+    if problems:
+        raise ConfigError(f"{cfg.source.name if cfg.source else 'config'}: {len(problems)} problem(s): "
+                          + " | ".join(problems))
     load_s = round(time.perf_counter() - t0, 3)
     with atomic_dir(target, overwrite=overwrite) as tmp:
         units = area.units.copy()
@@ -282,12 +297,13 @@ def run(config: str | Path | Config, *, out_dir: str | Path | None = None,
             units["density_per_km2"] = units["population"] / (units.area / 1e6)
         ctx = RunContext(cfg, area, tmp, units)
         ctx.timings["load"] = load_s
-        if area.facilities is not None and len(area.facilities):
+        if area.facilities is not None and len(area.facilities):  # the accessibility step rewrites them from its demand points
             with ctx.step("straight-line distances"):
                 d = straight_line_km(units, area.facilities)
                 for c in d.columns:
                     ctx.units[c] = d[c]
-                ctx.variants["straight_line"] = "unit centroid to nearest facility of each category, km, analysis CRS"
+                ctx.variants["straight_line"] = ("unit representative point (inside the unit) to the nearest "
+                                                 "facility of each category, km, analysis CRS")
         for name in type(cfg.analyses).model_fields:  # fixed order: urban_rural first
             if getattr(cfg.analyses, name, None) is None:
                 continue
@@ -298,7 +314,7 @@ def run(config: str | Path | Config, *, out_dir: str | Path | None = None,
             with ctx.step(name):
                 fn(ctx)
             ctx.units = ctx.units.copy()  # steps add columns one by one: defragment between steps
-        (tmp / "maps").mkdir(exist_ok=True)
+        ctx.out.folder("maps")
         with ctx.step("write"):
             _write_outputs(ctx)
         with ctx.step("maps"):
@@ -306,8 +322,8 @@ def run(config: str | Path | Config, *, out_dir: str | Path | None = None,
         run_info = _run_json(ctx, started)
         _report(ctx, run_info)
         run_info["outputs"] = sorted(set(run_info["outputs"]) | {"report.html"})
-        (tmp / "run.json").write_text(json.dumps(run_info, indent=2, ensure_ascii=False, default=_json_default),
-                                      encoding="utf-8")
+        ctx.out.file(None, "run", ".json").write_text(
+            json.dumps(run_info, indent=2, ensure_ascii=False, default=_json_default), encoding="utf-8")
     logger.info(f"done in {time.perf_counter() - started:.1f} s: {target}")
     return RunResult(target, run_info)
 

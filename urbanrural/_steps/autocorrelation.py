@@ -20,8 +20,11 @@ def autocorrelation_step(ctx: RunContext) -> None:
         "weights": f"{cfg.weights}, row-standardised; islands: {cfg.islands}",
         "inference": f"{cfg.permutations} permutations, seed {cfg.seed}; local: conditional permutation, "
                      f"folded pseudo p; alpha {cfg.alpha}, adjustment {cfg.adjust or 'none'}",
-        "gi": "Gi* with binary weights including self; classes from the analytical z"}
+        "gi": "Gi* with binary weights including self; map classes (90/95/99 %) from the analytical z; "
+              f"table counts gi_hot/gi_cold_{(1 - cfg.alpha) * 100:.4g}pct at the configured alpha "
+              "(two-sided normal p <= alpha)"}
     rows = []
+    level = f"{(1 - cfg.alpha) * 100:.4g}pct"  # alpha 0.05 -> gi_hot_95pct
     for var in cfg.variables:
         if var not in units.columns:
             ctx.note("autocorrelation", "skipped", f"variable {var!r} is not a unit column (available: "
@@ -44,8 +47,9 @@ def autocorrelation_step(ctx: RunContext) -> None:
         rows.append({"variable": var, "n": m.n, "moran_i": m.i, "expected_i": m.expected_i, "z_norm": m.z_norm,
                      "p_norm": m.p_norm, "z_rand": m.z_rand, "p_rand": m.p_rand, "z_sim": m.z_sim, "p_sim": m.p_sim,
                      "geary_c": g.c, "geary_p_sim": g.p_sim, **{f"lisa_{k}": v for k, v in loc.counts().items()},
-                     "gi_hot": int(gi["hotspot"].str.startswith("hot").sum()),
-                     "gi_cold": int(gi["hotspot"].str.startswith("cold").sum())})
+                     # counted at the configured alpha (two-sided p_norm of the analytical z), named so
+                     f"gi_hot_{level}": int(((gi["p_norm"] <= cfg.alpha) & (gi["z"] > 0)).sum()),
+                     f"gi_cold_{level}": int(((gi["p_norm"] <= cfg.alpha) & (gi["z"] < 0)).sum())})
         frame = loc.to_frame()
         ctx.units[f"lisa_{var}"] = frame["cluster"].reindex(units.index).fillna("no data")
         ctx.units[f"lisa_p_{var}"] = frame["p_sim"].reindex(units.index)

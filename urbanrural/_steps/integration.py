@@ -48,7 +48,8 @@ def integration_step(ctx: RunContext) -> None:
                  f"(missing: {cfg.missing})")
     ctx.units["integration_index"] = res.scores.reindex(ctx.units.index)
     ctx.units["topsis"] = integration.topsis(x.loc[idx], directions=directions, weights=res.weights,
-                                             normalization=cfg.normalization).reindex(ctx.units.index)
+                                             normalization=cfg.normalization,
+                                             missing=cfg.missing).reindex(ctx.units.index)
     table = res.table()
     table.insert(0, "dimension", [next(d for d, cols in dims.items() if c in cols) for c in table.index])
     table.insert(1, "direction", [directions[c] for c in table.index])

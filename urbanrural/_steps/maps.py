@@ -1,16 +1,14 @@
-"""Pipeline step ``_maps``: every map of ``outputs.maps`` in every format of ``outputs.formats``."""
+"""Pipeline step ``_maps``: every map of ``outputs.maps`` in every format of ``outputs.formats``.
+
+File names come from the map spec through :meth:`RunFolder.file` (``tt:县级医院`` ->
+``maps/tt_县级医院.png``; specs that sanitise to the same name stay apart).
+"""
 
 from __future__ import annotations
-
-import re
 
 from ..geo.errors import DataError
 from ..maps.render import render_map
 from ..pipeline import RunContext, analysis
-
-
-def _slug(spec: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", spec).strip("_") or "map"
 
 
 @analysis("_maps")
@@ -23,12 +21,14 @@ def maps_step(ctx: RunContext) -> None:
         if spec.startswith("tt:"):
             raster = ctx.rasters.get(f"tt_{spec[3:]}")
         for fmt in cfg.formats:
-            out = ctx.tmp / "maps" / f"{_slug(spec)}.{fmt}"
+            out = ctx.out.file("maps", spec, f".{fmt}")
             try:
                 render_map(units, spec, out, language=ctx.config.language, facilities=facilities, raster=raster,
                            title=f"{ctx.config.name}: {spec}", isochrones=ctx.layers.get("isochrones"))
             except DataError as exc:
-                ctx.note("maps", "skipped", f"{spec} ({fmt}): {exc}")
+                # preflight (validate/run) refuses specs that cannot be drawn; what remains is data
+                # that turned out empty at run time: a warning in the log, run.json and report
+                ctx.note("maps", "warning", f"{spec} ({fmt}) not drawn: {exc}")
                 break
             ctx.maps.append(out)
-    ctx.results["maps"] = [str(p.relative_to(ctx.tmp)) for p in ctx.maps]
+    ctx.results["maps"] = [ctx.out.relative(p) for p in ctx.maps]

@@ -62,15 +62,14 @@ def _degurba(ctx: RunContext, cfg) -> None:
     if pop is None or pop.raster is None:
         ctx.note("urban_rural", "skipped", "method degurba needs a population raster (population: raster:)")
         return
+    nodata = ctx.config.population.nodata if ctx.config.population is not None else None
     grid = degurba.classify_raster(pop.raster.path, land=cfg.land, built=cfg.built, level=2,
-                                   params=degurba.GridParams.preset(cfg.rules))
+                                   params=degurba.GridParams.preset(cfg.rules), nodata=nodata)
     for note in grid.notes:
         ctx.note("urban_rural", "warning", note)
-    raster_dir = ctx.tmp / "rasters"
-    raster_dir.mkdir(exist_ok=True)
-    path = grid.write(raster_dir / "degurba_grid.tif")
+    path = grid.write(ctx.out.file("rasters", "degurba_grid", ".tif"))
     ctx.rasters["degurba_grid"] = path
-    cls = degurba.classify_units(ctx.units, grid, pop.raster.path)
+    cls = degurba.classify_units(ctx.units, grid, pop.raster.path, nodata=nodata)
     ctx.units["degurba_l1"] = cls["degurba_l1"].astype(int)
     ctx.units["degurba_l2"] = cls["degurba_l2"].astype(int)
     ctx.units["urban_class"] = cls["degurba_l1"].map({3: "urban", 2: "urban", 1: "rural"})
@@ -95,12 +94,20 @@ def _summarise(ctx: RunContext, method: str) -> None:
     units = ctx.units
     people = units["population"] if "population" in units.columns else pd.Series(float("nan"), index=units.index)
     frame = pd.DataFrame({"urban_class": units["urban_class"], "population": people})
-    table = (frame.groupby("urban_class").agg(units=("population", "size"), population=("population", "sum"))
-             .reindex(["urban", "rural"], fill_value=0))
-    total = table["population"].sum()
-    table["population_share"] = table["population"] / total if total > 0 else float("nan")
+    # unknown population stays missing (NaN), never 0: sum(min_count=1) over known values only
+    grp = frame.groupby("urban_class")
+    table = pd.DataFrame({"units": grp.size(),
+                          "population": grp["population"].sum(min_count=1)}).reindex(["urban", "rural"])
+    table["units"] = table["units"].fillna(0).astype(int)
+    known = frame["population"].notna().any()
+    if known:
+        table["population"] = table["population"].fillna(0.0)
+    total = table["population"].sum(min_count=1)
+    table["population_share"] = table["population"] / total if known and total > 0 else float("nan")
     table["method"] = method
     table.index.name = "urban_class"
     ctx.tables["urban_rural"] = table
-    ctx.results["urban_rural"] = {"method": method, **{k: {"units": int(r["units"]), "population": float(r["population"])}
+    ctx.results["urban_rural"] = {"method": method, **{k: {"units": int(r["units"]),
+                                                           "population": float(r["population"])
+                                                           if pd.notna(r["population"]) else None}
                                                        for k, r in table.iterrows()}}

@@ -267,7 +267,7 @@ def _is_mollweide_1km(info) -> bool:
 
 
 def to_mollweide_1km(path: str | Path, *, kind: str = "population", like: tuple[rasterio.Affine, tuple[int, int]]
-                     | None = None) -> tuple[NDArray[np.float64], rasterio.Affine]:
+                     | None = None, nodata: float | None = None) -> tuple[NDArray[np.float64], rasterio.Affine]:
     """Resample a raster onto the 1 km Mollweide grid (ESRI:54009, edges at multiples of 1 km).
 
     Parameters
@@ -280,6 +280,8 @@ def to_mollweide_1km(path: str | Path, *, kind: str = "population", like: tuple[
         converted), averaged by area.
     like : (transform, (height, width)), optional
         The target grid (default: the 1 km cells covering the raster's data).
+    nodata : float, optional
+        The nodata value of a raster that declares none (config: ``population: nodata:``).
 
     Returns
     -------
@@ -299,7 +301,7 @@ def to_mollweide_1km(path: str | Path, *, kind: str = "population", like: tuple[
     (300.0, 1000.0)
     """
     check_choice(kind, ("population", "share"), what="raster kind")
-    info = open_raster(path, name=kind)
+    info = open_raster(path, name=kind, nodata=nodata)
     if info.crs is None:
         raise CRSError(f"{info.path.name} has no CRS; set one (e.g. gdal_edit.py -a_srs EPSG:xxxx)")
     if _is_mollweide_1km(info) and like is None:
@@ -385,7 +387,7 @@ def _population_to_1km(arr: NDArray, info, like) -> tuple[NDArray[np.float64], r
 
 def classify_raster(population: str | Path, *, land: str | Path | None = None, built: str | Path | None = None,
                     level: int = 2, out: str | Path | None = None, params: GridParams | None = None,
-                    **overrides: Any) -> GridResult:
+                    nodata: float | None = None, **overrides: Any) -> GridResult:
     """Classify a population raster of any CRS and resolution on the 1 km Mollweide grid.
 
     This is what ``urbanrural degurba POP.tif [--land L] [--built B] [--level 1|2] --out C.tif``
@@ -401,6 +403,8 @@ def classify_raster(population: str | Path, *, land: str | Path | None = None, b
     level : {1, 2}
     out : path, optional
         Write the classes here (GeoTIFF, uint8, nodata 255), atomically.
+    nodata : float, optional
+        The population raster's nodata value when the file declares none.
     params, **overrides
         As :func:`classify_grid`.
 
@@ -422,7 +426,7 @@ def classify_raster(population: str | Path, *, land: str | Path | None = None, b
     (16, True)
     """
     p = _params(params, overrides)
-    pop, transform = to_mollweide_1km(population, kind="population")
+    pop, transform = to_mollweide_1km(population, kind="population", nodata=nodata)
     notes = []
     arrays = {}
     for name, path in (("land", land), ("built", built)):
@@ -509,7 +513,7 @@ def _read_classes(grid: GridResult | str | Path) -> tuple[NDArray[np.uint8], ras
 
 
 def classify_units(units: gpd.GeoDataFrame, grid: GridResult | str | Path, population: str | Path | None = None, *,
-                   rules: str = "2024") -> pd.DataFrame:
+                   rules: str = "2024", nodata: float | None = None) -> pd.DataFrame:
     """Stage 2: classify units by the share of their people in each grid class.
 
     Parameters
@@ -554,7 +558,7 @@ def classify_units(units: gpd.GeoDataFrame, grid: GridResult | str | Path, popul
         pop, p_t, p_crs = np.asarray(g_pop, dtype=np.float64), g_t, CRS.from_user_input(g_crs)
         cell_cls = classes
     else:
-        info = open_raster(population, name="population")
+        info = open_raster(population, name="population", nodata=nodata)
         if info.crs is None:
             raise CRSError(f"{info.path.name} has no CRS")
         pop, p_t, p_crs = read_masked(info, name="population").filled(np.nan), info.transform, info.crs

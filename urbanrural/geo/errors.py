@@ -26,6 +26,7 @@ __all__ = [
     "ConfigError",
     "UnknownNameError",
     "OutputExistsError",
+    "OutputError",
     "MissingDependencyError",
 ]
 
@@ -84,6 +85,11 @@ class UnknownNameError(UrbanRuralError, ValueError):
 
 class OutputExistsError(UrbanRuralError, FileExistsError):
     """An output already exists and ``overwrite`` was not requested."""
+
+
+class OutputError(UrbanRuralError, OSError):
+    """An output path cannot be used: outside the run folder, an input's folder, under a
+    file, not writable, or a folder this tool did not make."""
 
 
 class MissingDependencyError(UrbanRuralError, ImportError):

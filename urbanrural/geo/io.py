@@ -1,18 +1,42 @@
-"""Atomic output writing, overwrite protection and checksums."""
+"""The one place output paths are made: safe names, run folders, atomic writes, checksums.
+
+Promises (each held by a test under ``tests/robustness`` and ``tests/geo/test_io.py``):
+
+- every file a run writes is built by :meth:`RunFolder.file`, which keeps it inside the
+  run folder, whatever the name that came from data or config (``x/../../population``,
+  ``/etc/passwd``, ``..``), and keeps names readable (CJK letters survive) and unique
+  (``县级医院`` and ``市级医院`` never collide; names that only differ in case or in the
+  characters dropped get a short hash);
+- an output folder is refused when it is ``.``/``..``, a folder holding the config or
+  any input, or an ancestor of one (:func:`check_output_dir`); ``overwrite`` replaces only
+  a folder this tool made (it holds the :data:`MARKER` file, or a run.json of ours);
+- a run folder is built under a temporary name and renamed into place only when
+  complete; without ``overwrite`` it never replaces a folder that appeared meanwhile.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .errors import InputFileError, OutputExistsError
+from .errors import InputFileError, OutputError, OutputExistsError
 
-__all__ = ["atomic_path", "atomic_dir", "ensure_new", "sha256", "require_file"]
+__all__ = ["atomic_path", "atomic_dir", "ensure_new", "sha256", "require_file", "safe_name", "RunFolder",
+           "check_output_dir", "check_output_file", "is_ours", "MARKER"]
+
+MARKER = ".urbanrural"
+"""File written into every folder urbanrural makes; ``overwrite`` replaces only such folders."""
+
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+_MAX_NAME = 80
 
 
 def require_file(path: str | os.PathLike, *, what: str = "input") -> Path:
@@ -20,7 +44,201 @@ def require_file(path: str | os.PathLike, *, what: str = "input") -> Path:
     p = Path(path)
     if not p.exists():
         raise InputFileError(f"{what} {p} does not exist; check the path (relative paths in a config are relative to the config file)")
+    if p.is_dir():
+        raise InputFileError(f"{what} {p} is a folder, not a file; name the file inside it")
     return p
+
+
+def safe_name(name: object, *, max_len: int = _MAX_NAME) -> str:
+    """A readable file-name component for a name that came from data or config.
+
+    Letters and digits of any script are kept (``县级医院`` stays), so are ``-``, ``_`` and
+    inner dots; every other character (path separators, ``..``, quotes, control and
+    shell characters, spaces) becomes ``_``.  Empty and reserved names (``con``, ``nul``)
+    get a suffix; long names are cut and end in a hash of the whole name, so two long
+    names stay apart.  The result is never ``.``/``..``, never hidden, never contains a
+    separator, and is at most ``max_len`` characters.
+
+    Examples
+    --------
+    >>> safe_name("县级医院")
+    '县级医院'
+    >>> safe_name("x/../../population")
+    'x_population'
+    >>> safe_name("..")
+    'unnamed'
+    >>> safe_name("tt:hospital")
+    'tt_hospital'
+    """
+    text = unicodedata.normalize("NFC", str(name))
+    out = "".join(ch if (ch.isalnum() or ch in "-_.") and ch.isprintable() else "_" for ch in text)
+    out = re.sub(r"\.{2,}", "_", out)  # no '..' anywhere
+    out = re.sub(r"_+", "_", out).strip("._- ")
+    if not out:
+        out = "unnamed"
+    if out.split(".")[0].casefold() in _RESERVED:
+        out = f"{out}_"
+    if len(out) > max_len:
+        digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        out = f"{out[: max_len - 9].rstrip('._-')}-{digest}"
+    return out
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+
+
+class RunFolder:
+    """Builds every output path of one run inside ``root``.
+
+    ``file(folder, name, suffix)`` sanitises ``name`` with :func:`safe_name` and keeps a
+    register per folder, so two different names never get the same file (the second
+    gets a short hash of its original text), and asking again for the same name gives
+    the same path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> rf = RunFolder(tempfile.mkdtemp())
+    >>> rf.file("rasters", "tt_县级医院", ".tif").name
+    'tt_县级医院.tif'
+    >>> a, b = rf.file("maps", "a/b", ".png"), rf.file("maps", "a:b", ".png")
+    >>> a.name, b.name != a.name, b.parent == a.parent
+    ('a_b.png', True, True)
+    """
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root).resolve()
+        self._names: dict[tuple[str, str], dict[str, str]] = {}
+
+    def folder(self, *parts: str) -> Path:
+        """A sub-folder of the run folder (made if needed); parts are fixed names, sanitised too."""
+        p = self.root.joinpath(*(safe_name(x) for x in parts)) if parts else self.root
+        self._check(p)
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def file(self, folder: str | None, name: object, suffix: str = "") -> Path:
+        """Path of output file ``name + suffix`` in ``folder`` (None: the run folder itself)."""
+        if suffix and not re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix):
+            raise OutputError(f"output suffix {suffix!r} is not a plain file extension")
+        raw = str(name)
+        base = safe_name(raw, max_len=_MAX_NAME - len(suffix))
+        register = self._names.setdefault((folder or "", suffix.lower()), {})
+        key = base.casefold()
+        taken = register.get(key)
+        if taken is not None and taken != raw:
+            base = f"{safe_name(raw, max_len=_MAX_NAME - len(suffix) - 7)}-{_short_hash(raw)}"
+            key = base.casefold()
+        register[key] = raw
+        parent = self.folder(folder) if folder else self.root
+        path = parent / f"{base}{suffix}"
+        self._check(path)
+        return path
+
+    def _check(self, path: Path) -> None:
+        resolved = path.resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise OutputError(f"refusing to write {path}: it is outside the run folder {self.root}")
+
+    def relative(self, path: str | os.PathLike) -> str:
+        """``path`` relative to the run folder (for run.json)."""
+        return Path(path).resolve().relative_to(self.root).as_posix()
+
+
+def is_ours(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a folder this tool made (marker file, or a run.json of ours)."""
+    p = Path(path)
+    if not p.is_dir():
+        return False
+    if (p / MARKER).is_file():
+        return True
+    run = p / "run.json"
+    if run.is_file():
+        try:
+            data = json.loads(run.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(data, dict) and "urbanrural" in data and "outputs" in data
+    return False
+
+
+def _write_marker(folder: Path) -> None:
+    from .. import __version__
+
+    (folder / MARKER).write_text(json.dumps({"made_by": "urbanrural", "version": __version__}) + "\n",
+                                 encoding="utf-8")
+
+
+def _is_relative(child: Path, parent: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def check_output_dir(path: str | os.PathLike, *, overwrite: bool, inputs: Iterable[str | os.PathLike] = (),
+                     what: str = "output folder") -> Path:
+    """Check that ``path`` may become an output folder; return it resolved.
+
+    Refused (:class:`OutputError`, exit 2): ``.``/``..`` or any ancestor of the current
+    folder; a folder that holds any of ``inputs`` (or an ancestor of such a folder); a
+    path under a file; a file; an existing folder without ``overwrite``
+    (:class:`OutputExistsError`; an empty folder is fine); with ``overwrite``, an existing
+    folder that this tool did not make.
+    """
+    raw = Path(path)
+    target = raw.resolve()
+    cwd = Path.cwd().resolve()
+    if raw.name in ("", ".", "..") or _is_relative(cwd, target):
+        raise OutputError(f"{what} {raw} is the current folder or one of its parents; "
+                          "name a new folder for the results, e.g. --out results")
+    for inp in inputs:
+        folder = Path(inp).resolve().parent
+        if _is_relative(folder, target):
+            raise OutputError(f"{what} {raw} holds the input {inp} (replacing it could delete your data); "
+                              f"name a new folder for the results, e.g. --out {folder / 'results'}")
+    for anc in target.parents:
+        if anc.exists():
+            if not anc.is_dir():
+                raise OutputError(f"{what} {raw} lies under {anc}, which is a file; choose another path")
+            if not os.access(anc, os.W_OK | os.X_OK):
+                raise OutputError(f"{what} {raw}: cannot write in {anc} (permission denied); choose a folder "
+                                  "you can write to")
+            break
+    if target.exists():
+        if not target.is_dir():
+            raise OutputError(f"{what} {raw} is an existing file; choose a folder name")
+        if any(target.iterdir()):
+            if not overwrite:
+                raise OutputExistsError(f"{raw} already exists; pass --overwrite (overwrite=True) to replace "
+                                        "it, or choose another path")
+            if not is_ours(target):
+                raise OutputError(f"{what} {raw} exists and was not made by urbanrural (no {MARKER} or "
+                                  "run.json of ours in it); --overwrite replaces only folders this tool "
+                                  "made: choose another --out, or move it away yourself")
+    return target
+
+
+def check_output_file(path: str | os.PathLike, *, overwrite: bool,
+                      inputs: Iterable[str | os.PathLike] = ()) -> Path:
+    """Check that file ``path`` may be written: never an input, never a folder, not
+    replaced without ``overwrite``; return it resolved."""
+    raw = Path(path)
+    target = raw.resolve()
+    if raw.name in ("", ".", ".."):
+        raise OutputError(f"output {raw} is not a file name; name a file, e.g. --out map.html")
+    for inp in inputs:
+        if Path(inp).resolve() == target:
+            raise OutputError(f"output {raw} is the input {inp}; inputs are never replaced: choose another name")
+    if target.is_dir():
+        raise OutputError(f"output {raw} is an existing folder; name a file")
+    for anc in target.parents:
+        if anc.exists():
+            if not anc.is_dir():
+                raise OutputError(f"output {raw} lies under {anc}, which is a file; choose another path")
+            if not os.access(anc, os.W_OK | os.X_OK):
+                raise OutputError(f"output {raw}: cannot write in {anc} (permission denied)")
+            break
+    ensure_new(target, overwrite=overwrite)
+    return target
 
 
 def ensure_new(path: str | os.PathLike, *, overwrite: bool) -> Path:
@@ -48,7 +266,7 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
     """
     target = ensure_new(path, overwrite=overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem[:40]}.", suffix=f".tmp{target.suffix}", dir=target.parent)
     os.close(fd)
     tmp = Path(name)
     tmp.unlink()  # writers (GDAL) want to create the file themselves
@@ -62,24 +280,38 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
 
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder beside ``path``; it replaces ``path`` only on success."""
-    target = ensure_new(path, overwrite=overwrite)
+    """Yield a temporary folder beside ``path``; it becomes ``path`` only on success.
+
+    The folder gets the :data:`MARKER` file.  Without ``overwrite`` the final rename fails
+    (:class:`OutputExistsError`) if a non-empty ``path`` appeared meanwhile (another run);
+    with ``overwrite`` only a folder this tool made is replaced.  On any exception
+    (including KeyboardInterrupt and SIGTERM turned into SystemExit by the CLI) the
+    temporary folder is removed.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite and not (target.is_dir() and not any(target.iterdir())):
+        ensure_new(target, overwrite=False)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name[:40]}.", suffix=".tmp", dir=target.parent))
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; a result folder is an ordinary folder
     try:
+        _write_marker(tmp)
         yield tmp
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(target, old)
+        if overwrite and target.exists() and any(target.iterdir()):
+            if not is_ours(target):
+                raise OutputError(f"{target} was not made by urbanrural; not replaced (results discarded)")
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name[:40]}.", suffix=".old", dir=target.parent))
+            os.replace(target, old / "x")
             os.replace(tmp, target)
             shutil.rmtree(old, ignore_errors=True)
         else:
-            os.replace(tmp, target)
+            try:
+                os.rename(tmp, target)  # replaces an empty folder only; fails on a non-empty one
+            except OSError as exc:
+                raise OutputExistsError(f"{target} appeared while this run was going (another run?); it was "
+                                        "not replaced: rerun with another --out, or --overwrite") from exc
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 import yaml
 
+from urbanrural.geo.errors import ConfigError
 from urbanrural.pipeline import run
 
 
 def test_step_writes_table_and_cluster_columns(small_study, tmp_path):
     cfg = yaml.safe_load(small_study.read_text())
-    cfg["analyses"] = {"autocorrelation": {"variables": ["population", "dist_hospital_km", "nope"],
+    cfg["analyses"] = {"autocorrelation": {"variables": ["population", "dist_hospital_km"],
                                            "permutations": 99, "seed": 1}}
     small_study.write_text(yaml.safe_dump(cfg))
     res = run(small_study, out_dir=tmp_path / "out")
@@ -21,4 +23,27 @@ def test_step_writes_table_and_cluster_columns(small_study, tmp_path):
     u = gpd.read_file(res.results_gpkg, layer="units")
     assert set(u["lisa_population"]) <= {"HH", "LL", "LH", "HL", "ns"}
     assert u["gi_dist_hospital_km"].notna().all()
-    assert any(n["status"] == "skipped" and "nope" in n["detail"] for n in res.run["analyses"])
+    assert "gi_hot_95pct" in table.columns and "gi_cold_95pct" in table.columns
+
+
+def test_unknown_variable_refused_before_computing(small_study, tmp_path):
+    cfg = yaml.safe_load(small_study.read_text())
+    cfg["analyses"] = {"autocorrelation": {"variables": ["population", "populaton"]}}
+    small_study.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ConfigError, match="unknown variable 'populaton'; did you mean 'population'"):
+        run(small_study, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_gi_counts_follow_alpha(small_study, tmp_path):
+    """Georgia-like check on the small study: counts at alpha 0.10 >= counts at 0.05, names follow alpha."""
+    cfg = yaml.safe_load(small_study.read_text())
+    counts = {}
+    for alpha in (0.05, 0.1):
+        cfg["analyses"] = {"autocorrelation": {"variables": ["population"], "permutations": 0, "alpha": alpha}}
+        small_study.write_text(yaml.safe_dump(cfg))
+        run(small_study, out_dir=tmp_path / f"out{alpha}")
+        t = pd.read_csv(tmp_path / f"out{alpha}" / "tables" / "autocorrelation.csv", index_col=0)
+        counts[alpha] = t
+    assert "gi_hot_95pct" in counts[0.05] and "gi_hot_90pct" in counts[0.1]
+    assert counts[0.1]["gi_hot_90pct"].iloc[0] >= counts[0.05]["gi_hot_95pct"].iloc[0]

@@ -1,0 +1,185 @@
+"""Checks that need the inputs as well as the config: run by ``validate`` and by ``run``.
+
+A config can be well-formed and still name an indicator that no table has, a variable no
+analysis computes, a code column the units lack, or a map that cannot be drawn.  Each of
+these used to pass ``validate`` and then be dropped (or fail) at run time; here they are
+all found before any number is computed, with a "did you mean" where a close name exists.
+"""
+
+from __future__ import annotations
+
+from difflib import get_close_matches
+from pathlib import Path
+
+from .config import Config
+from .geo.errors import OutputError, OutputExistsError
+from .layers.study_area import StudyArea
+
+__all__ = ["available_columns", "run_problems"]
+
+
+def _fmt(th: float) -> str:
+    return f"{th:g}"
+
+
+_ORDER = ("urban_rural", "accessibility", "integration", "autocorrelation")
+
+
+def computed_columns(cfg: Config, area: StudyArea, *, before: str | None = None) -> dict[str, str]:
+    """Unit columns the configured analyses will compute, mapped to the analysis that makes them.
+
+    ``before``: only what the analyses that run before this one compute (analyses run in
+    the order urban_rural, accessibility, integration, autocorrelation).
+    """
+    out: dict[str, str] = {}
+    a = cfg.analyses
+    if before is not None:
+        keep = _ORDER[: _ORDER.index(before)]
+        a = a.model_copy(update={n: None for n in _ORDER if n not in keep})
+    if area.population is not None:
+        out.update({"population": "population", "density_per_km2": "population"})
+    cats = _categories(area)
+    for cat in cats:
+        out[f"dist_{cat}_km"] = "facilities"
+    if a.urban_rural is not None:
+        out["urban_class"] = "analyses.urban_rural"
+        if a.urban_rural.method == "degurba":
+            out.update({"degurba_l1": "analyses.urban_rural", "degurba_l2": "analyses.urban_rural"})
+    if a.accessibility is not None:
+        acc = a.accessibility
+        for cat in acc.categories or cats:
+            for name in (f"tt_{cat}_min", f"reach_{cat}"):
+                out[name] = "analyses.accessibility"
+            for th in acc.thresholds:
+                out[f"within_{_fmt(th)}min_share_{cat}"] = "analyses.accessibility"
+                out[f"underserved_{_fmt(th)}min_{cat}"] = "analyses.accessibility"
+            for m in acc.measures:
+                out[f"acc_{m}_{cat}"] = "analyses.accessibility"
+    if a.integration is not None:
+        for name in ("integration_index", "topsis", *(f"score_{d}" for d in a.integration.dimensions)):
+            out[name] = "analyses.integration"
+        if a.integration.ccd is not None:
+            for name in ("ccd_C", "ccd_T", "ccd_D", "ccd_class", "ccd_label", "ccd_lag"):
+                out[name] = "analyses.integration"
+    if a.autocorrelation is not None:
+        for v in a.autocorrelation.variables:
+            for name in (f"lisa_{v}", f"lisa_p_{v}", f"gi_{v}"):
+                out[name] = "analyses.autocorrelation"
+    return out
+
+
+def _categories(area: StudyArea) -> list[str]:
+    if area.facilities is None or not len(area.facilities):
+        return []
+    return sorted(area.facilities["category"].astype(str).unique())
+
+
+def available_columns(cfg: Config, area: StudyArea, *, before: str | None = None) -> dict[str, str]:
+    """Every column name a config may refer to (before analysis ``before``), mapped to its source."""
+    out = {c: "units" for c in area.units.columns if c != "geometry"}
+    if area.indicators is not None:
+        out.update({c: "indicators" for c in area.indicators.columns})
+    out.update(computed_columns(cfg, area, before=before))
+    return out
+
+
+def _unknown(name: str, where: str, have: dict[str, str], *, what: str = "column") -> str:
+    hint = get_close_matches(name, list(have), n=1, cutoff=0.6)
+    mean = f"; did you mean {hint[0]!r}?" if hint else ""
+    listing = ", ".join(sorted(have))
+    if len(listing) > 400:
+        listing = listing[:400] + " ..."
+    return f"{where}: unknown {what} {name!r}{mean} (known: {listing})"
+
+
+def _map_problem(spec: str, cfg: Config, area: StudyArea, have: dict[str, str]) -> str | None:
+    kind, sep, arg = spec.partition(":")
+    a = cfg.analyses
+    cats = _categories(area)
+    where = "outputs.maps"
+    if not sep:
+        if spec == "facilities":
+            return None if cats else f"{where}: map 'facilities' needs a facilities: section"
+        if spec == "degurba":
+            return None if a.urban_rural is not None else f"{where}: map 'degurba' needs analyses.urban_rural"
+        if spec == "ccd":
+            ok = a.integration is not None and a.integration.ccd is not None
+            return None if ok else f"{where}: map 'ccd' needs analyses.integration.ccd"
+        return None if spec in have else _unknown(spec, where, have, what="map column")
+    if kind in ("lisa", "gi"):
+        ac = a.autocorrelation
+        if ac is None or arg not in ac.variables:
+            known = ac.variables if ac is not None else []
+            hint = get_close_matches(arg, known, n=1)
+            mean = f"; did you mean '{kind}:{hint[0]}'?" if hint else ""
+            return (f"{where}: map {spec!r} needs {arg!r} in analyses.autocorrelation.variables{mean} "
+                    f"(variables: {', '.join(known) or 'none'})")
+        return None
+    if kind in ("tt", "iso"):
+        if a.accessibility is None:
+            return f"{where}: map {spec!r} needs analyses.accessibility"
+        acc_cats = a.accessibility.categories or cats
+        if arg not in acc_cats:
+            hint = get_close_matches(arg, acc_cats, n=1)
+            mean = f"; did you mean '{kind}:{hint[0]}'?" if hint else ""
+            return f"{where}: map {spec!r}: no facility category {arg!r}{mean} (categories: {', '.join(acc_cats)})"
+        return None
+    return (f"{where}: map {spec!r}: unknown kind {kind!r} (valid: a column, lisa:VAR, gi:VAR, tt:CATEGORY, "
+            "iso:CATEGORY, degurba, ccd, facilities)")
+
+
+def run_problems(cfg: Config, area: StudyArea, *, out_dir: str | Path | None = None) -> list[str]:
+    """Every problem the run would meet with these inputs (empty list: ready).
+
+    ``out_dir``: also check that this output folder may be used (as ``run`` would).
+    """
+    problems: list[str] = []
+    a = cfg.analyses
+    have = available_columns(cfg, area)
+    units_cols = {c: "units" for c in area.units.columns if c != "geometry"}
+    ur = a.urban_rural
+    if ur is not None and ur.column and (ur.method in (None, "column")) and ur.column not in units_cols:
+        problems.append(_unknown(ur.column, "analyses.urban_rural.column", units_cols, what="units column"))
+    cats = _categories(area)
+    acc = a.accessibility
+    if acc is not None and acc.categories:
+        for c in acc.categories:
+            if c not in cats:
+                hint = get_close_matches(c, cats, n=1)
+                mean = f"; did you mean {hint[0]!r}?" if hint else ""
+                problems.append(f"analyses.accessibility.categories: no facility of category {c!r}{mean} "
+                                f"(categories in the facility files: {', '.join(cats) or 'none'})")
+    integ = a.integration
+    if integ is not None:
+        have_i = available_columns(cfg, area, before="integration")
+        for dim, cols in integ.dimensions.items():
+            for col in cols:
+                if col not in have_i:
+                    problems.append(_unknown(col, f"analyses.integration.dimensions.{dim}", have_i,
+                                             what="indicator"))
+        if integ.ccd is not None:
+            for s in integ.ccd.subsystems:
+                if s not in integ.dimensions:
+                    problems.append(f"analyses.integration.ccd.subsystems: {s!r} is not a dimension "
+                                    f"(dimensions: {', '.join(integ.dimensions)})")
+    ac = a.autocorrelation
+    if ac is not None:
+        have_a = available_columns(cfg, area, before="autocorrelation")
+        for v in ac.variables:
+            if v not in have_a:
+                problems.append(_unknown(v, "analyses.autocorrelation.variables", have_a, what="variable"))
+    for spec in cfg.outputs.maps:
+        p = _map_problem(spec, cfg, area, have)
+        if p:
+            problems.append(p)
+    if out_dir is not None:
+        inputs = [*cfg.input_paths().values(), *([cfg.source] if cfg.source else [])]
+        from .geo.io import check_output_dir
+
+        try:
+            check_output_dir(out_dir, overwrite=True, inputs=inputs)
+        except OutputExistsError:
+            pass
+        except OutputError as exc:
+            problems.append(f"outputs.dir: {exc}")
+    return problems
