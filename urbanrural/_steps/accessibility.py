@@ -1,18 +1,29 @@
 """Pipeline step ``analyses.accessibility``: travel times, coverage and FCA scores per unit.
 
+Every measure of a unit comes from the same demand points (``analyses.accessibility.demand``):
+the populated cells of the population raster, or one point per unit (its centroid, or its
+representative point when the centroid is not inside the unit), or the population-weighted
+centroid; a unit without people is priced at its unit point.
+
 Writes, per facility category ``<cat>`` and threshold ``<T>``: unit columns
-``tt_<cat>_min`` (population-weighted mean minutes over people who can reach one),
-``within_<T>min_share_<cat>``, ``underserved_<T>min_<cat>`` (people beyond T, unreachable
-ones included), ``acc_<measure>_<cat>`` (population-weighted mean score); tables
-``accessibility`` (long form: category, threshold_min, urban_class, population,
-population_within, share) and ``accessibility_summary``; layer ``isochrones``; rasters
-``tt_<cat>``.
+``dist_<cat>_km`` (every category: straight-line km from the demand points, population
+weighted), ``tt_<cat>_min`` (population-weighted mean minutes over people who can reach
+one; a unit without people: the time from its point), ``reach_<cat>`` (``"ok"``,
+``"unreachable"``: no one in it can reach a facility, tt NaN; ``"no people"``: tt from its
+point), ``within_<T>min_share_<cat>``, ``underserved_<T>min_<cat>`` (people beyond T,
+unreachable ones included), ``acc_<measure>_<cat>`` (population-weighted mean score);
+tables ``accessibility`` (long form: category, threshold_min, urban_class, population,
+population_within, share) and ``accessibility_summary``; layer ``isochrones`` (the cells
+within T of the category's nearest facility, clipped to the study area); rasters
+``tt_<cat>`` in every mode (every cell of a grid over the study area).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -20,8 +31,11 @@ import pandas as pd
 import rasterio
 import rasterio.features
 import shapely
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from ..analysis.accessibility import (
+    _grid,
     barriers,
     coverage,
     demand,
@@ -32,52 +46,53 @@ from ..analysis.accessibility import (
     raam,
 )
 from ..analysis.accessibility.decay import gaussian
-from ..geo.io import atomic_path
+from ..geo.io import RunFolder
 from ..layers.readers import read_vector
 from ..pipeline import RunContext, analysis
 
 logger = logging.getLogger("urbanrural")
 
 NAME = "accessibility"
-_ISO_MAX_FACILITIES = 50  # isochrones are drawn for categories with at most this many facilities
 
 
-def _demand_points(ctx: RunContext, how: str) -> tuple[pd.DataFrame, str]:
+def _out(ctx: RunContext) -> RunFolder:
+    """The run's output-path maker (``ctx.out``), or one over the run folder."""
+    folder = getattr(ctx, "out", None)
+    return folder if isinstance(folder, RunFolder) else RunFolder(ctx.tmp)
+
+
+def _demand_points(ctx: RunContext, how: str) -> tuple[pd.DataFrame, str, str]:
+    """Demand points (with a zero-people point per unit without people), the variant used
+    and its run.json description."""
     units = ctx.units
     pop = ctx.area.population
     raster = pop.raster if pop is not None else None
     if how in ("raster", "weighted_centroid") and raster is None:
-        ctx.note(NAME, "warning", f"demand: {how} needs a population raster; unit representative points used")
-        how = "centroid"
-    if how == "raster":
-        return demand.from_raster(raster, units), "populated raster cells (cell centres)"
-    if how == "weighted_centroid":
-        return demand.from_weighted_centroids(demand.from_raster(raster, units), units), \
-            "population-weighted unit centroids"
-    if "population" in units.columns:
-        people = units["population"]
-    elif pop is not None:
-        people = pop.per_unit
+        ctx.note(NAME, "warning", f"demand: {how} needs a population raster; one point per unit used "
+                 "(its centroid, or its representative point when the centroid is outside it)")
+    people = None
+    if how == "centroid" or raster is None:
+        if "population" in units.columns:
+            people = units["population"]
+        elif pop is not None:
+            people = pop.per_unit
+        else:
+            ctx.note(NAME, "warning", "no population: each unit counts as one person")
+            people = pd.Series(1.0, index=units.index)
+    points, used = demand.demand_points(units, how=how, raster=raster, people=people)
+    up = demand.unit_points(units)
+    n_rep = int((up["point"] != "centroid").sum())
+    unit_point = (f"the unit point: {demand.UNIT_POINT_RULE}; {n_rep} of {len(units)} units use the "
+                  "representative point")
+    empty = int(points["fallback"].sum())
+    desc = {"raster": "populated raster cells (cell centres), weight = people",
+            "weighted_centroid": "one point per unit at the population-weighted mean of its cell centres",
+            "centroid": f"one point per unit, weight = the unit's people; {unit_point}"}[used]
+    if used != "centroid":
+        desc += f"; units without people ({empty}): {unit_point}"
     else:
-        ctx.note(NAME, "warning", "no population: each unit counts as one person")
-        people = pd.Series(1.0, index=units.index)
-    return demand.from_centroids(units, people), "unit representative points"
-
-
-def _cell_raster(ctx: RunContext, points: pd.DataFrame, minutes: np.ndarray, name: str) -> None:
-    """Travel time of every populated cell on the population grid (network / straight-line modes)."""
-    info = ctx.area.population.raster
-    out = np.full((info.height, info.width), friction.NODATA, dtype="float32")
-    out[points["row"].to_numpy(), points["col"].to_numpy()] = np.where(np.isfinite(minutes), minutes,
-                                                                       friction.UNREACHABLE)
-    path = ctx.tmp / "rasters" / f"{name}.tif"
-    path.parent.mkdir(exist_ok=True)
-    profile = dict(driver="GTiff", width=info.width, height=info.height, count=1, dtype="float32",
-                   crs=info.crs, transform=info.transform, nodata=friction.NODATA, compress="deflate")
-    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(out, 1)
-        dst.update_tags(units="minutes", note="-2 = no facility reachable; nodata -1 = no people")
-    ctx.rasters[name] = path
+        desc += f"; units without people: {empty}"
+    return points, used, desc
 
 
 def _capacity(ctx: RunContext, fac: gpd.GeoDataFrame, cat: str) -> pd.Series:
@@ -101,8 +116,11 @@ def _capacity(ctx: RunContext, fac: gpd.GeoDataFrame, cat: str) -> pd.Series:
 
 
 def _measures(od: pd.DataFrame, people: pd.Series, cap: pd.Series, max_cost: float, origins: pd.Index,
-              cfg: object, info: dict[str, object]) -> dict[str, Callable[[], pd.Series | None]]:
+              cfg: Any, info: dict[str, object]) -> dict[str, Callable[[], pd.Series | None]]:
     def _raam() -> pd.Series:
+        if not (cap > 0).any():  # no supply: RAAM's demand/supply ratio is undefined
+            info.update(raam_cycles=0, raam_converged=None)
+            return pd.Series(np.nan, index=origins)
         r = raam.raam(od, people, cap, tau=cfg.raam_tau, max_cycles=cfg.raam_max_cycles)
         info.update(raam_cycles=r.cycles, raam_converged=r.converged, raam_period=r.period, raam_rho=r.rho)
         return r.cost
@@ -118,97 +136,60 @@ def _measures(od: pd.DataFrame, people: pd.Series, cap: pd.Series, max_cost: flo
     }
 
 
-def _euclid_isochrones(fac: pd.DataFrame, thresholds: list[float], *, speed_kmh: float, circuity: float,
-                       crs: object) -> gpd.GeoDataFrame:
-    per_m = euclidean.minutes_per_metre(speed_kmh=speed_kmh, circuity=circuity)
-    rows = [{"facility": fid, "minutes": float(t), "geometry": shapely.Point(x, y).buffer(t / per_m, 32)}
-            for fid, x, y in zip(fac.index, fac["x"], fac["y"], strict=True) for t in thresholds]
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+def _kept_facilities(ctx: RunContext, study: shapely.Geometry) -> tuple[gpd.GeoDataFrame, NDArray[np.bool_]]:
+    """Facilities used (all, or those inside the study area with ``facilities_outside: drop``)
+    and the outside mask of all facilities."""
+    fac = ctx.area.facilities
+    outside = ~shapely.contains_xy(study, fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
+    if ctx.config.analyses.accessibility.facilities_outside == "drop":
+        return fac[~outside], outside
+    return fac, outside
 
 
-def _raster_isochrones(tt: np.ndarray, transform: object, thresholds: list[float], crs: object) -> gpd.GeoDataFrame:
-    rows = []
-    for t in thresholds:
-        mask = np.isfinite(tt) & (tt <= t)
-        if not mask.any():
-            continue
-        polys = [shapely.geometry.shape(g) for g, v in rasterio.features.shapes(
-            mask.astype("uint8"), mask=mask, transform=transform) if v == 1]
-        rows.append({"facility": "all", "minutes": float(t), "geometry": shapely.union_all(polys)})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs) if rows else \
-        gpd.GeoDataFrame({"facility": [], "minutes": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+def _distances(ctx: RunContext, points: pd.DataFrame, kept: gpd.GeoDataFrame, used: str) -> None:
+    """``dist_<cat>_km`` for every category, from the demand points (NaN when every facility
+    of a category was dropped)."""
+    cats = pd.unique(ctx.area.facilities["category"].astype(str))
+    d = euclidean.straight_line_km(ctx.units, kept, points=points) if len(kept) else \
+        pd.DataFrame(index=ctx.units.index)
+    for cat in cats:
+        col = f"dist_{cat}_km"
+        ctx.units[col] = d[col] if col in d.columns else np.nan
+    ctx.units = ctx.units.copy()
+    ctx.variants["straight_line"] = euclidean.straight_line_variant(used) + (
+        "; facilities outside the study area left out (facilities_outside: drop)"
+        if ctx.config.analyses.accessibility.facilities_outside == "drop" else "")
 
 
-@analysis("accessibility")
-def accessibility_step(ctx: RunContext) -> None:
+def _raster_surface(ctx: RunContext, roads: gpd.GeoDataFrame | None, walk: float,
+                    study: shapely.Geometry) -> tuple[friction.FrictionSurface, np.ndarray]:
     cfg = ctx.config.analyses.accessibility
     area = ctx.area
-    if area.facilities is None or len(area.facilities) == 0:
-        ctx.note(NAME, "skipped", "no facilities given (config: facilities:)")
-        return
-    mode = cfg.mode
-    roads = area.roads if area.roads is not None and len(area.roads) else None
-    if mode == "network" and roads is None:
-        ctx.note(NAME, "skipped", "mode network needs roads (config: roads:); give roads or use mode: euclidean")
-        return
-    cats_all = sorted(area.facilities["category"].astype(str).unique())
-    cats = list(cfg.categories or cats_all)
-    missing = [c for c in cats if c not in cats_all]
-    if missing:
-        ctx.note(NAME, "warning", f"categories {missing} have no facilities and are left out; present: {cats_all}")
-        cats = [c for c in cats if c in cats_all]
-    if not cats:
-        ctx.note(NAME, "skipped", "no facility of the configured categories")
-        return
-    points, demand_desc = _demand_points(ctx, cfg.demand)
-    if len(points) == 0 or points["people"].sum() <= 0:
-        ctx.note(NAME, "skipped", "no people in the units (empty population)")
-        return
-    points.index = pd.RangeIndex(len(points), name="origin")  # integer ids keep the OD joins fast
-    has_class = "urban_class" in ctx.units.columns
-    if has_class:
-        points["urban_class"] = ctx.units["urban_class"].astype(object).reindex(points["unit"]).to_numpy()
-    else:
-        ctx.note(NAME, "info", "no urban_class column (urban_rural analysis not run): shares are overall only")
-    walk = ctx.config.roads.off_road_speed if ctx.config.roads is not None else 5.0
-    index = ctx.units.index
-    pxy = points[["x", "y"]].to_numpy()
-    people = points["people"]
-    study = shapely.union_all(ctx.units.geometry.to_numpy())
+    res = float(cfg.resolution)
+    x0, y0, x1, y1 = ctx.units.total_bounds
+    transform, shape = friction.grid_for((x0 - res, y0 - res, x1 + res, y1 + res), resolution=res)
+    if roads is None:
+        ctx.note(NAME, "warning", f"raster mode without roads: everyone walks at {walk:g} km/h")
+    water = penalty = None
+    if cfg.water is not None:
+        water = barriers.water_barrier(read_vector(cfg.water), transform=transform, shape=shape, crs=area.crs)
+    if cfg.penalty is not None:
+        penalty = barriers.penalty_grid(cfg.penalty, transform=transform, shape=shape, crs=area.crs)
+    surface = friction.friction_surface(roads, transform=transform, shape=shape, crs=area.crs,
+                                        off_road_kmh=walk, barrier=water, penalty=penalty)
+    mask = rasterio.features.geometry_mask([study], out_shape=shape, transform=transform, invert=True)
+    ctx.results["friction_surface"] = {"rows": shape[0], "cols": shape[1], "resolution_m": res,
+                                       "road_cells": surface.road_cells,
+                                       "water_cells": int(water.sum()) if water is not None else 0,
+                                       "impassable_cells": surface.barrier_cells}
+    if water is not None:
+        ctx.note(NAME, "info", f"water: {int(water.sum()):,} cells impassable off roads (bridges kept)")
+    return surface, mask
 
-    graph = surface = None
-    mask = None
-    if mode == "network":
-        graph = network.build_graph(roads, node_crossings=ctx.config.roads.node_crossings)
-        osnap = network.snap(graph, pxy, name="demand points")  # once for every category
-        ctx.results["road_graph"] = graph.summary()
-        if graph.n_components > 1:
-            comps = network.components(graph)
-            hint = "" if ctx.config.roads.node_crossings else (
-                "; if lines cross without a shared vertex, set roads: node_crossings: true")
-            ctx.note(NAME, "warning", f"road network has {graph.n_components} disconnected components (largest "
-                     f"{comps['share'].iloc[0]:.1%} of nodes, smallest {int(comps['nodes'].min())} nodes); people "
-                     f"joined to a component without a facility get no time and are counted as unreachable{hint}")
-    elif mode == "raster":
-        res = float(cfg.resolution)
-        x0, y0, x1, y1 = ctx.units.total_bounds
-        transform, shape = friction.grid_for((x0 - res, y0 - res, x1 + res, y1 + res), resolution=res)
-        if roads is None:
-            ctx.note(NAME, "warning", f"raster mode without roads: everyone walks at {walk:g} km/h")
-        water = penalty = None
-        if cfg.water is not None:
-            water = barriers.water_barrier(read_vector(cfg.water), transform=transform, shape=shape, crs=area.crs)
-        if cfg.penalty is not None:
-            penalty = barriers.penalty_grid(cfg.penalty, transform=transform, shape=shape, crs=area.crs)
-        surface = friction.friction_surface(roads, transform=transform, shape=shape, crs=area.crs,
-                                            off_road_kmh=walk, barrier=water, penalty=penalty)
-        mask = rasterio.features.geometry_mask([study], out_shape=shape, transform=transform, invert=True)
-        ctx.results["friction_surface"] = {"rows": shape[0], "cols": shape[1], "resolution_m": res,
-                                           "road_cells": surface.road_cells,
-                                           "water_cells": int(water.sum()) if water is not None else 0,
-                                           "impassable_cells": surface.barrier_cells}
-        if water is not None:
-            ctx.note(NAME, "info", f"water: {int(water.sum()):,} cells impassable off roads (bridges kept)")
+
+def _variants(ctx: RunContext, mode: str, walk: float, demand_desc: str, grid_desc: str) -> None:
+    cfg = ctx.config.analyses.accessibility
     ctx.variants["accessibility"] = {
         "engine": mode, "demand": demand_desc, "off_road_kmh": walk,
         "network": "road graph, nodes at shared vertices, nearest node by KD-tree, off-road legs at off_road_kmh, "
@@ -228,14 +209,92 @@ def accessibility_step(ctx: RunContext) -> None:
                  "(no one moves, or a repeating cycle of states); access runs 150 cycles") if "raam" in cfg.measures else None,
         "unit aggregation": "population-weighted mean over people with a finite time; unreachable people counted "
                             "in underserved_* and accessibility_summary, never given a time",
-        "isochrones": {"network": "buffered (250 m) concave hull (ratio 0.3) of road nodes reaching the facility "
-                                  "within T", "euclidean": "circle of radius T / minutes-per-metre",
-                       "raster": "cells within T of the category's nearest facility, polygonised"}[mode]}
-    coverage_parts, summary, iso_parts = [], [], []
+        "reach": "reach_<cat>: 'ok' = tt_<cat>_min is the mean over the unit's people who can reach a facility; "
+                 "'unreachable' = none of its people (for a unit without people: its point) can reach one, "
+                 "tt_<cat>_min NaN; 'no people' = the unit has no people, tt_<cat>_min is the time from its point",
+        "no people": "a unit without people takes every per-point value from its unit point: tt, dist and the FCA "
+                     "family (2sfca, e2sfca, g2sfca, 3sfca, gravity, cumulative: its point joins the OD table with "
+                     "0 people, so it changes no one else's score); acc_raam is NaN for it (RAAM assigns people, "
+                     "a point without people has no assignment)",
+        "unreachable": "tt NaN, reach 'unreachable'; FCA family 0 (no supply in reach); RAAM NaN",
+        "tt raster": (f"rasters/tt_<cat>.tif: every cell of the {grid_desc} whose centre lies in the study area, "
+                      "priced like a demand point (network: nearest node + off-road leg; straight line: nearest "
+                      "facility); -2 = no facility reachable; nodata -1 outside the study area")
+        if mode != "raster" else f"rasters/tt_<cat>.tif: the friction surface's travel time ({grid_desc}); -2 = "
+                                 "unreachable; nodata -1 outside the study area",
+        "isochrones": "cells of the travel-time raster within T minutes of the category's nearest facility, "
+                      "polygonised and clipped to the study area (union of the units); facility = 'all'"}
+
+
+@analysis("accessibility")
+def accessibility_step(ctx: RunContext) -> None:
+    cfg = ctx.config.analyses.accessibility
+    area = ctx.area
+    if area.facilities is None or len(area.facilities) == 0:
+        ctx.note(NAME, "skipped", "no facilities given (config: facilities:)")
+        return
+    mode = cfg.mode
+    roads = area.roads if area.roads is not None and len(area.roads) else None
+    study = shapely.union_all(ctx.units.geometry.to_numpy())
+    points, used, demand_desc = _demand_points(ctx, cfg.demand)
+    kept, fac_outside = _kept_facilities(ctx, study)
+    _distances(ctx, points, kept, used)  # every category, before any skip below
+    if mode == "network" and roads is None:
+        ctx.note(NAME, "skipped", "mode network needs roads (config: roads:); give roads or use mode: euclidean")
+        return
+    cats_all = sorted(area.facilities["category"].astype(str).unique())
+    cats = list(cfg.categories or cats_all)
+    missing = [c for c in cats if c not in cats_all]
+    if missing:
+        ctx.note(NAME, "warning", f"categories {missing} have no facilities and are left out; present: {cats_all}")
+        cats = [c for c in cats if c in cats_all]
+    if not cats:
+        ctx.note(NAME, "skipped", "no facility of the configured categories")
+        return
+    if points["people"].sum() <= 0:
+        ctx.note(NAME, "skipped", "no people in the units (empty population)")
+        return
+    has_class = "urban_class" in ctx.units.columns
+    if has_class:
+        points["urban_class"] = ctx.units["urban_class"].astype(object).reindex(points["unit"]).to_numpy()
+    else:
+        ctx.note(NAME, "info", "no urban_class column (urban_rural analysis not run): shares are overall only")
+    walk = ctx.config.roads.off_road_speed if ctx.config.roads is not None else 5.0
+    index = ctx.units.index
+    pxy = points[["x", "y"]].to_numpy()
+    people = points["people"]
+    out = _out(ctx)
+
+    graph = surface = mask = grid = None
+    if mode == "network":
+        graph = network.build_graph(roads, node_crossings=ctx.config.roads.node_crossings)
+        osnap = network.snap(graph, pxy, name="demand points")  # once for every category
+        o_leg = osnap.distance_m / (walk * 1000.0 / 60.0)
+        ctx.results["road_graph"] = graph.summary()
+        if graph.n_components > 1:
+            comps = network.components(graph)
+            hint = "" if ctx.config.roads.node_crossings else (
+                "; if lines cross without a shared vertex, set roads: node_crossings: true")
+            ctx.note(NAME, "warning", f"road network has {graph.n_components} disconnected components (largest "
+                     f"{comps['share'].iloc[0]:.1%} of nodes, smallest {int(comps['nodes'].min())} nodes); people "
+                     f"joined to a component without a facility get no time and are counted as unreachable{hint}")
+    elif mode == "raster":
+        surface, mask = _raster_surface(ctx, roads, walk, study)
+    if mode != "raster":
+        pop = area.population
+        grid = _grid.study_grid(study, raster=pop.raster if pop is not None else None,
+                                resolution=float(cfg.resolution), crs=area.crs)
+        grid_desc = grid.source
+    else:
+        grid_desc = f"{cfg.resolution:g} m friction grid"
+    _variants(ctx, mode, walk, demand_desc, grid_desc)
+    coverage_parts, summary = [], []
+    bands: dict[str, _grid.Bands] = {}
+    cell_times: dict[str, Callable[[Any], np.ndarray]] = {}
     for cat in cats:
-        fac = area.facilities[area.facilities["category"].astype(str) == cat]
-        out_mask = ~shapely.contains_xy(study, fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
-        outside = int(out_mask.sum())
+        is_cat = (area.facilities["category"].astype(str) == cat).to_numpy()
+        fac = area.facilities[is_cat]
+        outside = int(fac_outside[is_cat].sum())
         if outside:
             drop = cfg.facilities_outside == "drop"
             ctx.note(NAME, "info", f"{cat}: {outside} of {len(fac)} facilit{'y' if outside == 1 else 'ies'} outside "
@@ -243,32 +302,38 @@ def accessibility_step(ctx: RunContext) -> None:
                                           "kept: people may cross the border to reach them (facilities_outside: "
                                           "drop to leave them out)"))
             if drop:
-                fac = fac[~out_mask]
+                fac = fac[~fac_outside[is_cat]]
                 if len(fac) == 0:
                     ctx.note(NAME, "warning", f"{cat}: every facility is outside the study area; category left out")
                     continue
         fdf = pd.DataFrame({"x": fac.geometry.x.to_numpy(), "y": fac.geometry.y.to_numpy()})
         row: dict[str, object] = {"category": cat, "facilities": len(fac), "facilities_outside_area": outside}
-        tt = None
         if mode == "network":
-            res = network.nearest_facility(graph, osnap, fdf, walk_kmh=walk)
-            minutes = res.cost
-            row["max_facility_snap_m"] = float(res.facility_snap_m.max())
+            node_t = network.node_costs(graph, fdf, walk_kmh=walk)
+            minutes = node_t[osnap.node] + o_leg
+            row["max_facility_snap_m"] = float(network.snap(graph, fdf).distance_m.max())
+            cell_times[cat] = _network_cells(node_t, walk)
         elif mode == "raster":
             tt = friction.travel_time(surface, fdf)
             minutes = friction.sample(tt, surface.transform, pxy)
             minutes = np.where(np.isnan(minutes), np.inf, minutes)
-            (ctx.tmp / "rasters").mkdir(exist_ok=True)
-            ctx.rasters[f"tt_{cat}"] = friction.write_geotiff(ctx.tmp / "rasters" / f"tt_{cat}.tif", tt,
+            ctx.rasters[f"tt_{cat}"] = friction.write_geotiff(out.file("rasters", f"tt_{cat}", ".tif"), tt,
                                                               transform=surface.transform, crs=area.crs, mask=mask)
+            bands[cat] = _grid.bands_from_array(tt, mask, surface.transform, cfg.thresholds)
+            del tt
             row["facilities_outside_grid"] = friction.outside_count(surface, fdf)
         else:
             minutes = euclidean.nearest_minutes(pxy, fdf, speed_kmh=cfg.speed_kmh, circuity=cfg.circuity)
-        agg = demand.aggregate(minutes, points, index=index)
+            cell_times[cat] = _euclid_cells(fdf, euclidean.minutes_per_metre(speed_kmh=cfg.speed_kmh,
+                                                                             circuity=cfg.circuity))
+        agg = demand.unit_values(minutes, points, index=index)
         ctx.units[f"tt_{cat}_min"] = agg["mean"]
+        ctx.units[f"reach_{cat}"] = agg["reach"]
         unreachable = float(agg["unreachable"].sum())
         row["people"] = float(people.sum())
         row["people_unreachable"] = unreachable
+        row["units_unreachable"] = int((agg["reach"] == demand.REACH_UNREACHABLE).sum())
+        row["units_no_people"] = int((agg["people"] <= 0).sum())
         fin = np.isfinite(minutes)
         row["mean_tt_min"] = float(np.average(minutes[fin], weights=people[fin])) if people[fin].sum() > 0 \
             else float("nan")
@@ -289,52 +354,34 @@ def accessibility_step(ctx: RunContext) -> None:
                 row[f"mean_tt_{c}_min"] = float(np.average(minutes[m], weights=people[m])) \
                     if people[m].sum() > 0 else float("nan")
             row["rural_urban_time_ratio"] = coverage.mean_time_ratio(minutes, points)
-        if mode != "raster" and "row" in points.columns:
-            _cell_raster(ctx, points, minutes, f"tt_{cat}")
         if "nearest" in cfg.measures:
             ctx.units[f"acc_nearest_{cat}"] = agg["mean"]
         fca_measures = [m for m in cfg.measures if m != "nearest"]
         if fca_measures:
-            if mode == "network":
-                od = network.od_table(graph, points, fdf, max_cost=cfg.max_cost, walk_kmh=walk)
-            elif mode == "raster":
-                od = friction.od_table(surface, points, fdf, max_cost=cfg.max_cost)
-            else:
-                od = euclidean.od_table(points, fdf, max_cost=cfg.max_cost, speed_kmh=cfg.speed_kmh,
-                                        circuity=cfg.circuity)
-            row["od_pairs"] = len(od)
-            cap = _capacity(ctx, fac, cat)
-            info: dict[str, object] = {}
-            table = _measures(od, people, cap, cfg.max_cost, points.index, cfg, info)
-            for m in fca_measures:
-                vals = table[m]().reindex(points.index).to_numpy(dtype=float)
-                # FCA family: no facility in reach = 0 supply; RAAM (a cost, lower is better): no
-                # option = unreachable, left out of the mean like an infinite travel time
-                vals = np.where(np.isnan(vals), np.inf if m == "raam" else 0.0, vals)
-                ctx.units[f"acc_{m}_{cat}"] = demand.aggregate(vals, points, index=index)["mean"]
-            row.update(info)
-            if info.get("raam_converged") is False:
-                ctx.note(NAME, "warning", f"{cat}: RAAM still moving people after {info['raam_cycles']} cycles; "
-                         "raise analyses.accessibility.raam_max_cycles")
+            _fca(ctx, cat, fac, fdf, points, graph, surface, mode, walk, fca_measures, row)
         if graph is not None:
             circles = coverage.life_circle(graph, points, fdf)
             for k, v in circles.items():
                 row[f"life_circle_{k}_share"] = v
-        if len(fac) <= _ISO_MAX_FACILITIES:
-            fids = pd.DataFrame(fdf.to_numpy(), columns=["x", "y"], index=fac.index)
-            if mode == "network":
-                iso = coverage.isochrones(graph, fids, minutes=cfg.thresholds, walk_kmh=walk)
-            elif mode == "euclidean":
-                iso = _euclid_isochrones(fids, cfg.thresholds, speed_kmh=cfg.speed_kmh, circuity=cfg.circuity,
-                                         crs=area.crs)
-            else:
-                iso = _raster_isochrones(tt, surface.transform, cfg.thresholds, area.crs)
-            if len(iso):
-                iso = iso.set_crs(area.crs, allow_override=True)
-                iso.insert(0, "category", cat)
-                iso["facility"] = iso["facility"].astype(str)
-                iso_parts.append(iso)
         summary.append(row)
+        ctx.units = ctx.units.copy()  # a category adds many columns one by one: defragment
+    if cell_times:
+        prepare = (lambda xy: network.snap(graph, xy)) if mode == "network" else (lambda xy: xy)
+        paths = {cat: out.file("rasters", f"tt_{cat}", ".tif") for cat in cell_times}
+        bands.update(_grid.write_cell_times(paths, grid, study, crs=area.crs, prepare=prepare, times=cell_times,
+                                            thresholds=cfg.thresholds))
+        for cat, p in paths.items():
+            ctx.rasters[f"tt_{cat}"] = Path(p)
+        ctx.results["tt_grid"] = {"rows": grid.shape[0], "cols": grid.shape[1], "source": grid.source}
+    iso_parts = []
+    for cat, b in bands.items():
+        iso = _grid.isochrones(b, study, crs=area.crs)
+        if len(iso):
+            iso.insert(0, "category", cat)
+            iso_parts.append(iso)
+    if not summary:
+        ctx.note(NAME, "skipped", "every configured category was left out")
+        return
     ctx.tables["accessibility"] = pd.concat(coverage_parts, ignore_index=True)
     ctx.tables["accessibility_summary"] = pd.DataFrame(summary).set_index("category")
     if iso_parts:
@@ -346,5 +393,49 @@ def accessibility_step(ctx: RunContext) -> None:
         ctx.results["rural_access_index"] = rai.to_dict()
         ctx.variants["rural_access_index"] = ("SDG 9.1.1: rural people within 2 km (straight line) of a road; every "
                                               "road class counted as all-season (no all-season list configured)")
-    ctx.results["accessibility"] = {"categories": cats, "demand_points": len(points), "people": float(people.sum()),
+    ctx.results["accessibility"] = {"categories": [r["category"] for r in summary],
+                                    "demand_points": int((~points["fallback"]).sum()),
+                                    "unit_points_without_people": int(points["fallback"].sum()),
+                                    "people": float(people.sum()),
                                     "people_unreachable": {r["category"]: r["people_unreachable"] for r in summary}}
+
+
+def _network_cells(node_t: np.ndarray, walk: float) -> Callable[[network.Snapped], np.ndarray]:
+    per_m = 1.0 / (walk * 1000.0 / 60.0)
+    return lambda s: node_t[s.node] + s.distance_m * per_m
+
+
+def _euclid_cells(fdf: pd.DataFrame, per_m: float) -> Callable[[np.ndarray], np.ndarray]:
+    tree = cKDTree(fdf[["x", "y"]].to_numpy(dtype=float))
+    return lambda xy: tree.query(xy, workers=-1)[0] * per_m
+
+
+def _fca(ctx: RunContext, cat: str, fac: gpd.GeoDataFrame, fdf: pd.DataFrame, points: pd.DataFrame,
+         graph: network.RoadGraph | None, surface: friction.FrictionSurface | None, mode: str, walk: float,
+         measures: list[str], row: dict[str, object]) -> None:
+    """acc_<measure>_<cat> for the FCA family and RAAM (points without people included, weight 0)."""
+    cfg = ctx.config.analyses.accessibility
+    index = ctx.units.index
+    if mode == "network":
+        od = network.od_table(graph, points, fdf, max_cost=cfg.max_cost, walk_kmh=walk)
+    elif mode == "raster":
+        od = friction.od_table(surface, points, fdf, max_cost=cfg.max_cost)
+    else:
+        od = euclidean.od_table(points, fdf, max_cost=cfg.max_cost, speed_kmh=cfg.speed_kmh, circuity=cfg.circuity)
+    row["od_pairs"] = len(od)
+    cap = _capacity(ctx, fac, cat)
+    if "raam" in measures and not (cap > 0).any():
+        ctx.note(NAME, "warning", f"{cat}: every facility has capacity 0: FCA scores are 0 and RAAM is undefined "
+                 "(acc_raam NaN)")
+    info: dict[str, object] = {}
+    table = _measures(od, points["people"], cap, cfg.max_cost, points.index, cfg, info)
+    for m in measures:
+        vals = table[m]().reindex(points.index).to_numpy(dtype=float)
+        # FCA family: no facility in reach = 0 supply; RAAM (a cost, lower is better): no
+        # option = unreachable, left out of the mean like an infinite travel time
+        vals = np.where(np.isnan(vals), np.inf if m == "raam" else 0.0, vals)
+        ctx.units[f"acc_{m}_{cat}"] = demand.unit_values(vals, points, index=index)["mean"]
+    row.update(info)
+    if info.get("raam_converged") is False:
+        ctx.note(NAME, "warning", f"{cat}: RAAM still moving people after {info['raam_cycles']} cycles; "
+                 "raise analyses.accessibility.raam_max_cycles")

@@ -2,13 +2,18 @@
 
 - :func:`from_raster`: one point per non-empty population cell (cell centre), weight =
   people, assigned to the unit containing the centre;
-- :func:`from_centroids`: one point per unit (representative point), weight = the unit's
-  population;
+- :func:`from_centroids`: one point per unit (its :func:`unit_points` point: the centroid,
+  or the representative point when the centroid falls outside the unit), weight = the
+  unit's population;
 - :func:`from_weighted_centroids`: one point per unit at the population-weighted mean of
-  its cell centres.
+  its cell centres;
+- :func:`demand_points`: one of the three, plus a zero-people point (the unit point) for
+  every unit without people, so that every unit gets a value from the same points.
 
 :func:`aggregate` turns per-point travel times into population-weighted unit means
-(over people with a finite time) and the people who cannot reach anything.
+(over people with a finite time) and the people who cannot reach anything;
+:func:`unit_values` adds the value of units without people (from their point) and the
+``reach`` label (``"ok"``, ``"unreachable"``, ``"no people"``).
 
 Examples
 --------
@@ -32,7 +37,15 @@ from ...geo.errors import CRSError, DataError
 from ...geo.raster import RasterInfo, _window, read_masked
 
 __all__ = ["from_raster", "from_centroids", "from_weighted_centroids", "aggregate", "within_share",
-           "points_xy"]
+           "points_xy", "unit_points", "demand_points", "unit_values", "DEMAND_MODES", "REACH_OK",
+           "REACH_UNREACHABLE", "REACH_NO_PEOPLE", "UNIT_POINT_RULE"]
+
+DEMAND_MODES = ("raster", "centroid", "weighted_centroid")
+REACH_OK = "ok"
+REACH_UNREACHABLE = "unreachable"
+REACH_NO_PEOPLE = "no people"
+UNIT_POINT_RULE = ("unit centroid, or the representative point (shapely point_on_surface, always inside) when "
+                   "the centroid is not inside the unit (a crescent, a multipart unit, a centroid in a hole)")
 
 
 def points_xy(points: object, *, name: str, crs: object = None) -> tuple[NDArray[np.float64], pd.Index]:
@@ -118,17 +131,52 @@ def from_raster(info: RasterInfo, units: gpd.GeoDataFrame) -> pd.DataFrame:
                                        + cols[inside] + int(window.col_off), name="origin"))
 
 
+def unit_points(units: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The one point that stands for each unit: its centroid when the centroid lies inside
+    the unit, else its representative point (``shapely.point_on_surface``, always inside).
+
+    A centroid outside the polygon (a crescent, the gap between the parts of a multipart
+    unit, a hole) would give the unit the travel time of a place in another unit, so it
+    is moved inside; a centroid inside is kept (the representative point is not central:
+    on large districts it can lie many kilometres from the centroid).
+
+    Returns
+    -------
+    DataFrame
+        ``x``, ``y`` and ``point`` (``"centroid"`` or ``"representative point"``), on the
+        units' index.
+
+    Examples
+    --------
+    >>> ring = shapely.box(0, 0, 300, 300).difference(shapely.box(100, 100, 200, 200))
+    >>> u = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10), ring], index=["sq", "ring"], crs=32650)
+    >>> p = unit_points(u)
+    >>> p["point"].tolist(), p.loc["sq", ["x", "y"]].astype(float).tolist()
+    (['centroid', 'representative point'], [5.0, 5.0])
+    """
+    geom = np.asarray(units.geometry.to_numpy())
+    cen = shapely.centroid(geom)
+    inside = shapely.contains(geom, cen)
+    rep = shapely.point_on_surface(geom[~inside]) if (~inside).any() else np.empty(0, dtype=object)
+    pts = cen.copy()
+    pts[~inside] = rep
+    return pd.DataFrame({"x": shapely.get_x(pts), "y": shapely.get_y(pts),
+                         "point": np.where(inside, "centroid", "representative point")}, index=units.index)
+
+
 def from_centroids(units: gpd.GeoDataFrame, population: pd.Series) -> pd.DataFrame:
-    """One point per unit at its representative point (always inside the polygon)."""
-    p = units.geometry.representative_point()
-    return pd.DataFrame({"x": p.x.to_numpy(), "y": p.y.to_numpy(),
+    """One point per unit at its :func:`unit_points` point (the centroid, moved inside
+    when it falls outside the unit), weight = ``population`` (missing = 0)."""
+    p = unit_points(units)
+    return pd.DataFrame({"x": p["x"].to_numpy(), "y": p["y"].to_numpy(),
                          "people": population.reindex(units.index).fillna(0).to_numpy(dtype=float),
                          "unit": units.index.to_numpy()}, index=pd.Index(units.index, name="origin"))
 
 
 def from_weighted_centroids(cells: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:
     """One point per unit at the population-weighted mean of its cells (``from_raster`` output);
-    units without people fall back to their representative point."""
+    units without people fall back to their :func:`unit_points` point. The weighted mean
+    of a non-convex unit may lie outside it; it is kept (it is the population centre)."""
     w = cells["people"]
     g = cells.assign(wx=cells["x"] * w, wy=cells["y"] * w).groupby("unit")[["wx", "wy", "people"]].sum()
     base = from_centroids(units, g["people"])
@@ -191,3 +239,102 @@ def within_share(minutes: NDArray[np.float64], points: pd.DataFrame, *, threshol
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(g["people"] > 0, g["within"] / g["people"], np.nan)
     return pd.DataFrame({"within": g["within"], "beyond": g["people"] - g["within"], "share": share}, index=index)
+
+
+def demand_points(units: gpd.GeoDataFrame, *, how: str = "raster", raster: RasterInfo | None = None,
+                  people: pd.Series | None = None) -> tuple[pd.DataFrame, str]:
+    """The demand points of a study, with a zero-people point for every unit without people.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        Analysis units in a projected metric CRS.
+    how : {"raster", "centroid", "weighted_centroid"}
+        ``"raster"``: the centres of populated cells (:func:`from_raster`);
+        ``"centroid"``: one :func:`unit_points` point per unit weighted by ``people``;
+        ``"weighted_centroid"``: the population-weighted mean of each unit's cells. Without
+        a ``raster`` the first and last fall back to ``"centroid"``.
+    raster : RasterInfo, optional
+        The population raster.
+    people : Series, optional
+        People per unit for ``"centroid"`` (default: 1 per unit).
+
+    Returns
+    -------
+    (DataFrame, str)
+        Points ``x``, ``y``, ``people``, ``unit``, ``row``, ``col`` (the population cell,
+        -1 for points that are not cells) and ``fallback`` (True for the point of a unit
+        without people: people 0, it gives the unit a value and weighs nothing in any
+        total), indexed 0..n-1 (``origin``); and the variant actually used
+        (``"raster"``, ``"centroid"`` or ``"weighted_centroid"``).
+
+    Examples
+    --------
+    >>> u = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)],
+    ...                      index=["a", "b"], crs=32650)
+    >>> pts, used = demand_points(u, how="centroid", people=pd.Series({"a": 3.0, "b": 0.0}))
+    >>> used, pts[["x", "people", "unit", "fallback"]].to_dict("records")
+    ('centroid', [{'x': 5.0, 'people': 3.0, 'unit': 'a', 'fallback': False}, {'x': 15.0, 'people': 0.0, 'unit': 'b', 'fallback': True}])
+    """
+    if how not in DEMAND_MODES:
+        raise DataError(f"demand must be one of {', '.join(DEMAND_MODES)}; got {how!r}")
+    if how != "centroid" and raster is None:
+        how = "centroid"
+    if how == "raster":
+        pts = from_raster(raster, units).reset_index(drop=True)
+    elif how == "weighted_centroid":
+        pts = from_weighted_centroids(from_raster(raster, units), units).reset_index(drop=True)
+    else:
+        ppl = people if people is not None else pd.Series(1.0, index=units.index)
+        pts = from_centroids(units, ppl).reset_index(drop=True)
+    for c in ("row", "col"):
+        pts[c] = pts[c].astype(np.int64) if c in pts.columns else np.int64(-1)
+    pts = pts[pts["people"] > 0] if how == "raster" else pts
+    has = pd.Index(pd.unique(pts.loc[pts["people"] > 0, "unit"]))
+    empty = units.index[~units.index.isin(has)]
+    pts = pts.assign(fallback=pts["people"] <= 0)
+    if how == "raster" and len(empty):
+        up = unit_points(units.loc[empty])
+        extra = pd.DataFrame({"x": up["x"].to_numpy(), "y": up["y"].to_numpy(), "people": 0.0,
+                              "unit": empty.to_numpy(), "row": np.int64(-1), "col": np.int64(-1), "fallback": True})
+        pts = pd.concat([pts, extra], ignore_index=True)
+    pts = pts.reset_index(drop=True)
+    pts.index.name = "origin"
+    return pts, how
+
+
+def unit_values(values: NDArray[np.float64], points: pd.DataFrame, *, index: pd.Index) -> pd.DataFrame:
+    """Per unit, from one value per :func:`demand_points` point: :func:`aggregate`'s columns
+    plus the value of units without people and a ``reach`` label.
+
+    ``mean``: the population-weighted mean over the unit's people with a finite value;
+    for a unit without people, the value at its ``fallback`` point. ``reach``:
+    ``"ok"`` (a finite mean from people), ``"no people"`` (no people; the value is its
+    point's) or ``"unreachable"`` (``mean`` is NaN: none of its people, or for a unit
+    without people its point, can reach a facility). ``mean`` is NaN exactly when
+    ``reach`` is ``"unreachable"`` (given a point for every unit, as
+    :func:`demand_points` makes).
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"unit": ["a", "a", "b", "c"], "people": [10.0, 30.0, 0.0, 5.0],
+    ...                     "fallback": [False, False, True, False]})
+    >>> v = unit_values(np.array([10.0, 20.0, 7.0, np.inf]), pts, index=pd.Index(["a", "b", "c"]))
+    >>> v["mean"].tolist(), v["reach"].tolist()
+    ([17.5, 7.0, nan], ['ok', 'no people', 'unreachable'])
+    """
+    t = np.asarray(values, dtype=float)
+    out = aggregate(t, points, index=index)
+    fb = points["fallback"].to_numpy(dtype=bool) if "fallback" in points.columns else \
+        (points["people"].to_numpy(dtype=float) <= 0)
+    at = pd.Series(t[fb], index=points["unit"].to_numpy()[fb])
+    at = at[~at.index.duplicated(keep="first")].reindex(index)
+    empty = (out["people"] <= 0).to_numpy()
+    mean = out["mean"].to_numpy(copy=True)
+    fill = at.to_numpy(dtype=float)
+    mean[empty] = np.where(np.isfinite(fill[empty]), fill[empty], np.nan)
+    out["mean"] = mean
+    reach = np.where(empty, REACH_NO_PEOPLE, REACH_OK).astype(object)
+    reach[np.isnan(mean)] = REACH_UNREACHABLE
+    out["reach"] = reach
+    return out

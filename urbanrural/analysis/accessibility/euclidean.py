@@ -5,6 +5,12 @@ is typical of rural road networks (Ballou et al. 2002); the default 1.3 is a sta
 assumption, recorded in run.json. Distances need a projected metric CRS: GeoDataFrames
 in a geographic CRS, or ``crs=`` naming one, are refused.
 
+:func:`straight_line_km` gives the per-unit ``dist_<category>_km`` columns from the same
+demand points as the travel times (:func:`.demand.demand_points`): with raster demand
+the population-weighted mean over the unit's populated cells of the straight-line
+distance to the nearest facility, with centroid demand the distance from the unit point;
+a unit without people takes the distance from its unit point.
+
 Examples
 --------
 >>> import numpy as np
@@ -15,16 +21,18 @@ Examples
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from ...geo.crs import require_projected
+from ...geo.crs import require_projected, require_same_crs
 from ...geo.errors import DataError
-from .demand import points_xy
+from ...geo.raster import RasterInfo
+from .demand import UNIT_POINT_RULE, demand_points, points_xy, unit_values
 
-__all__ = ["minutes_per_metre", "nearest_minutes", "od_table"]
+__all__ = ["minutes_per_metre", "nearest_minutes", "od_table", "straight_line_km", "straight_line_variant"]
 
 
 def minutes_per_metre(*, speed_kmh: float, circuity: float) -> float:
@@ -98,3 +106,74 @@ def od_table(origins: object, facilities: object, *, max_cost: float, speed_kmh:
     order = np.lexsort((fi, oi))
     return pd.DataFrame({"origin": oid.to_numpy()[oi[order]], "destination": fid.to_numpy()[fi[order]],
                          "cost": cost[keep][order]})
+
+
+def straight_line_variant(demand: str) -> str:
+    """The run.json text of :func:`straight_line_km` for the demand variant actually used."""
+    point = f"the unit point ({UNIT_POINT_RULE})"
+    if demand == "raster":
+        how = ("population-weighted mean over the unit's populated cells (cell centres) of the distance to the "
+               f"nearest facility; a unit without people: from {point}")
+    elif demand == "weighted_centroid":
+        how = (f"from the unit's population-weighted centroid of its cells; a unit without people: from {point}")
+    else:
+        how = f"from {point}"
+    return f"straight line (km, analysis CRS) to the nearest facility of each category, {how}"
+
+
+def straight_line_km(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, population: RasterInfo | None = None,
+                     demand: str = "raster", people: pd.Series | None = None,
+                     points: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Straight-line km from each unit's demand points to the nearest facility of each category.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        Analysis units, projected metric CRS.
+    facilities : GeoDataFrame
+        Points with a ``category`` column, in the units' CRS.
+    population : RasterInfo, optional
+        Population raster; needed for ``demand="raster"`` / ``"weighted_centroid"`` (without
+        it every unit uses its unit point).
+    demand : {"raster", "centroid", "weighted_centroid"}, default "raster"
+        The demand points (see :func:`.demand.demand_points`); the accessibility default.
+    people : Series, optional
+        People per unit for ``demand="centroid"`` (weights only; one point per unit).
+    points : DataFrame, optional
+        Demand points already made by :func:`.demand.demand_points` (then ``population``,
+        ``demand`` and ``people`` are not used): the accessibility step passes its own,
+        so distances and travel times come from the same points.
+
+    Returns
+    -------
+    DataFrame
+        ``dist_<category>_km`` per category (order of first appearance), on the units' index;
+        NaN only for a category without facilities.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> u = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 2000, 2000)], index=["a"], crs=32650)
+    >>> f = gpd.GeoDataFrame({"category": ["clinic"]}, geometry=[shapely.Point(4000, 1000)], crs=32650)
+    >>> straight_line_km(u, f).round(3).to_dict("records")
+    [{'dist_clinic_km': 3.0}]
+    """
+    require_same_crs(units, facilities, names=("units", "facilities"))
+    require_projected(units.crs, name="units", what="straight-line distances")
+    if "category" not in facilities.columns:
+        raise DataError("facilities have no category column; read them with read_facilities(..., category=...)")
+    if points is None:
+        points, _ = demand_points(units, how=demand, raster=population, people=people)
+    pxy = points[["x", "y"]].to_numpy(dtype=float)
+    cats = facilities["category"].astype(str)
+    out: dict[str, pd.Series] = {}
+    for cat in pd.unique(cats):
+        fac = facilities[(cats == cat).to_numpy()]
+        fxy = np.column_stack([fac.geometry.x.to_numpy(dtype=float), fac.geometry.y.to_numpy(dtype=float)])
+        fxy = fxy[np.isfinite(fxy).all(axis=1)]
+        if len(fxy) == 0:
+            out[f"dist_{cat}_km"] = pd.Series(np.nan, index=units.index)
+            continue
+        km = cKDTree(fxy).query(pxy, workers=-1)[0] / 1000.0 if len(pxy) else np.empty(0)
+        out[f"dist_{cat}_km"] = unit_values(km, points, index=units.index)["mean"]
+    return pd.DataFrame(out, index=units.index)

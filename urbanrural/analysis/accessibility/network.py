@@ -57,7 +57,7 @@ from . import _bounded
 from .demand import points_xy
 
 __all__ = ["RoadGraph", "NearestResult", "Snapped", "build_graph", "components", "snap", "nearest_facility",
-           "nearest_minutes", "od_table"]
+           "nearest_minutes", "node_costs", "od_table"]
 
 logger = logging.getLogger("urbanrural")
 _EPS = 1e-9  # weight of virtual edges on top of the off-road leg (csgraph drops explicit zeros)
@@ -428,6 +428,39 @@ def nearest_facility(graph: RoadGraph, origins: object, facilities: object, *, w
     fac = np.where(root >= 0, at[np.maximum(root, 0)], -1)
     unreachable = int((~np.isfinite(cost)).sum())
     return NearestResult(cost, fac.astype(np.intp), o.node, o.distance_m, f.distance_m, unreachable, weight)
+
+
+def node_costs(graph: RoadGraph, facilities: object, *, walk_kmh: float = 5.0,
+               weight: Weight = "minutes") -> NDArray[np.float64]:
+    """Cost from every node to its nearest facility (the facility's off-road leg
+    included), in one Dijkstra; ``inf`` where no facility is reachable.
+
+    An origin snapped to node ``v`` at ``d`` metres then costs ``node_costs[v] + leg(d)``,
+    exactly :func:`nearest_facility`'s cost: use it to price many points (a grid of cells)
+    from one search, snapping them with :func:`snap` (the graph's one KD-tree).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, numpy as np, shapely
+    >>> roads = gpd.GeoDataFrame({"speed_kmh": [60.0]}, crs=32650,
+    ...                          geometry=[shapely.LineString([(0, 0), (1000, 0), (3000, 0)])])
+    >>> node_costs(build_graph(roads), np.array([[3000.0, 0.0]])).round(6).tolist()
+    [3.0, 2.0, 0.0]
+    """
+    f = snap(graph, facilities, name="facilities")
+    n = graph.n_nodes
+    if len(f.node) == 0:
+        return np.full(n, np.inf)
+    f_leg = _leg(f.distance_m, walk_kmh, weight)
+    order = np.lexsort((f_leg, f.node))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = f.node[order][1:] != f.node[order][:-1]
+    best = order[first]
+    big = _with_source(graph._search_graph(weight), f.node[best], f_leg[best] + _EPS)
+    dist = dijkstra(big, directed=True, indices=n)[:n]
+    out = dist - _EPS
+    out[~np.isfinite(dist)] = np.inf
+    return out
 
 
 def nearest_minutes(graph: RoadGraph, origins: object, facilities: object, *,
