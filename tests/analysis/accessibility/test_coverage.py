@@ -91,10 +91,16 @@ def test_isochrones_contain_reached_nodes_only():
         shapely.segmentize(shapely.LineString([(0, 0), (0, 20_000)]), 500)])
     g = network.build_graph(roads)
     fac = pd.DataFrame({"x": [0.0], "y": [0.0]}, index=["h"])
-    iso = coverage.isochrones(g, fac, minutes=[5, 10], buffer_m=100)
+    iso = coverage.isochrones(g, fac, minutes=[5, 10])
     assert iso.crs == g.crs and iso["minutes"].tolist() == [5.0, 10.0]
     five = iso.geometry.iloc[0]
     assert five.contains(shapely.Point(4900, 0)) and not five.covers(shapely.Point(5600, 0))
     assert iso.geometry.iloc[1].area > five.area
+    # off the road only the remaining time's walk: 5 min at 5 km/h from the facility's node = 416.7 m
+    assert five.covers(shapely.Point(0, -416)) and not five.covers(shapely.Point(0, -420))
+    # 2 min on the road (2 km), then 3 min walking = 250 m off the road
+    assert five.covers(shapely.Point(2000, -249)) and not five.covers(shapely.Point(2000, -252))
+    clipped = coverage.isochrones(g, fac, minutes=[10], clip=shapely.box(-100, -100, 3000, 3000))
+    assert shapely.box(-100, -100, 3000, 3000).covers(clipped.geometry.iloc[0])
     far = pd.DataFrame({"x": [0.0], "y": [-50_000.0]}, index=["x"])  # a 50 km walk: reaches nothing in time
     assert coverage.isochrones(g, far, minutes=[10]).empty

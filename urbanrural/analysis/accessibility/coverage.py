@@ -8,7 +8,7 @@
 - :func:`mean_time_ratio`: rural / urban ratio of population-weighted mean travel time;
 - :func:`underserved`: people beyond a threshold (unreachable ones included) per unit;
 - :func:`isochrones`: polygons of the area from which each facility is reached within T
-  minutes (buffered concave hull of the reached road nodes; a display shape).
+  minutes (reached road nodes, each with a disc of the remaining time's walk).
 
 Examples
 --------
@@ -220,15 +220,20 @@ def underserved(minutes: NDArray[np.float64], points: pd.DataFrame, *, threshold
 
 
 def isochrones(graph: RoadGraph, facilities: pd.DataFrame, *, minutes: Sequence[float], walk_kmh: float = 5.0,
-               ratio: float = 0.3, buffer_m: float = 250.0) -> gpd.GeoDataFrame:
+               clip: shapely.Geometry | None = None, quad_segs: int = 8) -> gpd.GeoDataFrame:
     """Catchment polygons: for each facility and threshold T, the area from which the
-    facility is reached within T minutes by road.
+    facility is reached within T minutes by road and a walk.
 
-    Shape: the concave hull (shapely ``concave_hull``, ``ratio``) of the road nodes whose
-    time to the facility (its off-road leg included, on the reversed graph so one-way
-    streets count in the travel direction) is <= T, buffered by ``buffer_m`` metres.
-    It is a display shape, not a measure: the shares and times come from the demand
-    points. Facilities whose reach is empty get no polygon.
+    Shape: every point of the reached network with a disc of the remaining time's walk.
+    A road node reached in ``t`` minutes (to the facility, its off-road leg included;
+    one-way streets count in the travel direction) gets a disc of radius
+    ``(T - t) x walk_kmh``; a point on a road segment u -> v whose end v is reached gets
+    the time of driving on to v, so along the segment the radius shrinks linearly and the
+    union of its discs is the convex hull of the discs at its two ends (cut where the time
+    runs out). The polygon is clipped to ``clip`` (the study area) when given. It reaches
+    no further than a drive and a walk can (the old hull-and-buffer shape covered up to
+    twice the area within T). Facilities whose reach is empty get no polygon. (The
+    pipeline draws isochrones from its travel-time raster instead: the cells within T.)
 
     Examples
     --------
@@ -237,15 +242,18 @@ def isochrones(graph: RoadGraph, facilities: pd.DataFrame, *, minutes: Sequence[
     >>> roads = gpd.GeoDataFrame({"speed_kmh": [60.0]}, crs=32650,
     ...                          geometry=[shapely.segmentize(shapely.LineString([(0, 0), (20000, 0)]), 1000)])
     >>> iso = isochrones(build_graph(roads), pd.DataFrame({"x": [0.0], "y": [0.0]}, index=["h"]), minutes=[5, 10])
-    >>> iso[["facility", "minutes"]].to_dict("records"), round(iso.geometry.iloc[0].bounds[2])
-    ([{'facility': 'h', 'minutes': 5.0}, {'facility': 'h', 'minutes': 10.0}], 5250)
+    >>> iso[["facility", "minutes"]].to_dict("records"), round(iso.geometry.iloc[0].bounds[2])  # 5 km on the road
+    ([{'facility': 'h', 'minutes': 5.0}, {'facility': 'h', 'minutes': 10.0}], 5000)
     """
     f = snap(graph, facilities, name="facilities")
     ids = facilities.index
     ths = _thresholds(minutes)
     if not walk_kmh > 0:
         raise DataError(f"walk_kmh must be positive km/h; got {walk_kmh!r}")
-    legs = f.distance_m / (walk_kmh * 1000 / 60)
+    per_min = walk_kmh * 1000 / 60
+    legs = f.distance_m / per_min
+    fw = graph.matrix.tocoo()
+    u, v, w = fw.row.astype(np.intp), fw.col.astype(np.intp), fw.data.astype(float)
     rows = []
     for k in range(len(f.node)):
         if legs[k] > ths[-1]:
@@ -255,9 +263,25 @@ def isochrones(graph: RoadGraph, facilities: pd.DataFrame, *, minutes: Sequence[
             reach = np.flatnonzero(d <= th)
             if len(reach) == 0:
                 continue
-            pts = shapely.multipoints(graph.xy[reach])
-            hull = shapely.concave_hull(pts, ratio=ratio) if len(reach) > 3 else pts
-            rows.append({"facility": ids[k], "minutes": th, "geometry": shapely.buffer(hull, buffer_m)})
+            radius = (th - d[reach]) * per_min
+            parts = [shapely.buffer(shapely.points(graph.xy[reach[radius > 0]]), radius[radius > 0],
+                                    quad_segs=quad_segs)]
+            on = (d[v] < th) & (w > 0)
+            if on.any():  # road segments u -> v driven towards a reached v
+                uu, vv, ww = u[on], v[on], w[on]
+                frac = np.clip((th - d[vv]) / ww, 0.0, 1.0)
+                q = graph.xy[vv] + frac[:, None] * (graph.xy[uu] - graph.xy[vv])
+                r_q = np.maximum((th - d[vv] - frac * ww) * per_min, 1e-3)
+                ends = shapely.union(shapely.buffer(shapely.points(graph.xy[vv]), (th - d[vv]) * per_min,
+                                                    quad_segs=quad_segs),
+                                     shapely.buffer(shapely.points(q), r_q, quad_segs=quad_segs))
+                parts.append(shapely.convex_hull(ends))
+            geom = shapely.union_all(np.concatenate(parts))
+            if clip is not None:
+                geom = shapely.intersection(geom, clip)
+            if geom.is_empty:
+                continue
+            rows.append({"facility": ids[k], "minutes": th, "geometry": geom})
     if not rows:
         return gpd.GeoDataFrame({"facility": pd.Series([], dtype=object), "minutes": pd.Series([], dtype=float)},
                                 geometry=gpd.GeoSeries([], crs=graph.crs), crs=graph.crs)
