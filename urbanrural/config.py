@@ -52,6 +52,8 @@ class UnitsConfig(_Section):
     crs: str | None = None
     repair: bool = True
     drop_empty: bool = False
+    # largest share of a unit's area that may overlap another unit (else: refused, naming the pairs)
+    overlap_tolerance: float = Field(default=0.01, ge=0, le=1)
 
 
 class PopulationConfig(_Section):
@@ -217,6 +219,8 @@ class Config(_Section):
 
     name: str = "Study"
     crs: str = "auto"
+    # largest scale error of the analysis CRS over the study area (0.01 = distances off by 1 %)
+    crs_tolerance: float = Field(default=0.01, gt=0, le=0.5)
     language: Literal["en", "zh"] = "en"
     units: UnitsConfig
     population: PopulationConfig | None = None

@@ -92,7 +92,7 @@ def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
     log = log if log is not None else CheckLog()
     u = cfg.units
     units = read_units(u.path, id_col=u.id, name_col=u.name, layer=u.layer, crs=u.crs,
-                       repair=u.repair, drop_empty=u.drop_empty, log=log)
+                       repair=u.repair, drop_empty=u.drop_empty, overlap_tolerance=u.overlap_tolerance, log=log)
     facilities = None
     if cfg.facilities:
         parts = []
@@ -126,7 +126,8 @@ def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
         pop = read_population(units, raster=cfg.population.raster, column=cfg.population.column,
                               nodata=cfg.population.nodata, log=log)
     return StudyArea.build(units, population=pop, facilities=facilities, roads=roads,
-                           indicators=indicators, flows=flows, crs=cfg.crs, log=log)
+                           indicators=indicators, flows=flows, crs=cfg.crs, scale_tolerance=cfg.crs_tolerance,
+                           log=log)
 
 
 def straight_line_km(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> pd.DataFrame:

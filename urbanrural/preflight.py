@@ -141,6 +141,12 @@ def run_problems(cfg: Config, area: StudyArea, *, out_dir: str | Path | None = N
     if ur is not None and ur.column and (ur.method in (None, "column")) and ur.column not in units_cols:
         problems.append(_unknown(ur.column, "analyses.urban_rural.column", units_cols, what="units column"))
     cats = _categories(area)
+    folded: dict[str, str] = {}
+    for c in cats:
+        other = folded.setdefault(c.casefold(), c)
+        if other != c:
+            problems.append(f"facilities: categories {other!r} and {c!r} differ only in letter case; result "
+                            "columns (GeoPackage) do not tell them apart: rename one in the facility file")
     acc = a.accessibility
     if acc is not None and acc.categories:
         for c in acc.categories:

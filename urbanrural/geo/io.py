@@ -191,6 +191,8 @@ def check_output_dir(path: str | os.PathLike, *, overwrite: bool, inputs: Iterab
         raise OutputError(f"{what} {raw} is the current folder or one of its parents; "
                           "name a new folder for the results, e.g. --out results")
     for inp in inputs:
+        if Path(inp).resolve() == target:
+            raise OutputError(f"{what} {raw} is the input {inp}; inputs are never replaced: name a new folder")
         folder = Path(inp).resolve().parent
         if _is_relative(folder, target):
             raise OutputError(f"{what} {raw} holds the input {inp} (replacing it could delete your data); "
