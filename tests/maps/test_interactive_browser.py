@@ -93,7 +93,7 @@ def test_display_geometry_is_compact(grid_units, tmp_path):
                             geometry=[shapely.box(400_000 + 100 * (i % 50), 4_300_000 + 100 * (i // 50),
                                                   400_100 + 100 * (i % 50), 4_300_100 + 100 * (i // 50))
                                       for i in range(2000)], crs=32650)
-    empty = len(maps.to_html(maps.choropleth(many.iloc[:1], "value", k=1)))
+    empty = len(maps.to_html(maps.choropleth(many.iloc[:1], "value", k=2)))
     full = len(maps.to_html(maps.choropleth(many, "value")))
     per_polygon = (full - empty) / 1999
     many.explore("value").save(tmp_path / "explore.html")

@@ -8,17 +8,23 @@ inlined function (``urDecode``) into an ``L.geoJSON`` layer:
   ~1/50 pixel at the initial zoom, ~1 m for a county) written as differences from the
   previous vertex, continuing across rings and features,
   so neighbouring units cost a few characters per vertex; rings drop their closing vertex;
-- colours are indices into a palette; tooltip values are one array per column, already
-  HTML-escaped in Python (the browser inserts them as HTML), column names likewise.
+- colours are indices into a palette; tooltip values are one array per column of raw
+  text, column names likewise: the JSON is made safe for ``<script>`` by
+  :func:`.escape.script_json` and the browser builds the tooltip table with
+  ``textContent`` (never as HTML), so no value can become markup or script;
+- points (``"k": "point"``) are one ``[dx, dy]`` per feature, drawn as circle markers with
+  a radius per feature (``"s"``).
 
 A simple polygon with two tooltip fields costs about 50-70 bytes (``GeoDataFrame.explore``
 writes ~290).
 
 Layout::
 
-    {"k": "polygon" | "line", "o": [lon0, lat0], "r": step,
-     "g": per feature, polygon: [[[dx, dy, ...] ring, ...] polygon, ...]; line: [[dx, dy, ...] part, ...],
-     "c": [palette index per feature], "p": [colour, ...], "t": [[value per feature] per tooltip column]}
+    {"k": "polygon" | "line" | "point", "o": [lon0, lat0], "r": step,
+     "g": per feature, polygon: [[[dx, dy, ...] ring, ...] polygon, ...]; line: [[dx, dy, ...] part, ...];
+          point: [dx, dy],
+     "c": [palette index per feature], "p": [colour, ...], "t": [[text per feature] per tooltip column],
+     "s": [radius per feature] (points only)}
 
 Examples
 --------
@@ -30,7 +36,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import folium
@@ -40,18 +45,16 @@ from jinja2 import Template
 from numpy.typing import NDArray
 
 from ..geo.errors import DataError
+from .escape import script_json
 
 __all__ = ["encode", "CompactLayer", "DECODER_JS", "add_decoder", "safe_json"]
 
 _POLY = {"Polygon", "MultiPolygon"}
 _LINE = {"LineString", "MultiLineString", "LinearRing"}
+_POINT = {"Point"}
 
 
-def safe_json(obj: object) -> str:
-    """JSON safe inside an HTML ``<script>`` (``<``, ``>``, ``&`` and line separators escaped)."""
-    s = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-    return (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+safe_json = script_json  # the old name of :func:`.escape.script_json`
 
 
 def _rings(geom: shapely.Geometry) -> list[list[NDArray[np.float64]]]:
@@ -80,8 +83,12 @@ def encode(geoms: NDArray[np.object_], *, step: float | None = None) -> dict:
         kind = "polygon"
     elif kinds <= _LINE:
         kind = "line"
+    elif kinds <= _POINT:
+        kind = "point"
     else:
-        raise DataError(f"a compact layer holds polygons or lines, not a mix of {sorted(kinds)}")
+        raise DataError(f"a compact layer holds polygons, lines or points, not a mix of {sorted(kinds)}")
+    geoms = np.array([g if g is None else shapely.force_2d(g) for g in geoms], dtype=object)
+    present = [g for g in geoms if g is not None and not g.is_empty]
     if present:
         x0, y0, x1, y1 = shapely.total_bounds(np.array(present, dtype=object))
     else:
@@ -92,6 +99,11 @@ def encode(geoms: NDArray[np.object_], *, step: float | None = None) -> dict:
     for g in geoms:
         if g is None or g.is_empty:
             out.append([])
+            continue
+        if kind == "point":
+            q = np.rint((np.array([g.x, g.y]) - (x0, y0)) / r).astype(np.int64)
+            out.append([int(q[0]) - cx, int(q[1]) - cy])
+            cx, cy = int(q[0]), int(q[1])
             continue
         feat = []
         for part in _rings(g):
@@ -113,7 +125,17 @@ def encode(geoms: NDArray[np.object_], *, step: float | None = None) -> dict:
 
 
 DECODER_JS = """
-function urDecode(d, aliases) {
+function urTip(aliases, values) {
+  var t = document.createElement("table");
+  for (var k = 0; k < aliases.length; k++) {
+    var tr = t.insertRow(), th = document.createElement("th"), td = tr.insertCell();
+    th.style.textAlign = "left"; th.style.paddingRight = "6px";
+    th.textContent = aliases[k]; td.textContent = values[k];
+    tr.insertBefore(th, td);
+  }
+  return t;
+}
+function urDecode(d) {
   var x = 0, y = 0, feats = [];
   function ring(a, close) {
     var c = [];
@@ -124,29 +146,37 @@ function urDecode(d, aliases) {
   }
   for (var f = 0; f < d.g.length; f++) {
     var g = d.g[f], geom;
-    if (d.k === "polygon") {
+    if (d.k === "point") {
+      if (!g.length) { feats.push(null); continue; }
+      geom = {type: "Point", coordinates: ring(g, false)[0]};
+    } else if (d.k === "polygon") {
       var polys = g.map(function (p) { return p.map(function (r) { return ring(r, true); }); });
       geom = {type: "MultiPolygon", coordinates: polys};
     } else {
       geom = {type: "MultiLineString", coordinates: g.map(function (p) { return ring(p, false); })};
     }
-    var tip = "";
-    for (var k = 0; k < d.t.length; k++) {
-      tip += "<tr><th style='text-align:left;padding-right:6px'>" + aliases[k] + "</th><td>" + d.t[k][f] + "</td></tr>";
-    }
-    feats.push({type: "Feature", geometry: geom, properties: {c: d.p[d.c[f]], tip: tip}});
+    feats.push({type: "Feature", geometry: geom, properties: {i: f, c: d.p[d.c[f]]}});
   }
-  return {type: "FeatureCollection", features: feats.filter(function (f) { return f.geometry.coordinates.length; })};
+  return {type: "FeatureCollection", features: feats.filter(function (f) {
+    return f && f.geometry.coordinates.length; })};
 }
 function urLayer(d, aliases) {
   var line = d.k === "line";
-  return L.geoJSON(urDecode(d, aliases), {
+  return L.geoJSON(urDecode(d), {
+    pointToLayer: function (f, latlng) {
+      return L.circleMarker(latlng, {radius: d.s ? d.s[f.properties.i] : 5, color: f.properties.c,
+                                     fillColor: f.properties.c, fillOpacity: 0.9, weight: 1});
+    },
     style: function (f) {
+      if (d.k === "point") return {};
       return line ? {color: f.properties.c, weight: 2, opacity: 0.9}
                   : {fillColor: f.properties.c, color: "#555", weight: 0.5, fillOpacity: 0.8};
     },
     onEachFeature: function (f, l) {
-      if (f.properties.tip) l.bindTooltip("<table>" + f.properties.tip + "</table>", {sticky: true});
+      if (!d.t.length) return;
+      l.bindTooltip(function () {
+        return urTip(aliases, d.t.map(function (col) { return col[f.properties.i]; }));
+      }, {sticky: true});
     }
   });
 }
@@ -166,6 +196,8 @@ class CompactLayer(folium.map.Layer):
     """)
 
     def __init__(self, data: dict, aliases: Sequence[str], *, name: str) -> None:
+        """``data`` from :func:`encode` plus ``c``, ``p``, ``t`` (raw text); ``aliases`` raw
+        text; ``name`` is shown in the layer control as HTML: pass :func:`.escape.html_text`."""
         super().__init__(name=name, overlay=True, control=True, show=True)
         self._name = "CompactLayer"
         self.data = safe_json(data)

@@ -29,3 +29,8 @@ URBAN_CLASS_LABELS = {"en": {"urban": "Urban", "rural": "Rural"}, "zh": {"urban"
 NO_DATA = "#bdbdbd"
 NO_DATA_LABEL = {"en": "No data", "zh": "无数据"}
 SEQUENTIAL = "YlOrRd"
+# why a value is missing (choropleth ``missing_reason``): colour and hatch per reason
+MISSING = {"unreachable": ("#4d4d4d", True), "no people": ("#f7f7f7", False)}
+MISSING_EXTRA = ("#8c8c8c", "#737373", "#969696", "#636363")
+MISSING_LABELS = {"en": {"unreachable": "unreachable", "no people": "no people"},
+                  "zh": {"unreachable": "无法到达", "no people": "无人口"}}

@@ -6,20 +6,102 @@ Specs: a column name (choropleth, or categorical for text/class columns), ``lisa
 accessibility step's isochrone polygons of that category over the units, nested by
 threshold). The format follows the suffix:
 .html (offline, self-contained) or .png/.pdf/.svg (print layout).
+
+Bad input is refused before anything is written, with a typed error the CLI turns into
+exit 2: a file that is missing, empty, not a vector dataset or without geometry, a layer
+it does not have (the layers are listed), an unknown scheme (the valid ones are listed),
+``k < 2`` (a ``k`` above the number of distinct values is lowered to it, with a note), an
+output suffix other than .html/.png/.pdf/.svg, an unreadable travel-time raster.
+
+For ``tt_<cat>_min`` and ``acc_<measure>_<cat>`` columns, a ``reach_<cat>`` column (``ok``,
+``unreachable``, ``no people``) splits the missing units by reason in the legend.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from ..geo.errors import DataError, InputFileError
 from . import interactive, static
 from .offline import save_html
 
-__all__ = ["render_map", "resolve_spec"]
+__all__ = ["render_map", "resolve_spec", "read_layer", "missing_reason_for", "OUTPUT_SUFFIXES"]
+
+OUTPUT_SUFFIXES = (".html", *static.FORMATS)
+
+
+def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
+    """Read ``layer`` of a vector file, or InputFileError saying what is wrong and the fix.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "empty.gpkg"
+    >>> _ = p.write_bytes(b"")
+    >>> read_layer(p, "units")
+    Traceback (most recent call last):
+    ...
+    urbanrural.geo.errors.InputFileError: empty.gpkg is empty (0 bytes); ...
+    """
+    src = Path(path)
+    if not src.exists():
+        raise InputFileError(f"{src} does not exist; pass a run's results.gpkg")
+    if not src.is_file():
+        raise InputFileError(f"{src} is not a file; pass a run's results.gpkg")
+    if src.stat().st_size == 0:
+        raise InputFileError(f"{src.name} is empty (0 bytes); pass a run's results.gpkg (rerun if it was cut off)")
+    try:
+        info = pyogrio.list_layers(src)
+    except Exception as exc:  # pyogrio's DataSourceError and GDAL errors for unreadable files
+        raise InputFileError(f"{src.name} cannot be read as a vector file (GeoPackage, shapefile, GeoJSON...); "
+                             f"pass a run's results.gpkg") from exc
+    names = [str(n) for n in info[:, 0]]
+    with_geom = [str(n) for n, t in info if t is not None]
+    if not with_geom:
+        raise InputFileError(f"{src.name} has no layer with geometry (a table such as a CSV?); maps need a "
+                             "GeoPackage with unit polygons, such as a run's results.gpkg")
+    if layer not in names:
+        raise InputFileError(f"{src.name} has no layer {layer!r}; its layers: {', '.join(map(repr, names))}; "
+                             "choose one with --layer")
+    if layer not in with_geom:
+        raise InputFileError(f"layer {layer!r} of {src.name} has no geometry; layers with geometry: "
+                             f"{', '.join(map(repr, with_geom))}")
+    try:
+        gdf = gpd.read_file(src, layer=layer, engine="pyogrio")
+    except Exception as exc:  # a corrupt or truncated file
+        raise InputFileError(f"layer {layer!r} of {src.name} cannot be read ({type(exc).__name__}); is the file "
+                             "complete? Rerun the analysis to write it again") from exc
+    if gdf.empty:
+        raise DataError(f"layer {layer!r} of {src.name} has no features to map")
+    return gdf
+
+
+def missing_reason_for(gdf: pd.DataFrame, column: str) -> pd.Series | None:
+    """The ``reach_<cat>`` column that explains missing values of ``tt_<cat>_min`` or
+    ``acc_<measure>_<cat>`` (None when there is none).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"tt_clinic_min": [1.0], "acc_2sfca_clinic": [0.1], "reach_clinic": ["ok"]})
+    >>> missing_reason_for(f, "acc_2sfca_clinic").name, missing_reason_for(f, "tt_clinic_min").name
+    ('reach_clinic', 'reach_clinic')
+    """
+    cats = []
+    m = re.fullmatch(r"tt_(.+)_min", column)
+    if m:
+        cats.append(m.group(1))
+    if column.startswith("acc_"):
+        cats += [str(c)[6:] for c in gdf.columns if str(c).startswith("reach_") and column.endswith("_" + str(c)[6:])]
+    for cat in sorted(cats, key=len, reverse=True):
+        if f"reach_{cat}" in gdf.columns:
+            return gdf[f"reach_{cat}"]
+    return None
 
 _CATEGORICAL = {"lisa", "gi", "degurba", "ccd", "urban_class"}
 
@@ -48,63 +130,81 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
                language: str = "en", title: str | None = None, facilities: gpd.GeoDataFrame | None = None,
                raster: str | Path | None = None, scheme: str = "quantiles", k: int = 5,
                isochrones: gpd.GeoDataFrame | None = None) -> Path:
-    """Render map ``spec`` of ``source`` (a GeoDataFrame or a results.gpkg) to ``out``."""
+    """Render map ``spec`` of ``source`` (a GeoDataFrame or a results.gpkg) to ``out``.
+
+    Raises
+    ------
+    InputFileError
+        ``source`` is missing, empty, unreadable, has no geometry or no ``layer``.
+    DataError
+        Unknown spec column, scheme or suffix; ``k < 2``; a layer the spec needs is absent.
+    RasterError
+        The travel-time raster of a ``tt:`` map cannot be read.
+    """
     out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise DataError(f"{out.name}: maps are written as .html, .png, .pdf or .svg; got "
+                        f"{suffix or 'no suffix'!r}")
+    interactive.check_scheme(scheme, k)
+    kind0, _, arg0 = spec.partition(":")
+    if kind0 in ("tt", "iso") and not arg0:
+        raise DataError(f"map {spec!r} needs a category: {kind0}:CATEGORY")
     if isinstance(source, (str, Path)):
         src = Path(source)
-        if not src.exists():
-            raise InputFileError(f"{src} does not exist")
-        gdf = gpd.read_file(src, layer=layer)
+        gdf = read_layer(src, layer)
         if facilities is None and spec == "facilities":
-            try:
-                facilities = gpd.read_file(src, layer="facilities")
-            except Exception as exc:  # pyogrio raises its own error for a missing layer
-                raise DataError(f"{src.name} has no facilities layer") from exc
+            facilities = read_layer(src, "facilities")
         if spec.startswith("iso:"):
             try:
-                isochrones = gpd.read_file(src, layer="isochrones")
-            except Exception as exc:  # pyogrio raises its own error for a missing layer
+                isochrones = read_layer(src, "isochrones")
+            except InputFileError as exc:
                 raise DataError(f"{src.name} has no isochrones layer (run the accessibility analysis with "
                                 "at most 50 facilities in the category)") from exc
         if raster is None and spec.startswith("tt:"):
-            cand = src.parent / "rasters" / f"tt_{spec[3:]}.tif"
-            raster = cand if cand.exists() else None
+            folder = src.parent / "rasters"
+            cand = folder / f"tt_{spec[3:]}.tif"
+            if cand.resolve().parent == folder.resolve() and cand.is_file():
+                raster = cand
     else:
         gdf = source
     kind, col = resolve_spec(spec, list(gdf.columns))
-    suffix = out.suffix.lower()
-    if suffix not in (".html", *static.FORMATS):
-        raise DataError(f"{out.name}: maps are written as .html, .png, .pdf or .svg")
-    title = title or (col if kind == "column" else spec)
+    title = title if title is not None else (col if kind == "column" else spec)
     if kind == "facilities":
         if facilities is None:
             raise DataError("a facilities map needs the facilities layer")
+        if "category" not in facilities.columns:
+            raise DataError("the facilities layer has no 'category' column")
         if suffix != ".html":
             fac = facilities.copy()
             fac["geometry"] = fac.buffer(150) if fac.crs is not None and fac.crs.is_projected else fac.geometry
-            return static.static_map(fac.reset_index(drop=True), "category", out, title=title, categorical=True)
+            return static.static_map(fac.reset_index(drop=True), "category", out, title=title, categorical=True,
+                                     language=language)
         return save_html(interactive.facilities_map(gdf, facilities, title=title, language=language), out)
     if kind == "iso":
         return _isochrone_map(gdf, isochrones, col, out, title=title, language=language)
     if kind == "tt":
-        if raster is None:
-            raise DataError(f"map {spec!r} needs the travel-time raster rasters/tt_{col}.tif")
+        colname = f"tt_{col}_min"
         if suffix != ".html":
-            colname = f"tt_{col}_min"
             if colname not in gdf.columns:
                 raise DataError(f"map {spec!r} needs column {colname!r}")
             return static.static_map(gdf, colname, out, title=title, scheme="user", bins=[15, 30, 60, 120],
-                                     unit="min")
+                                     unit="min", language=language, missing_reason=missing_reason_for(gdf, colname))
+        if raster is None:
+            raise DataError(f"map {spec!r} needs the travel-time raster rasters/tt_{col}.tif")
         m = interactive.categorical(gdf.assign(_outline="unit"), "_outline", palette={"unit": "#ffffff"},
-                                    title="units", language=language)
+                                    labels={"unit": "unit" if language != "zh" else "单元"},
+                                    title="units" if language != "zh" else "单元", language=language)
         return save_html(interactive.add_raster(m, str(raster), title=title, language=language), out)
     categorical = kind in _CATEGORICAL or not pd.api.types.is_numeric_dtype(gdf[col])
+    reason = None if categorical else missing_reason_for(gdf, col)
     if suffix == ".html":
         m = interactive.categorical(gdf, col, title=title, language=language) if categorical else \
-            interactive.choropleth(gdf, col, scheme=scheme, k=k, title=title, language=language)
+            interactive.choropleth(gdf, col, scheme=scheme, k=k, title=title, language=language,
+                                   missing_reason=reason)
         return save_html(m, out)
     return static.static_map(gdf, col, out, title=title, scheme=scheme, k=k, categorical=categorical,
-                             language=language)
+                             language=language, missing_reason=reason)
 
 
 _ISO_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef", "#eff3ff")  # nearest band darkest

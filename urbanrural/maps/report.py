@@ -3,19 +3,22 @@
 Inputs and their checks (counts, repairs, CRS), key tables when the analyses produced
 them (coverage by urban/rural class, global Moran, integration index top and bottom
 units, CCD classes), print maps embedded as data URIs, links to every output file.
-Everything shown is HTML-escaped.
+Everything shown goes through :mod:`.escape`: text and attributes HTML-escaped, links
+percent-encoded relative paths (no ``javascript:``), class names reduced to letters.
+The report has no script.
 """
 
 from __future__ import annotations
 
 import base64
-import html
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..geo.io import atomic_path
+from .escape import href_path, html_attr, html_text
 
 __all__ = ["report_from_run", "render_report"]
 
@@ -26,8 +29,12 @@ figure{display:inline-block;margin:.5em;max-width:48%}figure img{max-width:100%;
 code{background:#f5f5f5;padding:0 3px}"""
 
 
-def _e(x: object) -> str:
-    return html.escape(str(x), quote=True)
+_e = html_text
+
+
+def _cls(x: object) -> str:
+    """A CSS class from a status word (letters, digits, ``-``, ``_`` only)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "", str(x))
 
 
 def _table(frame: pd.DataFrame, *, index: bool = True, digits: int = 4, max_rows: int = 40) -> str:
@@ -55,11 +62,11 @@ def render_report(*, name: str, run: dict[str, Any], tables: dict[str, pd.DataFr
     parts.append("</table><h2>Checks, repairs and drops</h2><table><tr><th>input</th><th>check</th><th>status</th>"
                  "<th>count</th><th>detail</th></tr>")
     for c in run.get("checks", []):
-        parts.append(f"<tr class='{_e(c['status'])}'><td>{_e(c['input'])}</td><td>{_e(c['check'])}</td>"
+        parts.append(f"<tr class='{_cls(c['status'])}'><td>{_e(c['input'])}</td><td>{_e(c['check'])}</td>"
                      f"<td>{_e(c['status'])}</td><td>{_e(c['count'])}</td><td>{_e(c['detail'])}</td></tr>")
     parts.append("</table><h2>Analyses</h2><ul>")
     for n in run.get("analyses", []):
-        parts.append(f"<li class='{_e(n['status'])}'><b>{_e(n['analysis'])}</b>: {_e(n['status'])}: "
+        parts.append(f"<li class='{_cls(n['status'])}'><b>{_e(n['analysis'])}</b>: {_e(n['status'])}: "
                      f"{_e(n['detail'])}</li>")
     parts.append("</ul>")
     if "urban_rural" in tables:
@@ -89,12 +96,12 @@ def render_report(*, name: str, run: dict[str, Any], tables: dict[str, pd.DataFr
         for p in pngs:
             uri = "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode()
             html_map = p.with_suffix(".html")
-            link = f' (<a href="maps/{_e(html_map.name)}">interactive</a>)' if html_map.exists() else ""
-            parts.append(f"<figure><img src='{uri}' alt='{_e(p.stem)}'><figcaption>{_e(p.stem)}{link}"
+            link = f' (<a href="maps/{href_path(html_map.name)}">interactive</a>)' if html_map.exists() else ""
+            parts.append(f"<figure><img src='{uri}' alt='{html_attr(p.stem)}'><figcaption>{_e(p.stem)}{link}"
                          "</figcaption></figure>")
     parts.append("<h2>Outputs</h2><ul>")
     for o in run.get("outputs", []):
-        parts.append(f"<li><a href='{_e(o)}'>{_e(o)}</a></li>")
+        parts.append(f"<li><a href='{href_path(o)}'>{_e(o)}</a></li>")
     parts.append("</ul><h2>Variants</h2>" + "".join(f"<p><b>{_e(k)}</b>: {_e(v)}</p>"
                                                   for k, v in run.get("variants", {}).items()))
     parts.append("</body></html>")
