@@ -208,7 +208,7 @@ def aggregate(values: NDArray[np.float64], points: pd.DataFrame, *, index: pd.In
                         "reachable' and fix the rest")
     finite = np.isfinite(t)
     people = points["people"].to_numpy(dtype=float)
-    frame = pd.DataFrame({"unit": points["unit"].to_numpy(), "wt": np.where(finite, t * people, 0.0),
+    frame = pd.DataFrame({"unit": points["unit"].to_numpy(), "wt": np.where(finite, t, 0.0) * people,
                           "reach": np.where(finite, people, 0.0), "people": people})
     g = frame.groupby("unit")[["wt", "reach", "people"]].sum().reindex(index).fillna(0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
