@@ -58,7 +58,9 @@ _READ_ERRORS = (rasterio.errors.RasterioError, CPLE_BaseError)
 
 
 def _unreadable(label: str, exc: BaseException, *, when: str) -> InputFileError:
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    cause = exc.__cause__ or exc.__context__
+    text = str(cause if cause is not None and str(cause).strip() else exc).strip()
+    msg = text.splitlines()[0] if text else type(exc).__name__
     return InputFileError(
         f"{label} cannot be read as a raster {when} ({msg[:200]}); the file is truncated, "
         "corrupt or not a raster: copy or export it again (gdalinfo -checksum tests every block)"
@@ -92,6 +94,8 @@ def open_raster(path: str | Path, *, nodata: float | None = None, name: str | No
         raise InputFileError(f"raster {p} does not exist; check the path")
     if p.is_dir():
         raise InputFileError(f"raster {p} is a folder; give the path of the raster file itself")
+    if p.stat().st_size == 0:
+        raise InputFileError(f"{label} is empty (0 bytes); check the path or export the raster again")
     try:
         with rasterio.open(p) as src:
             crs, transform, w, h = src.crs, src.transform, src.width, src.height

@@ -361,6 +361,18 @@ def check_join(left: pd.Index, right: pd.Index, *, left_name: str, right_name: s
     matched = left_s.isin(right_s)
     rate = float(matched.mean()) if len(left_s) else 0.0
     extra = right_s[~right_s.isin(left_s)]
+    if rate < 0.5 and len(extra):
+        # the other way round: the units' codes lost their zeros (stored as numbers)
+        unmatched = left_s[~matched]
+        stripped = pd.Index(right_s.str.lstrip("0"))
+        if len(unmatched) and unmatched.isin(stripped).mean() > 0.5 and not unmatched.isin(right_s).any():
+            k = int(np.flatnonzero(stripped == unmatched[0])[0]) if (stripped == unmatched[0]).any() else 0
+            raise JoinError(
+                f"{left_name}: its ids look like {right_name}'s codes with the leading zeros lost "
+                f"(e.g. {unmatched[0]!r} vs {right_s[k]!r}): the id column of {left_name} is stored "
+                "as numbers; store it as text in the source (in QGIS or Excel, make the field "
+                "Text and re-enter or re-import the codes)"
+            )
     if rate < 1.0:
         width = left_s.str.len()
         if len(extra) and (width == width.max()).all():

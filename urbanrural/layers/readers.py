@@ -138,6 +138,8 @@ def read_vector(path: PathLike, *, layer: str | int | None = None, kinds: tuple[
     p = require_file(path, what="vector file")
     if p.is_dir() and p.suffix.lower() != ".gdb":
         raise InputFileError(f"{p} is a folder, not a vector file; give the path of the file itself")
+    if p.is_file() and p.stat().st_size == 0:
+        raise InputFileError(f"{p.name} is empty (0 bytes); check the path or export the {role} again")
     try:
         if p.suffix.lower() in {".parquet", ".geoparquet"}:
             return gpd.read_parquet(p)

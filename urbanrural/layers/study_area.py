@@ -136,7 +136,12 @@ class StudyArea:
         if population is not None and not population.per_unit.index.equals(units.index):
             raise DataError("population per unit is not aligned to the units; build it from the same units")
         if population is not None and population.total <= 0:
-            raise DataError("total population is 0; check the raster's values and nodata")
+            where = ""
+            if population.raster is not None:
+                where = (f" ({population.raster.path.name}: {population.excluded.get('nodata', 0)} nodata "
+                         f"and {population.excluded_cells} NaN/infinite cell(s) inside the units)")
+            raise DataError(f"total population is 0{where}; check the raster's values and its nodata "
+                            "value (config: population: nodata:)")
         return cls(u, target, source, population, fac, rd, indicators, flows, log, choice)
 
     @property
