@@ -204,3 +204,27 @@ def test_study_names_drawn_literally_in_print_maps(small_study, tmp_path, name):
     assert_ran(o, "res")
     svg = (tmp_path / "res" / "maps" / "population.svg").read_text(encoding="utf-8")
     assert "population" in svg
+
+
+def _indicators(small_study: Path, income: list[str]) -> None:
+    d = small_study.parent
+    ind = pd.read_csv(d / "ind.csv", dtype={"code": str})
+    ind["income"] = income
+    ind.to_csv(d / "ind.csv", index=False, encoding="utf-8")
+    _edit(small_study, lambda c: c.update(analyses={"integration": {
+        "dimensions": {"u": {"income": "+"}, "r": {"nonfarm_share": "+"}}}}))
+
+
+def test_thousands_separators_are_numbers_not_a_constant_column(small_study, tmp_path):
+    """'43,228' once became NaN, then 'constant, left out', silently changing the weights."""
+    _indicators(small_study, ["43,228", "25,100", "12 000", "１０，５００", "11,000", "—"])
+    _edit(small_study, lambda c: c["analyses"]["integration"].update(missing="mean"))
+    assert_ran(invoke(["-q", "run", small_study, "--out", tmp_path / "res"], sandbox=tmp_path), "res")
+    w = pd.read_csv(tmp_path / "res" / "tables" / "integration.csv", index_col=0)
+    assert "income" in w.index and w.loc["income", "weight"] > 0
+
+
+def test_text_in_an_indicator_is_refused_naming_the_cell(small_study, tmp_path):
+    _indicators(small_study, ["30", "25", "n.a.", "10", "11", "28"])
+    o = invoke(["run", small_study, "--out", tmp_path / "res"], sandbox=tmp_path)
+    assert_refused(o, "income", "'n.a.'", "not numbers")

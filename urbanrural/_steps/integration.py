@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..analysis import inequality, integration
 from ..geo.errors import DataError
+from ..layers.numbers import describe_counts, parse_numeric
 from ..pipeline import RunContext, analysis
 
 
@@ -34,7 +35,21 @@ def integration_step(ctx: RunContext) -> None:
     if len(directions) < 2:
         ctx.note("integration", "skipped", "fewer than 2 usable indicators")
         return
-    x = frame[list(directions)].apply(pd.to_numeric, errors="coerce").replace([np.inf, -np.inf], np.nan)
+    # formatted numbers (1,234; full-width digits; placeholders) are read and counted; any other
+    # text in an indicator is refused naming its cells, never turned into NaN
+    source = "indicators" if ctx.config.indicators is None else ctx.config.indicators.path.name
+    parsed = {}
+    for col in directions:
+        parsed[col], counts = parse_numeric(frame[col], name=f"{source}: {col}")
+        said = describe_counts(counts)
+        if said:
+            ctx.note("integration", "info", f"{col}: {said}")
+    x = pd.DataFrame(parsed, index=frame.index)
+    infinite = np.isinf(x.to_numpy(dtype=float))
+    if infinite.any():
+        bad = x.columns[infinite.any(axis=0)].tolist()
+        raise DataError(f"{source}: indicator(s) {bad} hold infinite values; fix them in the table (a ratio "
+                        "divided by zero?) or leave the cell empty")
     const = [c for c in x.columns if x[c].nunique(dropna=True) <= 1]
     if const:
         ctx.note("integration", "warning", f"constant indicator(s) {const} carry no information; left out")
