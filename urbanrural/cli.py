@@ -37,6 +37,15 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + f" ... ({len(text):,} characters cut)"
 
 
+_FILE_ERRORS = {("rasterio.errors", "RasterioIOError"), ("pyogrio.errors", "DataSourceError"),
+                ("pyogrio.errors", "DataLayerError")}
+
+
+def _is_file_error(exc: BaseException) -> bool:
+    """GDAL could not open or read a file (a broken or foreign input, not a bug of ours)."""
+    return any((k.__module__, k.__name__) in _FILE_ERRORS for k in type(exc).__mro__)
+
+
 class _Group(click.Group):
     """Turns library errors into one line and exit 2; bugs into exit 1; Ctrl-C 130, SIGTERM 143."""
 
@@ -65,7 +74,13 @@ class _Group(click.Group):
             ctx.exit(2)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except Exception as exc:  # a bug
+        except Exception as exc:  # a bug, unless a file reader refused a file we did not check first
+            if _is_file_error(exc):
+                if ctx.obj and ctx.obj.get("verbose", 0) > 0:
+                    traceback.print_exc()
+                click.echo(f"error: a file cannot be read: {_one_line(exc)}; check that it is complete and in a "
+                           "format GDAL reads (GeoPackage, shapefile, GeoTIFF, CSV)", err=True)
+                ctx.exit(2)
             if ctx.obj and ctx.obj.get("verbose", 0) > 0:
                 traceback.print_exc()
             click.echo(f"internal error (a bug, please report it): {type(exc).__name__}: {_one_line(exc)}; "
@@ -182,7 +197,7 @@ def validate(config: Path) -> None:
                f"{s['population'] if s['population'] is not None else 'n/a'}, "
                f"facilities {s['facilities']}, roads {s['roads']}")
     for c in area.checks.problems():
-        logger.warning(f"  note: {c.input}: {c.check}: {c.status} ({c.count}) {c.detail}")
+        click.echo(f"  note: {c.input}: {c.check}: {c.status} ({c.count}) {c.detail}")
 
 
 @main.command()

@@ -279,7 +279,7 @@ def run(config: str | Path | Config, *, out_dir: str | Path | None = None,
     inputs = [*cfg.input_paths().values(), *([cfg.source] if cfg.source else [])]
     check_output_dir(target, overwrite=overwrite, inputs=inputs)
     if overwrite and target.exists():
-        logger.info(f"--overwrite: {target} (a run folder of urbanrural) will be replaced when this run completes")
+        logger.warning(f"--overwrite: {target} (a run folder of urbanrural) will be replaced when this run completes")
     log = CheckLog()
     logger.info(f"run {cfg.name!r} -> {target}")
     t0 = time.perf_counter()
