@@ -6,7 +6,7 @@ from _support import X0, Y0, write_raster
 
 from urbanrural.geo.checks import CheckLog
 from urbanrural.geo.errors import CRSError, DataError, InputFileError, NodataError, RasterError
-from urbanrural.geo.raster import open_raster, zonal_sum
+from urbanrural.geo.raster import open_raster, read_masked, zonal_sum
 
 
 def units(boxes, crs=32650):
@@ -74,3 +74,73 @@ def test_negative_population_refused(tmp_path):
     p = write_raster(tmp_path / "neg.tif", np.array([[1, -5], [1, 1]]), nodata=-1)
     with pytest.raises(DataError, match="1 cell.*negative"):
         zonal_sum(p, units([(X0, Y0, X0 + 200, Y0 + 200)]))
+
+
+# ---------------------------------------------------------------- NaN, inf, corrupt files
+def test_nan_and_inf_cells_inside_units_counted_and_excluded(tmp_path):
+    arr = np.array([[1, np.nan, np.inf, 4], [5, -np.inf, np.nan, -1]])
+    p = write_raster(tmp_path / "p.tif", arr, nodata=-1)
+    log = CheckLog()
+    z = zonal_sum(p, units([(X0, Y0, X0 + 300, Y0 + 200)]), log=log)  # the first three columns
+    assert z.sums.tolist() == [6.0]
+    assert z.excluded == {"nan": 2, "+inf": 1, "-inf": 1, "nodata": 0} and z.excluded_cells == 4
+    rec = [r for r in log.records if r.check == "non-finite cells"][0]
+    assert rec.status == "warning" and rec.count == 4 and "excluded from every sum" in rec.detail
+
+
+def test_nan_nodata_is_not_a_problem(tmp_path):
+    p = write_raster(tmp_path / "p.tif", np.array([[1, np.nan], [2, 3]]), nodata=float("nan"))
+    log = CheckLog()
+    z = zonal_sum(p, units([(X0, Y0, X0 + 200, Y0 + 200)]), log=log)
+    assert z.sums.tolist() == [6.0] and z.excluded_cells == 0 and z.excluded["nodata"] == 1
+    assert [r.status for r in log.records if r.check == "non-finite cells"] == ["ok"]
+
+
+def test_negative_cells_outside_units_counted_not_refused(tmp_path):
+    p = write_raster(tmp_path / "p.tif", np.array([[1, 1, -5], [1, 1, -5]]), nodata=-1)
+    log = CheckLog()
+    z = zonal_sum(p, units([(X0, Y0, X0 + 200, Y0 + 200), (X0 + 250, Y0 + 250, X0 + 260, Y0 + 260)]), log=log)
+    assert z.sums.iloc[0] == 4.0
+    assert [(r.status, r.count) for r in log.records if r.check == "negative cells"] == [("warning", 2)]
+
+
+def _truncated(tmp_path):
+    p = tmp_path / "cut.tif"
+    import rasterio
+    from rasterio.transform import from_origin
+
+    rng = np.random.default_rng(0)
+    with rasterio.open(p, "w", driver="GTiff", width=64, height=64, count=1, dtype="float32",
+                       crs="EPSG:32650", nodata=-1, transform=from_origin(X0, Y0 + 6400, 100, 100),
+                       tiled=True, blockxsize=16, blockysize=16, compress="deflate") as dst:
+        dst.write(rng.random((64, 64)).astype("float32"), 1)
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    return p
+
+
+def test_truncated_raster_named_when_blocks_are_read(tmp_path):
+    p = _truncated(tmp_path)
+    info = open_raster(p)  # the header is intact
+    with pytest.raises(InputFileError, match=r"cut.tif cannot be read as a raster \(reading its cells\).*truncated"):
+        read_masked(info)
+    with pytest.raises(InputFileError, match="cut.tif"):
+        zonal_sum(p, units([(X0, Y0, X0 + 6400, Y0 + 6400)]))
+
+
+def test_garbage_and_empty_rasters_named(tmp_path):
+    (tmp_path / "g.tif").write_bytes(b"II*\x00garbage")
+    with pytest.raises(InputFileError, match=r"g.tif cannot be read as a raster \(header\)"):
+        open_raster(tmp_path / "g.tif")
+    (tmp_path / "e.tif").write_bytes(b"")
+    with pytest.raises(InputFileError, match=r"e.tif is empty \(0 bytes\)"):
+        open_raster(tmp_path / "e.tif")
+
+
+def test_nodata_hint_only_names_a_key_when_given(tmp_path):
+    p = write_raster(tmp_path / "land.tif", np.ones((2, 2)), nodata=None)
+    with pytest.raises(NodataError) as exc:
+        open_raster(p)
+    assert "config:" not in str(exc.value)
+    with pytest.raises(NodataError, match=r"config: population: nodata: -9999"):
+        open_raster(p, nodata_hint="population: nodata: -9999")

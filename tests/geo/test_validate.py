@@ -1,18 +1,25 @@
+import time
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
+from _support import X0, Y0
 from hypothesis import given
 from hypothesis import strategies as st
 
 from urbanrural.geo.checks import CheckLog
 from urbanrural.geo.errors import GeometryError, IdError, JoinError
 from urbanrural.geo.validate import (
+    LINEAR,
     POLYGONAL,
     check_geometries,
     check_ids,
     check_join,
     check_numeric,
+    check_overlaps,
+    drop_z,
     ids_as_text,
 )
 
@@ -101,3 +108,67 @@ def test_numeric_checks():
 def test_ids_as_text_roundtrip(values):
     idx = ids_as_text(pd.Series(values), name="t", column="c")
     assert list(idx) == [str(v) for v in values]
+
+
+# ---------------------------------------------------------------- overlaps, Z, hints
+def _grid(n, size=100.0):
+    return gpd.GeoDataFrame(geometry=[shapely.box(X0 + i * size, Y0 + j * size, X0 + (i + 1) * size, Y0 + (j + 1) * size)
+                                      for i in range(n) for j in range(n)],
+                            index=[f"c{k}" for k in range(n * n)], crs=32650)
+
+
+def test_overlaps_refused_naming_pairs_and_shares():
+    g = _grid(3)
+    g.loc["c4", "geometry"] = shapely.box(X0 + 50, Y0 + 50, X0 + 150, Y0 + 150)  # 25 % of its three neighbours
+    with pytest.raises(GeometryError, match=r"3 pair\(s\) of units overlap.*'c\d' & 'c4': 25%"):
+        check_overlaps(g, name="u.gpkg")
+
+
+def test_identical_units_refused():
+    g = gpd.GeoDataFrame(geometry=[shapely.box(X0, Y0, X0 + 10, Y0 + 10)] * 3, index=["a", "b", "c"], crs=32650)
+    with pytest.raises(GeometryError, match=r"3 pair\(s\).*'a' & 'b': 100%"):
+        check_overlaps(g, name="u.gpkg")
+
+
+def test_slivers_below_tolerance_are_counted():
+    g = _grid(2)
+    g.loc["c0", "geometry"] = shapely.box(X0, Y0, X0 + 100.5, Y0 + 100)  # 0.5 % into c2
+    log = CheckLog()
+    assert check_overlaps(g, name="u.gpkg", log=log) == 1
+    assert log.records[-1].status == "warning" and log.records[-1].count == 1
+    with pytest.raises(GeometryError):
+        check_overlaps(g, name="u.gpkg", tolerance=0.001)
+
+
+def test_overlap_check_is_near_linear_on_40k_cells():
+    g = _grid(200)
+    t = time.perf_counter()
+    assert check_overlaps(g, name="grid") == 0
+    assert time.perf_counter() - t < 5
+
+
+def test_drop_z_counts(geometry_zoo):
+    g = gpd.GeoDataFrame(geometry=[geometry_zoo["z"], geometry_zoo["square"]], crs=32650)
+    log = CheckLog()
+    out = drop_z(g, name="z.gpkg", log=log)
+    assert not out.has_z.any() and g.has_z.iloc[0]  # input untouched
+    assert (log.records[0].check, log.records[0].count) == ("3D coordinates", 1)
+
+
+def test_geometry_hints_come_from_the_caller(geometry_zoo):
+    g = gpd.GeoDataFrame(geometry=[geometry_zoo["bowtie"]], crs=32650)
+    with pytest.raises(GeometryError, match="fix the file, please"):
+        check_geometries(g, name="r", expected=POLYGONAL, repair=False, invalid_hint="fix the file, please")
+    with pytest.raises(GeometryError, match="config: units: repair: true"):
+        check_geometries(g, name="r", expected=POLYGONAL, repair=False)
+    e = gpd.GeoDataFrame(geometry=[geometry_zoo["empty"]], crs=32650)
+    with pytest.raises(GeometryError, match="delete them"):
+        check_geometries(e, name="r", expected=POLYGONAL, empty_hint="delete them")
+
+
+def test_invalid_lines_dropped_with_a_count():
+    lines = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (0, 0)]), shapely.LineString([(0, 0), (1, 1)])],
+                             crs=32650)
+    log = CheckLog()
+    out = check_geometries(lines, name="roads", expected=LINEAR, repair=False, drop_invalid=True, log=log)
+    assert len(out) == 1 and (log.records[-1].status, log.records[-1].count) == ("dropped", 1)

@@ -166,3 +166,103 @@ def test_inputs_never_modified(units_gpkg):
 
 def test_gpd_roundtrip_fixture_sanity(units_gdf):
     assert isinstance(units_gdf, gpd.GeoDataFrame)
+
+
+# ---------------------------------------------------------------- layers, Z, id as name, numbers
+def test_id_column_can_also_be_the_name(units_gpkg):
+    u = read_units(units_gpkg, id_col="code", name_col="code", layer="townships")
+    assert u.index.tolist()[0] == "0101001" and u["name"].tolist()[0] == "0101001"
+    v = read_units(units_gpkg, id_col="name", name_col="name", layer="townships")
+    assert v.index.tolist()[0] == "Zhen 0" and v["name"].tolist() == v.index.tolist()
+    assert "code" in v.columns  # the other columns stay
+
+
+def test_multilayer_units_pick_the_only_polygon_layer_or_refuse(units_gpkg, units_gdf):
+    gpd.GeoDataFrame(geometry=units_gdf.centroid, crs=units_gdf.crs).to_file(units_gpkg, layer="centres")
+    log = CheckLog()
+    u = read_units(units_gpkg, id_col="code", log=log)
+    assert len(u) == 6 and any(r.check == "layer" and "'townships'" in r.detail for r in log.records)
+    units_gdf.to_file(units_gpkg, layer="copy")
+    with pytest.raises(InputFileError, match=r"3 layers.*'townships' \(Polygon, 6 features\).*'centres' "
+                                             r"\(Point, 6 features\).*config: units: layer:"):
+        read_units(units_gpkg, id_col="code")
+
+
+def test_multilayer_facilities_prefer_points_and_roads_take_lines(tmp_path, units_gdf, roads_gpkg):
+    path = tmp_path / "mixed.gpkg"
+    units_gdf.to_file(path, layer="areas")
+    pts = gpd.GeoDataFrame({"beds": [1, 2]}, geometry=[shapely.Point(X0 + 10, Y0 + 10),
+                                                       shapely.Point(X0 + 20, Y0 + 20)], crs=32650)
+    pts.to_file(path, layer="clinics")
+    gpd.read_file(roads_gpkg).to_file(path, layer="roads")
+    assert len(read_facilities(path, category="clinic")) == 2
+    r = read_roads(path, class_col="kind", speeds={"county": 40, "village": 25, "track": 10})
+    assert len(r) == 4
+    pts.to_file(path, layer="clinics2")
+    with pytest.raises(InputFileError, match="config: facilities: layer:"):
+        read_facilities(path, category="clinic")
+
+
+def test_z_dropped_with_a_count(tmp_path, units_gdf, roads_gpkg):
+    z = units_gdf.set_geometry(shapely.force_3d(np.asarray(units_gdf.geometry.values), 5.0), crs=32650)
+    z.to_file(tmp_path / "z.gpkg")
+    log = CheckLog()
+    u = read_units(tmp_path / "z.gpkg", id_col="code", log=log)
+    assert not u.has_z.any()
+    assert [(r.check, r.status, r.count) for r in log.records if r.check == "3D coordinates"] == [
+        ("3D coordinates", "repaired", 6)]
+
+
+def test_overlapping_units_refused_and_tolerance_keyword(tmp_path, units_gdf):
+    g = units_gdf.copy()
+    g.loc[1, "geometry"] = shapely.box(X0 + 1990, Y0, X0 + 4000, Y0 + 2000)  # 0.5 % into unit 0
+    g.to_file(tmp_path / "o.gpkg")
+    log = CheckLog()
+    read_units(tmp_path / "o.gpkg", id_col="code", log=log)
+    assert any(r.check == "overlapping units" and r.status == "warning" for r in log.records)
+    with pytest.raises(GeometryError, match=r"'0101001' & '0101002': 0%"):
+        read_units(tmp_path / "o.gpkg", id_col="code", overlap_tolerance=0.001)
+
+
+def test_georgia_units_read_fast_without_overlaps():
+    import time
+
+    from libpysal import examples
+
+    log = CheckLog()
+    t = time.perf_counter()
+    g = read_units(examples.get_path("G_utm.shp"), id_col="AreaKey", crs="EPSG:26916", log=log)
+    assert len(g) == 159 and time.perf_counter() - t < 5
+    assert not [r for r in log.records if r.check == "overlapping units" and r.status != "ok"]
+
+
+def test_roads_degenerate_lines_dropped_not_advised_repair(tmp_path):
+    lines = [shapely.LineString([(X0, Y0), (X0 + 100, Y0)]), shapely.LineString([(X0, Y0), (X0, Y0)])]
+    gpd.GeoDataFrame({"kind": ["county", "county"]}, geometry=lines, crs=32650).to_file(tmp_path / "r.gpkg")
+    log = CheckLog()
+    r = read_roads(tmp_path / "r.gpkg", class_col="kind", speeds={"county": 40}, log=log)
+    assert len(r) == 1
+    assert [(x.status, x.count) for x in log.records if x.check == "geometry validity"] == [("dropped", 1)]
+
+
+def test_indicators_with_formatted_numbers(tmp_path, units_gdf):
+    t = pd.DataFrame({"code": units_gdf["code"],
+                      "pop": ["43,228", "1 234", "１２３", "—", "…", "7"],
+                      "label": list("abcdef"),
+                      "mixed": ["1", "2", "three", "4", "5", "6"]})
+    t.to_csv(tmp_path / "t.csv", index=False)
+    log = CheckLog()
+    out = read_indicators(tmp_path / "t.csv", id_col="code", units=units_gdf.set_index("code"), log=log)
+    assert out["pop"].tolist()[:3] == [43228.0, 1234.0, 123.0] and out["pop"].isna().sum() == 2
+    assert not pd.api.types.is_numeric_dtype(out["label"]) and not pd.api.types.is_numeric_dtype(out["mixed"])
+    recs = {r.check: r for r in log.records if r.check.startswith("column")}
+    assert (recs["column 'pop'"].status, recs["column 'pop'"].count) == ("repaired", 5)
+    assert recs["column 'mixed'"].status == "warning" and "row '1101003'" not in recs["column 'mixed'"].detail
+    assert "row '0101003': 'three'" in recs["column 'mixed'"].detail
+    assert "column 'label'" not in recs
+
+
+def test_table_encoding_hint_names_a_real_key(tmp_path):
+    (tmp_path / "t.csv").write_bytes("code,x\n01,\x81\x30\n".encode("latin-1") + b"\xff\xfe\xfd")
+    with pytest.raises(InputFileError, match=r"config: indicators: encoding"):
+        read_indicators(tmp_path / "t.csv", id_col="code", encoding="ascii")

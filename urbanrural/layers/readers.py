@@ -233,7 +233,8 @@ def read_units(path: PathLike, *, id_col: str, name_col: str | None = None,
     gdf = _attach_ids(gdf, id_col, name=name, log=log, keep=name_col == id_col)
     if name_col is not None:
         if name_col == id_col:
-            gdf = gdf.rename(columns={id_col: "name"}) if id_col != "name" else gdf
+            if id_col != "name":
+                gdf = gdf.drop(columns=["name"], errors="ignore").rename(columns={id_col: "name"})
             gdf["name"] = pd.Series(gdf.index, index=gdf.index, dtype=object)
         elif name_col != "name":
             gdf = gdf.drop(columns=["name"], errors="ignore").rename(columns={name_col: "name"})
