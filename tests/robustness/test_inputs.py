@@ -544,3 +544,28 @@ def test_thousands_separators_keep_the_values(small_study: Path) -> None:
 
     area = build_study_area(load_config(small_study))
     assert area.indicators["income"].tolist() == [43228.0, 1234567.0, 25.0, 10500.0, 11.0, 2800.5]
+
+
+# ---------------------------------------------------------------- info on broken files
+@pytest.mark.parametrize(("mutate", "target", "words"), [
+    (raster_truncated, "pop.tif", ()),
+    (raster_garbage, "pop.tif", ("pop.tif", "cannot be read as a raster")),
+    (units_empty_file, "units.gpkg", ("units.gpkg is empty",)),
+], ids=["truncated", "garbage", "empty"])
+def test_info_on_broken_files(mutate, target, words, small_study: Path) -> None:
+    d = small_study.parent
+    mutate(d, {})
+    out = invoke(["info", target], sandbox=d)
+    if not words:  # a truncated file has a good header: info reads only that
+        assert out.exit_code == 0 and "width: 60" in out.output
+        return
+    assert_refused(out, *words)
+
+
+def test_capacity_with_thousands_separators(small_study: Path) -> None:
+    d = small_study.parent
+    t = pd.read_csv(d / "schools.csv")
+    t["seats"] = ["1,200"]
+    t.to_csv(d / "schools.csv", index=False)
+    assert_ran(invoke(["run", small_study.name, "--out", RUN], sandbox=d), RUN)
+    assert _check(d, "column 'seats'", "repaired")["count"] == 1

@@ -382,7 +382,7 @@ def check_join(left: pd.Index, right: pd.Index, *, left_name: str, right_name: s
                     f"{right_name}: its ids look like {left_name}'s codes with the leading zeros "
                     f"lost (e.g. {extra[0]!r} vs {padded[0]!r}); read the id column as text "
                     "(in a spreadsheet, format the column as Text before saving), or pass "
-                    "zfill=True (config: zfill: true) to pad them back"
+                    "zfill=True (config: indicators: zfill: true) to pad them back"
                 )
     if rate < min_match:
         raise JoinError(

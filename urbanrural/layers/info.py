@@ -7,6 +7,8 @@ from typing import Any
 
 import pyogrio
 import rasterio
+import rasterio.errors
+from rasterio._err import CPLE_BaseError
 
 from ..geo.crs import crs_label
 from ..geo.errors import InputFileError
@@ -14,6 +16,7 @@ from ..geo.io import require_file
 
 __all__ = ["info"]
 
+_READ_ERRORS = (rasterio.errors.RasterioError, CPLE_BaseError)
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img", ".asc", ".nc"}
 
 
@@ -29,6 +32,8 @@ def info(path: str | Path) -> dict[str, Any]:
     ('table', 1)
     """
     p = require_file(path, what="file")
+    if p.is_file() and p.stat().st_size == 0:
+        raise InputFileError(f"{p.name} is empty (0 bytes)")
     suffix = p.suffix.lower()
     if suffix in {".csv", ".tsv", ".txt"}:
         with open(p, "rb") as f:
@@ -39,10 +44,18 @@ def info(path: str | Path) -> dict[str, Any]:
     if suffix in {".xlsx", ".xls"}:
         import pandas as pd
 
-        frame = pd.read_excel(p, nrows=0)
+        try:
+            frame = pd.read_excel(p, nrows=0)
+        except (ValueError, OSError, KeyError) as exc:
+            raise InputFileError(f"{p.name} cannot be read as a spreadsheet ({exc})") from exc
         return {"path": str(p), "kind": "table", "count": None, "fields": list(frame.columns)}
     if suffix in RASTER_SUFFIXES:
-        with rasterio.open(p) as src:
+        try:
+            src = rasterio.open(p)
+        except _READ_ERRORS as exc:
+            raise InputFileError(f"{p.name} cannot be read as a raster ({exc}); the file is truncated, "
+                                 "corrupt or not a raster") from exc
+        with src:
             return {
                 "path": str(p), "kind": "raster", "width": src.width, "height": src.height,
                 "count": src.count, "dtype": src.dtypes[0],
@@ -68,5 +81,7 @@ def info(path: str | Path) -> dict[str, Any]:
                 "fields": [str(f) for f in meta["fields"]],
             })
         return out
-    except pyogrio.errors.DataSourceError as exc:
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
+        if isinstance(exc, InputFileError):
+            raise
         raise InputFileError(f"{p.name} is not a vector, raster or table this tool can read ({exc})") from exc

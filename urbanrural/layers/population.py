@@ -87,7 +87,15 @@ def read_population(units: gpd.GeoDataFrame, *, raster: str | Path | None = None
     if column is not None:
         if column not in units.columns:
             raise DataError(f"units have no population column {column!r}; columns: {', '.join(map(str, units.columns))}")
-        s = check_numeric(units[column], name=f"units column {column!r}", nonnegative=True)
+        raw = units[column]
+        if not pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
+            from .numbers import describe_counts, parse_numeric
+
+            raw, counts = parse_numeric(raw, name=f"units column {column!r}")
+            if counts["reformatted"]:
+                log.add(f"units column {column!r}", "population", "repaired", count=counts["reformatted"],
+                        detail=f"read as numbers: {describe_counts(counts)}")
+        s = check_numeric(raw, name=f"units column {column!r}", nonnegative=True)
         log.add(f"units column {column!r}", "population", "ok", count=len(s), detail=f"total {s.sum():,.0f}")
         return Population(s.rename("population"), "column")
     hint = "population: nodata: -9999"

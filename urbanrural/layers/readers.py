@@ -380,8 +380,8 @@ def read_facilities(path: PathLike, *, category: str | None = None,
         out["category"] = str(category)
     if capacity_col is not None:
         _require_column(src, capacity_col, name=name, role="capacity")
-        cap = check_numeric(src[capacity_col], name=f"{name} column {capacity_col!r}",
-                            allow_nan=True, nonnegative=True)
+        cap = check_numeric(_formatted(src[capacity_col], name=name, column=capacity_col, log=log),
+                            name=f"{name} column {capacity_col!r}", allow_nan=True, nonnegative=True)
         if cap.isna().any():
             log.add(name, "capacity", "warning", count=int(cap.isna().sum()), detail="missing capacity kept as NaN")
         out["capacity"] = cap.to_numpy()
@@ -489,6 +489,18 @@ def read_indicators(path: PathLike, *, id_col: str, units: gpd.GeoDataFrame | pd
     return out
 
 
+def _formatted(values: pd.Series, *, name: str, column: str, log: CheckLog) -> pd.Series:
+    """A column of counts (capacity, volume) read with :func:`parse_numeric` (logged)."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values
+    out, counts = parse_numeric(values, name=f"{name}: {column}")
+    changed = counts["reformatted"] + sum(counts["placeholders"].values())
+    if changed:
+        log.add(name, f"column {column!r}", "repaired", count=changed,
+                detail=f"read as numbers: {describe_counts(counts)}")
+    return out
+
+
 def _numeric_columns(frame: pd.DataFrame, *, name: str, log: CheckLog) -> pd.DataFrame:
     """Text columns whose every value is a number or a placeholder become float (logged).
 
@@ -536,7 +548,8 @@ def read_flows(path: PathLike, *, origin_col: str = "origin", destination_col: s
     out = pd.DataFrame({
         "origin": frame[origin_col].astype(str).str.strip().to_numpy(),
         "destination": frame[destination_col].astype(str).str.strip().to_numpy(),
-        "volume": check_numeric(frame[volume_col], name=f"{p.name} column {volume_col!r}", nonnegative=True).to_numpy(),
+        "volume": check_numeric(_formatted(frame[volume_col], name=p.name, column=volume_col, log=log),
+                                name=f"{p.name} column {volume_col!r}", nonnegative=True).to_numpy(),
     })
     if units is not None:
         known = out["origin"].isin(units.index) & out["destination"].isin(units.index)
