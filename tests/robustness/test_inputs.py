@@ -184,6 +184,19 @@ def no_crs_declared(d, cfg):
     cfg["units"]["crs"] = "EPSG:4326"
 
 
+def no_crs_wrongly_declared(d, cfg):
+    g = _units(d).drop(columns=["urban_class"]).to_crs(32650)
+    g.to_file(d / "units.shp")
+    (d / "units.prj").unlink()
+    cfg["units"]["path"] = "units.shp"
+    cfg["units"]["crs"] = "EPSG:4326"  # but the coordinates are UTM metres
+
+
+def degrees_labelled_projected(d, cfg):
+    g = _units(d).set_crs(32650, allow_override=True)  # lon/lat labelled UTM
+    _write_units(d, g)
+
+
 def wrong_label(d, cfg):
     g = _units(d).to_crs(32650).set_crs(4326, allow_override=True)  # metres labelled degrees
     _write_units(d, g)
@@ -437,12 +450,14 @@ CASES = [
     # CRS
     Case(no_crs, "validate", 2, ("units.shp has no crs", "units: crs:")),
     Case(no_crs_declared, "run", 0),
-    Case(wrong_label, "validate", 2, ("labelled epsg:4326", "projected metres")),
+    Case(wrong_label, "validate", 2, ("labelled epsg:4326", "projected metres", "ogr2ogr -a_srs epsg:32650")),
+    Case(no_crs_wrongly_declared, "validate", 2, ("projected metres", "config: units: crs: epsg:32650")),
+    Case(degrees_labelled_projected, "validate", 2, ("look like degrees", "ogr2ogr -a_srs epsg:4326")),
     Case(relabelled, "validate", 2, ("already has crs epsg:4326", "units: crs")),
     Case(web_mercator, "validate", 2, ("epsg:3857", "28.", "%", "crs: epsg:32650")),
     Case(far_utm, "validate", 2, ("epsg:32645", "distorts distances", "crs: epsg:32650")),
     Case(geographic_analysis_crs, "validate", 2, ("geographic", "degrees")),
-    Case(swapped_axes, "validate", 2, ("schools.csv", "wrong order")),
+    Case(swapped_axes, "validate", 2, ("schools.csv", "wrong order", "swap the x: and y:")),
     # values
     Case(thousands, "run", 0, check=("column 'income'", "repaired", 4)),
     Case(full_width, "run", 0, check=("column 'income'", "repaired", 6)),

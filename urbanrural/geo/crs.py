@@ -106,7 +106,8 @@ def require_crs(gdf: gpd.GeoDataFrame, *, name: str, crs: object = None,
                     "reprojected automatically)"
                 )
         out = gdf
-    check_area_of_use(out, name=name)
+    check_area_of_use(out, name=name, declared=(f"{section}: crs" if section else "crs=")
+                      if gdf.crs is None else None)
     return out
 
 
@@ -155,14 +156,27 @@ def _lonlat_bounds(gdf: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
     return tuple(float(v) for v in geo.total_bounds)  # type: ignore[return-value]
 
 
-def check_area_of_use(gdf: gpd.GeoDataFrame, *, name: str, margin_deg: float = 2.0) -> None:
+def check_area_of_use(gdf: gpd.GeoDataFrame, *, name: str, margin_deg: float = 2.0,
+                      declared: str | None = None, xy_columns: bool = False) -> None:
     """Raise CRSError when coordinates fall outside the CRS's area of use.
 
     For a geographic CRS this catches metres labelled as degrees (|lon| > 180 or
     |lat| > 90) and latitude/longitude given in the wrong order.  For a projected CRS
     the layer's extent, taken to lon/lat, must overlap the CRS's area of use (plus a
     margin of ``margin_deg`` degrees).
+
+    The fix named depends on where the CRS came from: ``declared`` is the config key
+    that declared it (``"units: crs"``), else the file's own label is wrong and must be
+    corrected in the file (``crs:`` only labels files without a CRS).  ``xy_columns``:
+    the coordinates came from table columns (config ``x:`` and ``y:``).
     """
+
+    def relabel(example: str) -> str:
+        if declared:
+            return f"declare the CRS the coordinates are really in (config: {declared}: {example})"
+        return (f"the CRS stored in the file is wrong: relabel the file with the CRS its coordinates "
+                f"are really in (e.g. ogr2ogr -a_srs {example} fixed.gpkg {name}) and read that")
+
     if gdf.crs is None or len(gdf) == 0:
         return
     c = CRS.from_user_input(gdf.crs)
@@ -173,10 +187,11 @@ def check_area_of_use(gdf: gpd.GeoDataFrame, *, name: str, margin_deg: float = 2
         minx, miny, maxx, maxy = (float(v) for v in b)
         if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
             if max(abs(miny), abs(maxy)) <= 180 and max(abs(minx), abs(maxx)) <= 90:
-                hint = "the values look like latitude/longitude in the wrong order: swap the x and y columns"
+                hint = "the values look like latitude/longitude in the wrong order: " + (
+                    "swap the x: and y: columns in the config" if xy_columns
+                    else "swap the coordinates' axis order in the source")
             else:
-                hint = ("the values look like projected metres, not degrees: declare the CRS "
-                        "the coordinates are really in (e.g. crs='EPSG:32650')")
+                hint = "the values look like projected metres, not degrees: " + relabel("EPSG:32650")
             raise CRSError(
                 f"{name} is labelled {crs_label(c)} (degrees) but its coordinates span "
                 f"x {minx:.6g}..{maxx:.6g}, y {miny:.6g}..{maxy:.6g}, outside -180..180 / -90..90; {hint}"
@@ -187,7 +202,7 @@ def check_area_of_use(gdf: gpd.GeoDataFrame, *, name: str, margin_deg: float = 2
         raise CRSError(
             f"{name} is labelled {crs_label(c)} (projected) but its coordinates "
             f"(x {minx:.6g}..{maxx:.6g}, y {miny:.6g}..{maxy:.6g}) look like degrees; "
-            "declare crs='EPSG:4326' for longitude/latitude data"
+            + relabel("EPSG:4326")
         )
     aou = c.area_of_use
     if aou is None:
@@ -204,7 +219,7 @@ def check_area_of_use(gdf: gpd.GeoDataFrame, *, name: str, margin_deg: float = 2
             f"{name} is labelled {crs_label(c)} but its extent ({west:.3f}, {south:.3f}, "
             f"{east:.3f}, {north:.3f} in lon/lat) lies outside that CRS's area of use "
             f"({aou.name}: {aou.west}, {aou.south}, {aou.east}, {aou.north}); the label is "
-            "probably wrong: declare the CRS the coordinates are really in"
+            "probably wrong: " + relabel("EPSG:xxxx")
         )
 
 

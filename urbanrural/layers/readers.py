@@ -295,7 +295,7 @@ def _points_from_xy(frame: pd.DataFrame, x_col: str, y_col: str, crs: object, *,
     x = check_numeric(frame[x_col], name=f"{name} column {x_col!r}")
     y = check_numeric(frame[y_col], name=f"{name} column {y_col!r}")
     if crs is None:
-        raise CRSError(f"{name} gives coordinates in columns {x_col!r}/{y_col!r} but no CRS; pass crs= (config: crs: EPSG:4326, gcj02 or bd09)")
+        raise CRSError(f"{name} gives coordinates in columns {x_col!r}/{y_col!r} but no CRS; pass crs= (config: facilities: crs: EPSG:4326, gcj02 or bd09)")
     label = str(crs).lower()
     if label in {"gcj02", "gcj-02", "bd09", "bd-09"}:
         from ..geo import china
@@ -348,7 +348,7 @@ def read_facilities(path: PathLike, *, category: str | None = None,
         gdf = gdf.set_crs("EPSG:4326" if str(crs).lower() in {"gcj02", "gcj-02", "bd09", "bd-09"} else crs)
         from ..geo.crs import check_area_of_use
 
-        check_area_of_use(gdf, name=name)
+        check_area_of_use(gdf, name=name, declared="facilities: crs", xy_columns=True)
     else:
         gdf = read_vector(p, layer=layer, kinds=("point", "polygon"), role="facilities",
                           section="facilities", log=log)
