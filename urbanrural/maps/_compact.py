@@ -47,7 +47,7 @@ from numpy.typing import NDArray
 from ..geo.errors import DataError
 from .escape import script_json
 
-__all__ = ["encode", "CompactLayer", "DECODER_JS", "add_decoder", "safe_json"]
+__all__ = ["encode", "CompactLayer", "DECODER_JS", "add_decoder", "safe_json", "RawHtml"]
 
 _POLY = {"Polygon", "MultiPolygon"}
 _LINE = {"LineString", "MultiLineString", "LinearRing"}
@@ -183,6 +183,22 @@ function urLayer(d, aliases) {
 """
 
 
+class RawHtml(folium.Element):
+    """Finished HTML put in the page as it is.
+
+    ``folium.Element(text)`` treats ``text`` as a Jinja2 *template*: ``{{7*7}}`` in a
+    legend label would be evaluated when the map is rendered (template injection). This
+    element holds the text as data and writes it unchanged; escape it first (:mod:`.escape`).
+    """
+
+    _template = Template("{{ this.raw }}")
+
+    def __init__(self, raw: str) -> None:
+        super().__init__()
+        self._name = "RawHtml"
+        self.raw = raw
+
+
 class CompactLayer(folium.map.Layer):
     """A folium layer drawn from :func:`encode` data by ``urLayer`` (listed in the layer control).
 
@@ -206,4 +222,4 @@ class CompactLayer(folium.map.Layer):
 
 def add_decoder(m: folium.Map) -> None:
     """Put the decoder in the page header (once: a named child is replaced, not repeated)."""
-    m.get_root().header.add_child(folium.Element(f"<script>{DECODER_JS}</script>"), name="ur_decoder")
+    m.get_root().header.add_child(RawHtml(f"<script>{DECODER_JS}</script>"), name="ur_decoder")

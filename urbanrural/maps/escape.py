@@ -1,4 +1,4 @@
-"""Escaping per HTML context: one function for each place text can land in the HTML we write.
+r"""Escaping per HTML context: one function for each place text can land in the HTML we write.
 
 Every string from data or config (unit names, facility categories and names, column
 names, titles, legend labels, layer names) that reaches a map or the report goes through
@@ -23,17 +23,22 @@ page as HTML from JavaScript needs both: :func:`html_text` first, then the JS fu
 The maps avoid that by building tooltips and legends with ``textContent`` from raw text
 in :func:`script_json` data.
 
+Every function also breaks Jinja2 delimiters (``{{``, ``{%``, ``{#``): folium/branca
+render a map's script twice (a macro's output becomes the template of a new element),
+so ``{{7*7}}`` in a layer name or tooltip would otherwise be evaluated as a template
+(``49``) when the map is saved. HTML writes ``{`` as ``&#123;``; JavaScript as ``\u007b``.
+
 A NUL character cannot be written in HTML (the parser drops it): the HTML functions
 show it as U+FFFD. Lone surrogates (which UTF-8 cannot encode) become U+FFFD everywhere.
 
 Examples
 --------
->>> html_text("<b>&</b>")
-'&lt;b&gt;&amp;&lt;/b&gt;'
->>> js_template("`${alert(1)}`")
-'`\\\\`\\\\${alert(1)}\\\\``'
->>> script_json(["</script>"])
-'["\\\\u003c/script\\\\u003e"]'
+>>> print(html_text("<b>&</b>"))
+&lt;b&gt;&amp;&lt;/b&gt;
+>>> print(js_template("`${alert(1)}`"))
+`\`\$\u007balert(1)}\``
+>>> print(script_json(["</script>"]))
+["\u003c/script\u003e"]
 >>> href_path("javascript:alert(1)")
 'javascript%3Aalert%281%29'
 """
@@ -52,12 +57,14 @@ __all__ = ["html_text", "html_attr", "href_path", "css_color", "js_string", "js_
            "plain"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "\r": "&#13;", "\x00": "\ufffd"}
-_HTML_RE = re.compile("[&<>\"'\r\x00]")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "\r": "&#13;", "\x00": "\ufffd",
+         "{": "&#123;"}
+_HTML_RE = re.compile("[&<>\"'\r\x00{]")
 _SCRIPT = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _SCRIPT_RE = re.compile("[<>&\u2028\u2029]")
-_TEMPLATE = {"\\": "\\\\", "`": "\\`", "$": "\\$", "\r": "\\r", "\x00": "\\u0000", **_SCRIPT}
-_TEMPLATE_RE = re.compile("[\\\\`$\r\x00<>&\u2028\u2029]")
+_JINJA_RE = re.compile(r"\{(?=[{%#])")  # inside JSON only string content can hold these pairs
+_TEMPLATE = {"\\": "\\\\", "`": "\\`", "$": "\\$", "\r": "\\r", "\x00": "\\u0000", "{": "\\u007b", **_SCRIPT}
+_TEMPLATE_RE = re.compile("[\\\\`$\r\x00<>&\u2028\u2029{]")
 
 
 def plain(value: object) -> str:
@@ -68,7 +75,7 @@ def plain(value: object) -> str:
 def html_text(value: object) -> str:
     """Text for an HTML element's content (also ``<title>`` and ``<textarea>``).
 
-    Escapes ``& < > " '``, writes CR as ``&#13;`` (the parser would turn it into LF) and NUL
+    Escapes ``& < > " ' {``, writes CR as ``&#13;`` (the parser would turn it into LF) and NUL
     as U+FFFD.
 
     Examples
@@ -123,10 +130,11 @@ def script_json(obj: object) -> str:
     """JSON that is safe anywhere inside an HTML ``<script>`` element (and a JS expression).
 
     ``<``, ``>``, ``&``, U+2028 and U+2029 are written as ``\\uXXXX`` escapes, so neither
-    ``</script>`` nor ``<!--`` can appear; strings are cleaned with :func:`plain`.
+    ``</script>`` nor ``<!--`` can appear (nor ``{{``, ``{%``, ``{#``); strings are cleaned
+    with :func:`plain`.
     """
     s = json.dumps(_clean(obj), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return _SCRIPT_RE.sub(lambda m: _SCRIPT[m.group()], s)
+    return _JINJA_RE.sub(r"\\u007b", _SCRIPT_RE.sub(lambda m: _SCRIPT[m.group()], s))
 
 
 def js_string(value: object) -> str:

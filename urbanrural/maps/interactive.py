@@ -271,7 +271,7 @@ def choropleth(gdf: gpd.GeoDataFrame, column: str, *, scheme: str = "quantiles",
     color = classes.color_of().where(classes.index.notna(), mcolour)
     _layer(m, disp, color, cols, aliases, title or column)
     items: list = list(zip(classes.colors, classes.labels, strict=True)) + mitems
-    m.get_root().html.add_child(folium.Element(legend_html(title or column, items)))
+    m.get_root().html.add_child(_compact.RawHtml(legend_html(title or column, items)))
     return m
 
 
@@ -322,7 +322,7 @@ def categorical(gdf: gpd.GeoDataFrame, column: str, *, palette: Mapping | None =
     items = [(c, str(lab.get(k, k))) for k, c in pal.items() if k in present]
     if vals.isna().any() or any(key(v) not in pal for v in vals.dropna()):
         items.append((palettes.NO_DATA, palettes.NO_DATA_LABEL.get(language, "No data")))
-    m.get_root().html.add_child(folium.Element(legend_html(title or column, items)))
+    m.get_root().html.add_child(_compact.RawHtml(legend_html(title or column, items)))
     return m
 
 
@@ -363,7 +363,7 @@ def facilities_map(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, tit
                                geometry=shapely.points(xy), crs=4326)
         _layer(m, pts, pd.Series(colors[cat], index=pts.index), ["category", "name"], [cat_label, name_label], cat,
                kind="point", size=4 + np.minimum(np.log2(counts), 6))
-    m.get_root().html.add_child(folium.Element(legend_html(title, [(colors[c], c) for c in cats])))
+    m.get_root().html.add_child(_compact.RawHtml(legend_html(title, [(colors[c], c) for c in cats])))
     return m
 
 
@@ -416,5 +416,5 @@ def add_raster(m: folium.Map, path: str, *, title: str, unit: str = "min", bins:
     items = [(matplotlib.colors.to_hex(c), lab) for c, lab in zip(cols, labels, strict=True)]
     items.append((palettes.MISSING["unreachable"][0],
                   palettes.MISSING_LABELS.get(language, palettes.MISSING_LABELS["en"])["unreachable"], True))
-    m.get_root().html.add_child(folium.Element(legend_html(title, items, position="bottomleft")))
+    m.get_root().html.add_child(_compact.RawHtml(legend_html(title, items, position="bottomleft")))
     return m

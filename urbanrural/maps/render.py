@@ -28,6 +28,7 @@ import pyogrio
 
 from ..geo.errors import DataError, InputFileError
 from . import interactive, static
+from .escape import html_text
 from .offline import save_html
 
 __all__ = ["render_map", "resolve_spec", "read_layer", "missing_reason_for", "OUTPUT_SUFFIXES"]
@@ -195,7 +196,9 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
         m = interactive.categorical(gdf.assign(_outline="unit"), "_outline", palette={"unit": "#ffffff"},
                                     labels={"unit": "unit" if language != "zh" else "单元"},
                                     title="units" if language != "zh" else "单元", language=language)
-        return save_html(interactive.add_raster(m, str(raster), title=title, language=language), out)
+        m = interactive.add_raster(m, str(raster), title=title, language=language)
+        m.get_root().title = html_text(title)
+        return save_html(m, out)
     categorical = kind in _CATEGORICAL or not pd.api.types.is_numeric_dtype(gdf[col])
     reason = None if categorical else missing_reason_for(gdf, col)
     if suffix == ".html":
