@@ -22,7 +22,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from . import __version__
 from .config import Config, load_config
@@ -128,32 +127,6 @@ def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
     return StudyArea.build(units, population=pop, facilities=facilities, roads=roads,
                            indicators=indicators, flows=flows, crs=cfg.crs, scale_tolerance=cfg.crs_tolerance,
                            log=log)
-
-
-def straight_line_km(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Straight-line distance (km) from each unit's representative point to the nearest facility of each category.
-
-    Both layers must be in the same projected metre CRS.
-
-    Examples
-    --------
-    >>> import geopandas as gpd, shapely
-    >>> u = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 2000, 2000)], index=["a"], crs=32650)
-    >>> f = gpd.GeoDataFrame({"category": ["clinic"]}, geometry=[shapely.Point(4000, 1000)], crs=32650)
-    >>> straight_line_km(u, f).round(3).to_dict("records")
-    [{'dist_clinic_km': 3.0}]
-    """
-    from .geo.crs import require_projected, require_same_crs
-
-    require_same_crs(units, facilities, names=("units", "facilities"))
-    require_projected(units.crs, name="units", what="straight-line distances")
-    cent = np.asarray(units.geometry.representative_point().values)
-    out = {}
-    for cat, grp in facilities.groupby("category", sort=False):
-        tree = shapely.STRtree(np.asarray(grp.geometry.values))
-        (_, _), dist = tree.query_nearest(cent, return_distance=True, all_matches=False)
-        out[f"dist_{cat}_km"] = dist / 1000.0
-    return pd.DataFrame(out, index=units.index)
 
 
 Step = Callable[[RunContext], None]
@@ -298,13 +271,16 @@ def run(config: str | Path | Config, *, out_dir: str | Path | None = None,
             units["density_per_km2"] = units["population"] / (units.area / 1e6)
         ctx = RunContext(cfg, area, tmp, units)
         ctx.timings["load"] = load_s
-        if area.facilities is not None and len(area.facilities):  # the accessibility step rewrites them from its demand points
+        if area.facilities is not None and len(area.facilities) and cfg.analyses.accessibility is None:
+            # with an accessibility analysis, its step writes dist_<cat>_km from its own demand points
+            from .analysis.accessibility.euclidean import straight_line_km, straight_line_variant
+
             with ctx.step("straight-line distances"):
-                d = straight_line_km(units, area.facilities)
+                raster = area.population.raster if area.population is not None else None
+                d = straight_line_km(units, area.facilities, population=raster)
                 for c in d.columns:
                     ctx.units[c] = d[c]
-                ctx.variants["straight_line"] = ("unit representative point (inside the unit) to the nearest "
-                                                 "facility of each category, km, analysis CRS")
+                ctx.variants["straight_line"] = straight_line_variant("raster" if raster is not None else "centroid")
         for name in type(cfg.analyses).model_fields:  # fixed order: urban_rural first
             if getattr(cfg.analyses, name, None) is None:
                 continue
