@@ -87,4 +87,4 @@ def test_measurement_is_fast_on_many_units():
     units = lonlat_units(110.0, 29.8, 110.6, 30.2, n=60)
     t = time.perf_counter()
     select_analysis_crs(units)
-    assert time.perf_counter() - t < 5
+    assert time.perf_counter() - t < 10  # ~1 s alone; the machine is shared

@@ -144,7 +144,7 @@ def test_overlap_check_is_near_linear_on_40k_cells():
     g = _grid(200)
     t = time.perf_counter()
     assert check_overlaps(g, name="grid") == 0
-    assert time.perf_counter() - t < 5
+    assert time.perf_counter() - t < 10  # ~1 s alone; the machine is shared
 
 
 def test_drop_z_counts(geometry_zoo):

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from urbanrural.geo.errors import DataError
@@ -19,6 +19,7 @@ def grouped(n: int, sep: str) -> str:
     return f"{n:,}".replace(",", sep)
 
 
+@settings(deadline=None)  # the machine is shared: no per-example deadline
 @given(st.integers(min_value=0, max_value=10**15),
        st.sampled_from([",", " ", "\u00a0", "\u2009", "\u202f", "'", "\u2019"]))
 def test_thousands_separators_round_trip(n, sep):
@@ -27,6 +28,7 @@ def test_thousands_separators_round_trip(n, sep):
     assert counts["separators"] == (1 if n >= 1000 else 0)
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=-(10**12), max_value=10**12), st.integers(min_value=0, max_value=99))
 def test_full_width_and_signs_round_trip(whole, cents):
     text = f"{whole:+,}.{cents:02d}"
@@ -36,12 +38,14 @@ def test_full_width_and_signs_round_trip(whole, cents):
     assert counts["full_width"] == 1 and counts["numbers"] == 2
 
 
+@settings(deadline=None)
 @given(st.floats(allow_nan=False, allow_infinity=False, width=64))
 def test_plain_reprs_round_trip(x):
     v, counts = parse_numeric(pd.Series([repr(x)], dtype=object), name="t: x")
     assert v.iloc[0] == x and counts["reformatted"] == 0
 
 
+@settings(deadline=None)
 @given(st.lists(st.sampled_from(sorted(PLACEHOLDERS | {"N/A", "NA", "", "  ", "\u3000"})), min_size=1, max_size=8))
 def test_placeholders_are_missing_and_counted(cells):
     v, counts = parse_numeric(pd.Series(["1", *cells]), name="t: x")

@@ -232,7 +232,7 @@ def test_georgia_units_read_fast_without_overlaps():
     log = CheckLog()
     t = time.perf_counter()
     g = read_units(examples.get_path("G_utm.shp"), id_col="AreaKey", crs="EPSG:26916", log=log)
-    assert len(g) == 159 and time.perf_counter() - t < 5
+    assert len(g) == 159 and time.perf_counter() - t < 10  # ~1 s alone; the machine is shared
     assert not [r for r in log.records if r.check == "overlapping units" and r.status != "ok"]
 
 

@@ -210,6 +210,16 @@ def web_mercator(d, cfg):
     cfg["crs"] = "EPSG:3857"
 
 
+def web_mercator_accepted(d, cfg):
+    cfg["crs"] = "EPSG:3857"
+    cfg["crs_tolerance"] = 0.3  # the message's own "to accept the error instead" advice
+
+
+def overlap_accepted(d, cfg):
+    overlapping_units(d, cfg)
+    cfg["units"]["overlap_tolerance"] = 0.5
+
+
 def far_utm(d, cfg):
     cfg["crs"] = "EPSG:32645"  # 30 degrees west of the data
 
@@ -439,6 +449,7 @@ CASES = [
     Case(identical_units, "validate", 2, ("15 pair(s)", "overlap", "'0101001' & '0101002': 100%")),
     Case(overlapping_units, "validate", 2, ("1 pair(s)", "'0101001' & '0101002': 30%")),
     # the 1 m strip, plus a float sliver where the moved edge meets its northern neighbour
+    Case(overlap_accepted, "validate", 0),
     Case(sliver_overlap, "run", 0, check=("overlapping units", "warning", 2)),
     Case(duplicate_ids, "validate", 2, ("duplicated id", "'0101001'")),
     Case(missing_ids, "validate", 2, ("missing id",)),
@@ -454,7 +465,8 @@ CASES = [
     Case(no_crs_wrongly_declared, "validate", 2, ("projected metres", "config: units: crs: epsg:32650")),
     Case(degrees_labelled_projected, "validate", 2, ("look like degrees", "ogr2ogr -a_srs epsg:4326")),
     Case(relabelled, "validate", 2, ("already has crs epsg:4326", "units: crs")),
-    Case(web_mercator, "validate", 2, ("epsg:3857", "28.", "%", "crs: epsg:32650")),
+    Case(web_mercator, "validate", 2, ("epsg:3857", "28.", "%", "crs: epsg:32650", "crs_tolerance: 0.285")),
+    Case(web_mercator_accepted, "validate", 0, ("max scale error 28.",)),
     Case(far_utm, "validate", 2, ("epsg:32645", "distorts distances", "crs: epsg:32650")),
     Case(geographic_analysis_crs, "validate", 2, ("geographic", "degrees")),
     Case(swapped_axes, "validate", 2, ("schools.csv", "wrong order", "swap the x: and y:")),

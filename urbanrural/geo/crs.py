@@ -18,6 +18,7 @@ Rules
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -422,7 +423,7 @@ def select_analysis_crs(gdf: gpd.GeoDataFrame, crs: object = "auto", *,
         raise CRSError(
             f"the study area ({box}) is too large for one map projection to keep distances "
             f"within {tol:.1%} (tried {'; '.join(tried)}); split the study into parts, or "
-            "accept a larger error with StudyArea.build(scale_tolerance=...)"
+            "accept a larger error (config: crs_tolerance: 0.05; Python: scale_tolerance=0.05)"
         )
     parsed = parse_crs(crs, name="analysis crs")
     c = require_projected(parsed, name=f"analysis crs {crs_label(parsed)}", what="distances and areas")
@@ -440,7 +441,8 @@ def select_analysis_crs(gdf: gpd.GeoDataFrame, crs: object = "auto", *,
         raise CRSError(
             f"analysis crs {crs_label(c)} distorts distances by up to {err:.1%} over the study "
             f"area ({box}; tolerance {tol:.1%}), so every distance, travel time and area would "
-            f"be wrong by as much; use {alt}, or crs: auto"
+            f"be wrong by as much; use {alt}, or crs: auto (to accept the error instead: "
+            f"crs_tolerance: {math.ceil(err * 1000) / 1000:g})"
         )
     return CRSChoice(c, "user", err, tol, bounds)
 

@@ -212,7 +212,8 @@ def check_overlaps(gdf: gpd.GeoDataFrame, *, name: str, tolerance: float = OVERL
     name : str
         The input in messages.
     tolerance : float, default 0.01
-        Largest accepted overlap share; slivers up to it are logged with a count.
+        Largest accepted overlap share (config ``units: overlap_tolerance``); slivers
+        up to it are logged with a count.
     log : CheckLog, optional
     chunk : int, default 512
         Units queried at a time (bounds memory when many units coincide).
@@ -237,8 +238,8 @@ def check_overlaps(gdf: gpd.GeoDataFrame, *, name: str, tolerance: float = OVERL
     0
     """
     log = get_log(log)
-    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1):
-        raise GeometryError(f"{name}: overlap_tolerance must be a share in [0, 1), got {tolerance!r}")
+    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance <= 1):
+        raise GeometryError(f"{name}: overlap_tolerance must be a share in [0, 1], got {tolerance!r}")
     geoms = np.asarray(gdf.geometry.values)
     n = len(geoms)
     if n < 2:
@@ -289,7 +290,8 @@ def check_overlaps(gdf: gpd.GeoDataFrame, *, name: str, tolerance: float = OVERL
             f"{name}: {count} pair(s) of units overlap by more than {tolerance:.0%} of the smaller "
             f"unit's area ({shown}{' ...' if n_bad > 5 else ''}); people and services there would "
             "be counted once per unit: each place must belong to one unit, so fix the boundaries "
-            "(or remove duplicated units) in the source"
+            "(or remove duplicated units) in the source; for digitising slivers only, raise "
+            "the tolerance (config: units: overlap_tolerance: 0.02)"
         )
     if slivers:
         log.add(name, "overlapping units", "warning", count=slivers,
