@@ -255,6 +255,16 @@ def text_in_numbers(d, cfg):
     _set_income(d, ["30", "25", "abc", "10", "11", "28"])
 
 
+def text_in_used_indicator(d, cfg):
+    text_in_numbers(d, cfg)
+    cfg["analyses"] = {"integration": {"dimensions": {"economy": {"income": "+", "nonfarm_share": "+"}}}}
+
+
+def thousands_in_used_indicator(d, cfg):
+    thousands(d, cfg)
+    cfg["analyses"] = {"integration": {"dimensions": {"economy": {"income": "+", "nonfarm_share": "+"}}}}
+
+
 def percent(d, cfg):
     _set_income(d, ["30%", "25%", "12.5%", "10%", "+11%", "28%"])
 
@@ -476,6 +486,8 @@ CASES = [
     # 'N/A' is already missing when pandas reads the CSV: three placeholders are left
     Case(placeholders, "run", 0, check=("column 'income'", "repaired", 3)),
     Case(text_in_numbers, "run", 0, check=("column 'income'", "warning", 1)),
+    Case(text_in_used_indicator, "run", 2, ("ind.csv: income", "row '0101003'", "'abc'")),
+    Case(thousands_in_used_indicator, "run", 0, check=("column 'income'", "repaired", 4)),
     Case(percent, "run", 0, check=("column 'income'", "repaired", 6)),
     Case(empty_indicator_table, "validate", 2, ("ind.csv", "empty")),
     # rasters
