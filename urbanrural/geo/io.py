@@ -37,6 +37,7 @@ MARKER = ".urbanrural"
 
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _MAX_NAME = 80
+_FOLDER_FORMATS = {".gdb"}  # inputs that GDAL reads as a folder (Esri FileGDB)
 
 
 def require_file(path: str | os.PathLike, *, what: str = "input") -> Path:
@@ -44,7 +45,7 @@ def require_file(path: str | os.PathLike, *, what: str = "input") -> Path:
     p = Path(path)
     if not p.exists():
         raise InputFileError(f"{what} {p} does not exist; check the path (relative paths in a config are relative to the config file)")
-    if p.is_dir():
+    if p.is_dir() and p.suffix.lower() not in _FOLDER_FORMATS:
         raise InputFileError(f"{what} {p} is a folder, not a file; name the file inside it")
     return p
 

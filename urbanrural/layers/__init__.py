@@ -24,7 +24,8 @@ from .readers import (
 )
 from .study_area import StudyArea
 
-_LAZY = {"demo_region": ("demo", "demo_region"), "load_example": ("datasets", "load_example"),
+_LAZY = {"numbers": ("numbers", None), "parse_numeric": ("numbers", "parse_numeric"),
+         "demo_region": ("demo", "demo_region"), "load_example": ("datasets", "load_example"),
          "china": ("china", None), "demo": ("demo", None), "datasets": ("datasets", None)}
 
 
@@ -51,4 +52,6 @@ __all__ = [
     "demo_region",
     "load_example",
     "china",
+    "numbers",
+    "parse_numeric",
 ]

@@ -30,7 +30,7 @@ Examples
 >>> import tempfile, pathlib
 >>> from urbanrural.layers.demo import demo_region
 >>> cfg = demo_region(pathlib.Path(tempfile.mkdtemp()) / "demo")
->>> cfg.name, sorted(p.name for p in cfg.parent.iterdir())[:3]
+>>> cfg.name, sorted(p.name for p in cfg.parent.iterdir() if not p.name.startswith("."))[:3]
 ('demo.yaml', ['README.md', 'commuting.csv', 'demo.yaml'])
 """
 
