@@ -51,3 +51,57 @@ def test_isochrone_map_nested_bands(grid_units, tmp_path):
         maps.render_map(grid_units, "iso:hospital", tmp_path / "x.html", isochrones=iso)
     with pytest.raises(DataError, match="isochrones layer"):
         maps.render_map(grid_units, "iso:clinic", tmp_path / "x.png")
+
+
+@pytest.mark.parametrize("suffix", [".png", ".pdf", ".svg"])
+def test_mathtext_is_drawn_literally(grid_units, tmp_path, suffix, monkeypatch):
+    """``$x^2$`` and backslashes in every text (title, legend title and labels, note) are
+    drawn as written: no mathtext parse (which would crash on ``\\frac`` or eat the dollars)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    from urbanrural.maps import static
+
+    title = "$x^2$ \\frac{1}{2} \\$ 100$"
+    g = grid_units.assign(**{"$a_1$ \\alpha": grid_units["lisa_value"].replace("HH", "$x^2$ \\frac{1}{2}")})
+    seen: list[Text] = []
+    real = static.literal_text
+
+    def spy(fig):
+        real(fig)
+        seen.extend(fig.findobj(Text))
+
+    monkeypatch.setattr(static, "literal_text", spy)
+    p = maps.static_map(g, "$a_1$ \\alpha", tmp_path / f"m{suffix}", title=title, palette={
+        "$x^2$ \\frac{1}{2}": "red", "LL": "blue", "LH": "green", "HL": "orange", "ns": "grey"},
+        source="$5 \\$ note")
+    assert p.stat().st_size > 1000
+    texts = {t.get_text() for t in seen}
+    assert {title, "$a_1$ \\alpha", "$x^2$ \\frac{1}{2}"} <= texts
+    assert any("$5 \\$ note" in t for t in texts)
+    for t in seen:  # drawn literally: no math parsing, no TeX
+        assert t.get_parse_math() is False and not t.get_usetex()
+        assert t._preprocess_math(t.get_text()) == (t.get_text(), False)
+    if suffix == ".svg":
+        svg = p.read_text(encoding="utf-8")
+        assert "$x^2$ \\frac{1}{2}" in svg or "$x^2$ \\frac{1}{2}".replace("\\", "\\\\") in svg or "x^2" in svg
+    plt.close("all")
+
+
+def test_hostile_titles_draw_in_print_maps(grid_units, tmp_path):
+    from robustness.hostile import HOSTILE_NAMES
+
+    title = " | ".join(HOSTILE_NAMES)
+    for lang in ("en", "zh"):
+        p = maps.render_map(grid_units, "value", tmp_path / f"h_{lang}.png", title=title, language=lang)
+        assert p.stat().st_size > 5000
+
+
+def test_missing_reason_in_print_legend(grid_units, tmp_path):
+    import pandas as pd
+
+    reason = pd.Series("ok", index=grid_units.index)
+    reason.iloc[3] = "unreachable"
+    svg = maps.static_map(grid_units, "value", tmp_path / "r.svg", title="t", missing_reason=reason,
+                          language="zh").read_text(encoding="utf-8")
+    assert "无法到达" in svg and "无数据" not in svg
