@@ -155,6 +155,7 @@ class AccessibilityConfig(_Section):
     # raster (friction-surface) mode: impassable water (polygons or lines, bridges = roads
     # crossing them) and a multiplier raster of off-road friction (slope, land cover; inf = no go)
     water: InPath | None = None
+    water_layer: str | int | None = None  # layer of a multi-layer water file
     penalty: InPath | None = None
     # RAAM: minutes of travel worth a 100 % overload; cycles stop earlier once no one moves
     raam_tau: float = Field(default=60.0, gt=0)
@@ -307,7 +308,11 @@ def _short(value: Any) -> str:
 def _decode(raw: bytes, name: str) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030 (GBK) text; else ConfigError."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{name} starts like UTF-16 text but is not valid UTF-16 ({exc.reason}); save "
+                              "it as UTF-8") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

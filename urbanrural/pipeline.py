@@ -7,7 +7,6 @@ An analysis whose inputs are missing is skipped with a note in run.json and the 
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import platform
@@ -186,7 +185,9 @@ def _write_outputs(ctx: RunContext) -> None:
 
 def _run_json(ctx: RunContext, started: float) -> dict[str, Any]:
     cfg = ctx.config
-    inputs = {role: {"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size}
+    inputs = {role: {"path": str(p), "sha256": sha256(p),
+                     "bytes": sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir()
+                     else p.stat().st_size}
               for role, p in cfg.input_paths().items()}
     outputs = sorted(ctx.out.relative(p) for p in ctx.tmp.rglob("*") if p.is_file() and p.name != MARKER)
     return {
@@ -198,34 +199,16 @@ def _run_json(ctx: RunContext, started: float) -> dict[str, Any]:
         "checks": ctx.area.checks.to_records(),
         "analyses": ctx.notes,
         "variants": ctx.variants,
-        "results": ctx.results,
+        "results": {**ctx.results, "rasters": {k: ctx.out.relative(v) for k, v in ctx.rasters.items()}},
         "timings_s": {**ctx.timings, "total": round(time.perf_counter() - started, 3)},
         "versions": _versions(),
         "outputs": outputs + ["run.json"],
     }
 
 
-def _plain_report(ctx: RunContext, run: dict[str, Any]) -> str:
-    esc = html.escape
-    rows = "".join(
-        f"<tr><td>{esc(c['input'])}</td><td>{esc(c['check'])}</td><td>{esc(c['status'])}</td>"
-        f"<td>{c['count']}</td><td>{esc(c['detail'])}</td></tr>" for c in run["checks"])
-    notes = "".join(f"<li><b>{esc(n['analysis'])}</b>: {esc(n['status'])} - {esc(n['detail'])}</li>" for n in ctx.notes)
-    outs = "".join(f'<li><a href="{esc(o)}">{esc(o)}</a></li>' for o in run["outputs"])
-    inputs = "".join(f"<li>{esc(k)}: {esc(v['path'])}</li>" for k, v in run["inputs"].items())
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(ctx.config.name)}</title></head>"
-            f"<body><h1>{esc(ctx.config.name)}</h1><h2>Inputs</h2><ul>{inputs}</ul>"
-            f"<h2>Checks</h2><table border=1><tr><th>input</th><th>check</th><th>status</th><th>count</th>"
-            f"<th>detail</th></tr>{rows}</table><h2>Analyses</h2><ul>{notes}</ul>"
-            f"<h2>Outputs</h2><ul>{outs}</ul></body></html>")
-
-
 def _report(ctx: RunContext, run: dict[str, Any]) -> None:
-    try:
-        from .maps.report import report_from_run  # type: ignore[attr-defined]
-    except ImportError:
-        ctx.out.file(None, "report", ".html").write_text(_plain_report(ctx, run), encoding="utf-8")
-        return
+    from .maps.report import report_from_run
+
     report_from_run(ctx, run, ctx.out.file(None, "report", ".html"))
 
 

@@ -77,10 +77,17 @@ def _categories(area: StudyArea) -> list[str]:
 def available_columns(cfg: Config, area: StudyArea, *, before: str | None = None) -> dict[str, str]:
     """Every column name a config may refer to (before analysis ``before``), mapped to its source."""
     out = {c: "units" for c in area.units.columns if c != "geometry"}
-    if area.indicators is not None:
-        out.update({c: "indicators" for c in area.indicators.columns})
+    if area.indicators is not None and before == "integration":  # only integration reads the table
+        out.update({c: "indicators" for c in area.indicators.columns if c not in out})
     out.update(computed_columns(cfg, area, before=before))
     return out
+
+
+def _indicator_only(name: str, area: StudyArea, where: str) -> str | None:
+    if area.indicators is not None and name in area.indicators.columns:
+        return (f"{where}: {name!r} is a column of the indicators table, which only analyses.integration "
+                "reads; add it to the units file, or use an integration result (integration_index, score_<dim>)")
+    return None
 
 
 def _unknown(name: str, where: str, have: dict[str, str], *, what: str = "column") -> str:
@@ -105,7 +112,9 @@ def _map_problem(spec: str, cfg: Config, area: StudyArea, have: dict[str, str]) 
         if spec == "ccd":
             ok = a.integration is not None and a.integration.ccd is not None
             return None if ok else f"{where}: map 'ccd' needs analyses.integration.ccd"
-        return None if spec in have else _unknown(spec, where, have, what="map column")
+        if spec in have:
+            return None
+        return _indicator_only(spec, area, where) or _unknown(spec, where, have, what="map column")
     if kind in ("lisa", "gi"):
         ac = a.autocorrelation
         if ac is None or arg not in ac.variables:
@@ -173,7 +182,8 @@ def run_problems(cfg: Config, area: StudyArea, *, out_dir: str | Path | None = N
         have_a = available_columns(cfg, area, before="autocorrelation")
         for v in ac.variables:
             if v not in have_a:
-                problems.append(_unknown(v, "analyses.autocorrelation.variables", have_a, what="variable"))
+                where = "analyses.autocorrelation.variables"
+                problems.append(_indicator_only(v, area, where) or _unknown(v, where, have_a, what="variable"))
     for spec in cfg.outputs.maps:
         p = _map_problem(spec, cfg, area, have)
         if p:

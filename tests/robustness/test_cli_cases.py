@@ -44,3 +44,75 @@ def test_map_class_count_out_of_range(files, k):
 ])
 def test_misuse(files, args, words):
     assert_refused(invoke(args, sandbox=files), *words)
+
+
+def test_map_command_finds_the_raster_of_a_category_with_a_space(small_study, tmp_path):
+    """The run writes tt_health_centre.tif (safe name); `map --column "tt:health centre"` finds it via run.json."""
+    import geopandas as gpd
+    import shapely
+    import yaml
+
+    d = small_study.parent
+    gpd.GeoDataFrame({"kind": ["health centre"]}, geometry=[shapely.Point(401_000, 4_301_000)],
+                     crs=32650).to_file(d / "hc.gpkg")
+    cfg = yaml.safe_load(small_study.read_text())
+    cfg["facilities"] = [{"path": "hc.gpkg", "category_column": "kind"}]
+    cfg["analyses"] = {"accessibility": {"mode": "euclidean"}}
+    small_study.write_text(yaml.safe_dump(cfg))
+    assert invoke(["-q", "run", small_study, "--out", tmp_path / "res"], sandbox=tmp_path).exit_code == 0
+    assert (tmp_path / "res" / "rasters" / "tt_health_centre.tif").is_file()
+    o = invoke(["map", tmp_path / "res" / "results.gpkg", "--column", "tt:health centre", "--out",
+                tmp_path / "tt.html"], sandbox=tmp_path)
+    assert o.exit_code == 0, o.output
+
+
+def test_unknown_table_encoding_and_truncated_spreadsheet(small_study, tmp_path):
+    import yaml
+
+    d = small_study.parent
+    cfg = yaml.safe_load(small_study.read_text())
+    cfg["indicators"]["encoding"] = "foo"
+    small_study.write_text(yaml.safe_dump(cfg))
+    assert_refused(invoke(["validate", small_study], sandbox=tmp_path), "unknown text encoding", "'foo'")
+    import pandas as pd
+
+    pd.read_csv(d / "ind.csv", dtype={"code": str}).to_excel(d / "ind.xlsx", index=False)
+    (d / "trunc.xlsx").write_bytes((d / "ind.xlsx").read_bytes()[:300])
+    cfg["indicators"] = {"path": "trunc.xlsx", "id": "code"}
+    small_study.write_text(yaml.safe_dump(cfg))
+    assert_refused(invoke(["validate", small_study], sandbox=tmp_path), "trunc.xlsx")
+    assert_refused(invoke(["info", d / "trunc.xlsx"], sandbox=tmp_path), "trunc.xlsx")
+
+
+def test_infinite_population_refused(small_study, tmp_path):
+    import geopandas as gpd
+    import yaml
+
+    d = small_study.parent
+    u = gpd.read_file(d / "units.gpkg")
+    u["pop"] = ["1,000", "1e999", "20", "30", "40", "50"]
+    u.to_file(d / "units.gpkg")
+    cfg = yaml.safe_load(small_study.read_text())
+    cfg["population"] = {"column": "pop"}
+    small_study.write_text(yaml.safe_dump(cfg))
+    assert_refused(invoke(["validate", small_study], sandbox=tmp_path), "1e999")
+
+
+def test_multi_layer_water_file_is_named_with_water_layer(small_study, tmp_path):
+    import geopandas as gpd
+    import shapely
+    import yaml
+
+    d = small_study.parent
+    gpd.GeoDataFrame(geometry=[shapely.box(402_000, 4_302_000, 402_600, 4_302_600)], crs=32650).to_file(
+        d / "water.gpkg", layer="lakes")
+    gpd.GeoDataFrame(geometry=[shapely.LineString([(400_000, 4_302_500), (406_000, 4_302_500)])],
+                     crs=32650).to_file(d / "water.gpkg", layer="rivers")
+    cfg = yaml.safe_load(small_study.read_text())
+    cfg["analyses"] = {"accessibility": {"mode": "raster", "resolution": 200, "water": "water.gpkg"}}
+    small_study.write_text(yaml.safe_dump(cfg))
+    o = invoke(["run", small_study, "--out", tmp_path / "res"], sandbox=tmp_path)
+    assert_refused(o, "'lakes'", "'rivers'", "water_layer")
+    cfg["analyses"]["accessibility"]["water_layer"] = "lakes"
+    small_study.write_text(yaml.safe_dump(cfg))
+    assert invoke(["-q", "run", small_study, "--out", tmp_path / "res"], sandbox=tmp_path).exit_code == 0

@@ -228,3 +228,17 @@ def test_text_in_an_indicator_is_refused_naming_the_cell(small_study, tmp_path):
     _indicators(small_study, ["30", "25", "n.a.", "10", "11", "28"])
     o = invoke(["run", small_study, "--out", tmp_path / "res"], sandbox=tmp_path)
     assert_refused(o, "income", "'n.a.'", "not numbers")
+
+
+@pytest.mark.parametrize("where", ["variables", "maps"])
+def test_indicator_table_columns_outside_integration_are_refused_up_front(small_study, tmp_path, where):
+    """validate used to accept them; the run then skipped the variable or the map and exited 0."""
+    def use(c):
+        if where == "variables":
+            c["analyses"] = {"autocorrelation": {"variables": ["income"]}}
+        else:
+            c["outputs"] = {"maps": ["income"]}
+
+    _edit(small_study, use)
+    for cmd in (["validate", small_study], ["run", small_study, "--out", tmp_path / "res"]):
+        assert_refused(invoke(cmd, sandbox=tmp_path), "indicators table", "only analyses.integration")

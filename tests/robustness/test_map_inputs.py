@@ -106,7 +106,7 @@ def test_truncated_geotiff_for_tt(tmp_path, results):
 
 def test_tt_without_raster(tmp_path, results):
     out = invoke(["map", results, "--column", "tt:school", "--out", "tt.html"], sandbox=tmp_path)
-    assert_refused(out, "tt_school.tif")
+    assert_refused(out, "travel-time raster", "school")
 
 
 @pytest.mark.parametrize("k", ["0", "1", "-3", "99"])

@@ -281,3 +281,48 @@ def test_categories_differing_only_in_case_refused(study, tmp_path):
     _facilities_with(study, ["clinic", "Clinic"])
     o = invoke(["validate", study], sandbox=tmp_path)
     assert_refused(o, "differ only in letter case", "'clinic'", "'Clinic'")
+
+
+def test_overwrite_refuses_a_run_folder_holding_files_we_did_not_write(study, tmp_path):
+    out = tmp_path / "res"
+    assert invoke(["run", study, "--out", out], sandbox=tmp_path).exit_code == 0
+    (out / "my_notes.docx").write_bytes(b"added by the user")
+    (out / "maps" / "annotated.png").write_bytes(b"also the user's")
+    o = invoke(["run", study, "--out", out, "--overwrite"], sandbox=tmp_path)
+    assert_refused(o, "did not write", "my_notes.docx", "maps/annotated.png")
+    assert (out / "my_notes.docx").read_bytes() == b"added by the user"
+
+
+def test_a_copied_run_json_does_not_make_a_folder_ours(study, tmp_path):
+    out = tmp_path / "res"
+    assert invoke(["run", study, "--out", out], sandbox=tmp_path).exit_code == 0
+    mine = tmp_path / "report-drafts"
+    mine.mkdir()
+    (mine / "run.json").write_bytes((out / "run.json").read_bytes())
+    (mine / "draft.md").write_text("my draft")
+    o = invoke(["run", study, "--out", mine, "--overwrite"], sandbox=tmp_path)
+    assert_refused(o, "did not write", "draft.md")
+
+
+def test_failed_swap_puts_the_previous_results_back(study, tmp_path, monkeypatch):
+    import os as _os
+
+    out = tmp_path / "res"
+    assert invoke(["run", study, "--out", out], sandbox=tmp_path).exit_code == 0
+    before = (out / "results.gpkg").read_bytes()
+    real = _os.replace
+    calls = {"n": 0}
+
+    def flaky(src, dst):
+        if str(dst) == str(out) and Path(src).name.endswith(".tmp") and not calls["n"]:
+            calls["n"] += 1  # the new folder moving into place fails once
+            raise OSError("disk trouble")
+        return real(src, dst)
+
+    import urbanrural.geo.io as io_mod
+
+    monkeypatch.setattr(io_mod.os, "replace", flaky)
+    o = invoke(["run", study, "--out", out, "--overwrite"], sandbox=tmp_path)
+    monkeypatch.setattr(io_mod.os, "replace", real)
+    assert o.exit_code != 0
+    assert (out / "results.gpkg").read_bytes() == before

@@ -15,7 +15,15 @@ from urbanrural.geo.io import RunFolder, safe_name
 
 def _ok_component(name: str) -> bool:
     return (name not in ("", ".", "..") and "/" not in name and "\\" not in name and "\x00" not in name
-            and not name.startswith(".") and ".." not in name and len(name) <= 80)
+            and not name.startswith(".") and ".." not in name and len(name) <= 80
+            and len(name.encode("utf-8")) <= 200)
+
+
+def test_long_names_of_four_byte_letters_fit_a_file_system(tmp_path):
+    name = "\U00020000" * 100  # CJK Extension B: 4 bytes each in UTF-8
+    out = RunFolder(tmp_path).file("rasters", name, ".tif")
+    out.write_bytes(b"x")  # would raise 'File name too long' above 255 bytes
+    assert len(out.name.encode("utf-8")) <= 255
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)

@@ -46,19 +46,12 @@ from ..analysis.accessibility import (
     raam,
 )
 from ..analysis.accessibility.decay import gaussian
-from ..geo.io import RunFolder
 from ..layers.readers import read_vector
 from ..pipeline import RunContext, analysis
 
 logger = logging.getLogger("urbanrural")
 
 NAME = "accessibility"
-
-
-def _out(ctx: RunContext) -> RunFolder:
-    """The run's output-path maker (``ctx.out``), or one over the run folder."""
-    folder = getattr(ctx, "out", None)
-    return folder if isinstance(folder, RunFolder) else RunFolder(ctx.tmp)
 
 
 def _demand_points(ctx: RunContext, how: str) -> tuple[pd.DataFrame, str, str]:
@@ -173,7 +166,10 @@ def _raster_surface(ctx: RunContext, roads: gpd.GeoDataFrame | None, walk: float
         ctx.note(NAME, "warning", f"raster mode without roads: everyone walks at {walk:g} km/h")
     water = penalty = None
     if cfg.water is not None:
-        water = barriers.water_barrier(read_vector(cfg.water), transform=transform, shape=shape, crs=area.crs)
+        # both lakes (polygons) and rivers (lines) are water: a multi-layer file needs water_layer
+        water_gdf = read_vector(cfg.water, layer=cfg.water_layer, role="water",
+                                section="analyses: accessibility: water_layer:")
+        water = barriers.water_barrier(water_gdf, transform=transform, shape=shape, crs=area.crs)
     if cfg.penalty is not None:
         penalty = barriers.penalty_grid(cfg.penalty, transform=transform, shape=shape, crs=area.crs)
     surface = friction.friction_surface(roads, transform=transform, shape=shape, crs=area.crs,
@@ -263,7 +259,7 @@ def accessibility_step(ctx: RunContext) -> None:
     index = ctx.units.index
     pxy = points[["x", "y"]].to_numpy()
     people = points["people"]
-    out = _out(ctx)
+    out = ctx.out
 
     graph = surface = mask = grid = None
     if mode == "network":

@@ -21,10 +21,10 @@ def autocorrelation_step(ctx: RunContext) -> None:
         "inference": f"{cfg.permutations} permutations, seed {cfg.seed}; local: conditional permutation, "
                      f"folded pseudo p; alpha {cfg.alpha}, adjustment {cfg.adjust or 'none'}",
         "gi": "Gi* with binary weights including self; map classes (90/95/99 %) from the analytical z; "
-              f"table counts gi_hot/gi_cold_{(1 - cfg.alpha) * 100:.4g}pct at the configured alpha "
-              "(two-sided normal p <= alpha)"}
+              f"table counts gi_hot/gi_cold_{(1 - cfg.alpha) * 100:.4g}pct{'_' + cfg.adjust if cfg.adjust else ''} "
+              f"at the configured alpha {cfg.alpha:g}, adjustment {cfg.adjust or 'none'} (two-sided normal p)"}
     rows = []
-    level = f"{(1 - cfg.alpha) * 100:.4g}pct"  # alpha 0.05 -> gi_hot_95pct
+    level = f"{(1 - cfg.alpha) * 100:.4g}pct" + (f"_{cfg.adjust}" if cfg.adjust else "")  # gi_hot_95pct(_fdr)
     for var in cfg.variables:
         if var not in units.columns:
             ctx.note("autocorrelation", "skipped", f"variable {var!r} is not a unit column (available: "
@@ -44,12 +44,15 @@ def autocorrelation_step(ctx: RunContext) -> None:
         except DataError as exc:
             ctx.note("autocorrelation", "skipped", f"{var}: {exc}")
             continue
+        p_gi = gi["p_norm"].to_numpy(dtype=float)
+        gi_th = ac.p_threshold(p_gi[np.isfinite(p_gi)], cfg.alpha, cfg.adjust)
         rows.append({"variable": var, "n": m.n, "moran_i": m.i, "expected_i": m.expected_i, "z_norm": m.z_norm,
                      "p_norm": m.p_norm, "z_rand": m.z_rand, "p_rand": m.p_rand, "z_sim": m.z_sim, "p_sim": m.p_sim,
                      "geary_c": g.c, "geary_p_sim": g.p_sim, **{f"lisa_{k}": v for k, v in loc.counts().items()},
-                     # counted at the configured alpha (two-sided p_norm of the analytical z), named so
-                     f"gi_hot_{level}": int(((gi["p_norm"] <= cfg.alpha) & (gi["z"] > 0)).sum()),
-                     f"gi_cold_{level}": int(((gi["p_norm"] <= cfg.alpha) & (gi["z"] < 0)).sum())})
+                     # counted at the configured alpha and adjustment (two-sided p_norm of the
+                     # analytical z), named so
+                     f"gi_hot_{level}": int(((gi["p_norm"] <= gi_th) & (gi["z"] > 0)).sum()),
+                     f"gi_cold_{level}": int(((gi["p_norm"] <= gi_th) & (gi["z"] < 0)).sum())})
         frame = loc.to_frame()
         ctx.units[f"lisa_{var}"] = frame["cluster"].reindex(units.index).fillna("no data")
         ctx.units[f"lisa_p_{var}"] = frame["p_sim"].reindex(units.index)

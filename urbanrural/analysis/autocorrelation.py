@@ -465,6 +465,20 @@ class LisaResult:
         return {k: int(c.get(k, 0)) for k in ("HH", "LL", "LH", "HL", "ns")}
 
 
+def p_threshold(p: NDArray[np.float64], alpha: float, adjust: str | None) -> float:
+    """The p-value at or below which a local statistic is significant at ``alpha``, after the
+    multiple-testing ``adjust`` (None, "fdr": Benjamini-Hochberg, "bonferroni").
+
+    Examples
+    --------
+    >>> p_threshold(np.array([0.001, 0.02, 0.04, 0.3]), 0.05, "fdr")   # 0.04 > 0.05 * 3/4
+    0.02
+    >>> p_threshold(np.array([0.001, 0.02, 0.04, 0.3]), 0.05, "bonferroni")
+    0.0125
+    """
+    return _threshold(np.asarray(p, dtype=float), alpha, adjust)
+
+
 def _threshold(p: NDArray[np.float64], alpha: float, adjust: str | None) -> float:
     if adjust is None:
         return alpha

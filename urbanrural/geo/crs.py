@@ -438,11 +438,14 @@ def select_analysis_crs(gdf: gpd.GeoDataFrame, crs: object = "auto", *,
                    else f"crs: auto (picks {code}, max error {e:.2%})")
         else:
             alt = "a CRS made for the region (the study area is very large)"
+        accept = math.ceil(err * 1000) / 1000
+        # the config allows crs_tolerance up to 0.5: offer it only where it can be set
+        tail = (f", or keep it and accept the error with crs_tolerance: {accept:g}" if accept <= 0.5
+                else "; an error this large cannot be accepted")
         raise CRSError(
             f"analysis crs {crs_label(c)} distorts distances by up to {err:.1%} over the study "
             f"area ({box}; tolerance {tol:.1%}), so every distance, travel time and area would "
-            f"be wrong by as much; use {alt}, or crs: auto (to accept the error instead: "
-            f"crs_tolerance: {math.ceil(err * 1000) / 1000:g})"
+            f"be wrong by as much; use {alt}{tail}"
         )
     return CRSChoice(c, "user", err, tol, bounds)
 

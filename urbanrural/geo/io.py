@@ -30,13 +30,14 @@ from pathlib import Path
 from .errors import InputFileError, OutputError, OutputExistsError
 
 __all__ = ["atomic_path", "atomic_dir", "ensure_new", "sha256", "require_file", "safe_name", "RunFolder",
-           "check_output_dir", "check_output_file", "is_ours", "MARKER"]
+           "check_output_dir", "check_output_file", "is_ours", "foreign_files", "write_marker", "MARKER"]
 
 MARKER = ".urbanrural"
 """File written into every folder urbanrural makes; ``overwrite`` replaces only such folders."""
 
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _MAX_NAME = 80
+_MAX_BYTES = 200  # UTF-8 bytes of a name before its suffix (file systems allow 255)
 _FOLDER_FORMATS = {".gdb"}  # inputs that GDAL reads as a folder (Esri FileGDB)
 
 
@@ -79,9 +80,12 @@ def safe_name(name: object, *, max_len: int = _MAX_NAME) -> str:
         out = "unnamed"
     if out.split(".")[0].casefold() in _RESERVED:
         out = f"{out}_"
-    if len(out) > max_len:
+    if len(out) > max_len or len(out.encode("utf-8")) > _MAX_BYTES:
         digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        out = f"{out[: max_len - 9].rstrip('._-')}-{digest}"
+        head = out[: max_len - 9]
+        while len(head.encode("utf-8")) > _MAX_BYTES - 9:  # file systems count bytes (255), not letters
+            head = head[:-1]
+        out = f"{head.rstrip('._-')}-{digest}"
     return out
 
 
@@ -147,28 +151,80 @@ class RunFolder:
         return Path(path).resolve().relative_to(self.root).as_posix()
 
 
+def _manifest(folder: Path) -> set[str] | None:
+    """Files this tool wrote in ``folder`` (marker manifest, else a run.json of ours), or None."""
+    marker = folder / MARKER
+    if marker.is_file():
+        try:
+            data = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        files = data.get("files") if isinstance(data, dict) else None
+        if isinstance(files, list):
+            return {str(f) for f in files}
+    run = folder / "run.json"
+    if run.is_file():
+        try:
+            data = json.loads(run.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if isinstance(data, dict) and "urbanrural" in data and isinstance(data.get("outputs"), list):
+            return {str(f) for f in data["outputs"]} | {"run.json"}
+    return None
+
+
 def is_ours(path: str | os.PathLike) -> bool:
     """True when ``path`` is a folder this tool made (marker file, or a run.json of ours)."""
     p = Path(path)
     if not p.is_dir():
         return False
-    if (p / MARKER).is_file():
-        return True
-    run = p / "run.json"
-    if run.is_file():
-        try:
-            data = json.loads(run.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return isinstance(data, dict) and "urbanrural" in data and "outputs" in data
-    return False
+    return (p / MARKER).is_file() or _manifest(p) is not None
 
 
-def _write_marker(folder: Path) -> None:
+def foreign_files(path: str | os.PathLike) -> list[str]:
+    """Files in our folder ``path`` that this tool did not write (a user's additions, or
+    everything when the folder is not ours): ``--overwrite`` refuses to delete them."""
+    root = Path(path)
+    if not is_ours(root):
+        return sorted(str(f.relative_to(root)) for f in root.rglob("*") if not f.is_dir())
+    listed = _manifest(root) or set()
+    out: list[str] = []
+    for entry in sorted(root.iterdir()):
+        name = entry.name
+        if name == MARKER:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            if is_ours(entry):
+                out += [f"{name}/{f}" for f in foreign_files(entry)]
+            else:
+                inner = [f"{name}/{f.relative_to(entry).as_posix()}" for f in entry.rglob("*") if not f.is_dir()]
+                out += [f for f in inner if f not in listed]
+        elif name not in listed:
+            out.append(name)
+    return out
+
+
+def _write_marker(folder: Path, *, files: list[str] | None = None) -> None:
     from .. import __version__
 
-    (folder / MARKER).write_text(json.dumps({"made_by": "urbanrural", "version": __version__}) + "\n",
-                                 encoding="utf-8")
+    data: dict[str, object] = {"made_by": "urbanrural", "version": __version__}
+    if files is not None:
+        data["files"] = files
+    (folder / MARKER).write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_marker(folder: str | os.PathLike) -> None:
+    """Mark ``folder`` as made by urbanrural, listing the files now in it (``--overwrite``
+    later replaces the folder only if nothing else was added).  Files inside sub-folders
+    with a marker of their own are theirs to list."""
+    p = Path(folder)
+    files = sorted(f.relative_to(p).as_posix() for f in p.rglob("*")
+                   if f.is_file() and f.name != MARKER and not _in_marked_subfolder(f, p))
+    _write_marker(p, files=files)
+
+
+def _in_marked_subfolder(f: Path, root: Path) -> bool:
+    return any((d / MARKER).is_file() for d in f.parents if d != root and root in d.parents)
 
 
 def _is_relative(child: Path, parent: Path) -> bool:
@@ -217,6 +273,12 @@ def check_output_dir(path: str | os.PathLike, *, overwrite: bool, inputs: Iterab
                 raise OutputError(f"{what} {raw} exists and was not made by urbanrural (no {MARKER} or "
                                   "run.json of ours in it); --overwrite replaces only folders this tool "
                                   "made: choose another --out, or move it away yourself")
+            extra = foreign_files(target)
+            if extra:
+                shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+                raise OutputError(f"{what} {raw} was made by urbanrural but now also holds {len(extra)} file(s) "
+                                  f"it did not write ({shown}); --overwrite would delete them: move them out "
+                                  "first, or choose another --out")
     return target
 
 
@@ -302,12 +364,21 @@ def atomic_dir(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[
     try:
         _write_marker(tmp)
         yield tmp
+        write_marker(tmp)  # the manifest: what this run wrote
         if overwrite and target.exists() and any(target.iterdir()):
-            if not is_ours(target):
-                raise OutputError(f"{target} was not made by urbanrural; not replaced (results discarded)")
+            if not is_ours(target) or foreign_files(target):
+                raise OutputError(f"{target} holds files urbanrural did not write; not replaced (results "
+                                  "discarded)")
             old = Path(tempfile.mkdtemp(prefix=f".{target.name[:40]}.", suffix=".old", dir=target.parent))
-            os.replace(target, old / "x")
-            os.replace(tmp, target)
+            moved = False
+            try:
+                os.replace(target, old / "x")
+                moved = True
+                os.replace(tmp, target)
+            except BaseException:
+                if moved and not target.exists():
+                    os.replace(old / "x", target)  # put the previous results back
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             try:
@@ -321,9 +392,15 @@ def atomic_dir(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[
 
 
 def sha256(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file (for run.json input checksums)."""
+    """Hex SHA-256 of a file (for run.json input checksums); of a folder input (FileGDB),
+    over its files' relative paths and contents in sorted order."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
+    p = Path(path)
+    files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+    for f in files:
+        if p.is_dir():
+            h.update(f.relative_to(p).as_posix().encode("utf-8") + b"\0")
+        with open(f, "rb") as fh:
+            while block := fh.read(chunk):
+                h.update(block)
     return h.hexdigest()

@@ -412,6 +412,9 @@ def check_numeric(values: pd.Series, *, name: str, allow_nan: bool = False,
         raise DataError(f"{name}: {int(bad_text.sum())} value(s) are not numbers "
                         f"(e.g. {preview(pd.Series(values)[bad_text])}); clean the column")
     s = s.astype(float)
+    if np.isinf(s).any():
+        raise DataError(f"{name}: {int(np.isinf(s).sum())} infinite value(s) (ids {preview(s.index[np.isinf(s)])}); "
+                        "write finite numbers (a ratio divided by zero?)")
     if not allow_nan and s.isna().any():
         raise DataError(f"{name}: {int(s.isna().sum())} missing value(s) (ids {preview(s.index[s.isna()])}); fill or drop them explicitly")
     if positive and (s <= 0).any():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def info(path: str | Path) -> dict[str, Any]:
 
         try:
             frame = pd.read_excel(p, nrows=0)
-        except (ValueError, OSError, KeyError) as exc:
+        except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
             raise InputFileError(f"{p.name} cannot be read as a spreadsheet ({exc})") from exc
         return {"path": str(p), "kind": "table", "count": None, "fields": list(frame.columns)}
     if suffix in RASTER_SUFFIXES:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter
 from functools import lru_cache
 
@@ -62,8 +61,8 @@ def _parse_text(text: str) -> tuple[str, float, frozenset[str]]:
     raw = text.strip()
     if raw == "" or raw.strip(_SPACES) == "":
         return EMPTY, math.nan, frozenset()
-    norm = unicodedata.normalize("NFKC", raw)
-    if norm != raw and any(unicodedata.east_asian_width(ch) == "F" for ch in raw):
+    norm = _fold_full_width(raw)
+    if norm != raw:
         flags.add("full_width")
     for ch in _SPACES:
         norm = norm.replace(ch, " ")
@@ -85,11 +84,19 @@ def _parse_text(text: str) -> tuple[str, float, frozenset[str]]:
     if not norm:
         return TEXT, math.nan, frozenset(flags)
     if _PLAIN.match(norm):
-        return NUMBER, sign * float(norm), frozenset(flags)
+        value = sign * float(norm)
+        return (NUMBER, value, frozenset(flags)) if math.isfinite(value) else (TEXT, math.nan, frozenset(flags))
     for sep, pattern in _GROUPED.items():
         if pattern.match(norm):
             return SEPARATED, sign * float(norm.replace(sep, "")), frozenset(flags)
     return TEXT, math.nan, frozenset(flags)
+
+
+def _fold_full_width(text: str) -> str:
+    """Full-width ASCII forms (U+FF01-FF5E) and the ideographic space to ASCII; nothing else
+    (NFKC would also turn ``5²`` into ``52`` and ``①`` into ``1``)."""
+    return "".join(chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else (" " if ch == "\u3000" else ch)
+                   for ch in text)
 
 
 def _cell(value: object) -> tuple[str, float, frozenset[str]]:
@@ -99,7 +106,9 @@ def _cell(value: object) -> tuple[str, float, frozenset[str]]:
         return TEXT, math.nan, frozenset()
     if isinstance(value, (int, float, np.integer, np.floating)):
         v = float(value)
-        return (EMPTY, v, frozenset()) if math.isnan(v) else (NUMBER, v, frozenset())
+        if math.isnan(v):
+            return EMPTY, v, frozenset()
+        return (NUMBER, v, frozenset()) if math.isfinite(v) else (TEXT, math.nan, frozenset())
     return _parse_text(str(value))
 
 
@@ -161,7 +170,8 @@ def parse_numeric(values: pd.Series, *, name: str) -> tuple[pd.Series, dict]:
     col = s.name
     counts: dict = {"numbers": 0, "reformatted": 0, "separators": 0, "full_width": 0, "plus_sign": 0,
                     "percent": 0, "empty": 0, "placeholders": {}}
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+    numeric_dtype = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+    if numeric_dtype and not np.isinf(s.astype(float)).any():  # inf goes on to be refused as text
         out = s.astype(float)
         counts["numbers"] = int(out.notna().sum())
         counts["empty"] = int(out.isna().sum())

@@ -7,7 +7,9 @@ what it checked or repaired in an optional :class:`~urbanrural.geo.checks.CheckL
 
 from __future__ import annotations
 
+import codecs
 import os
+import zipfile
 from collections.abc import Mapping
 from difflib import get_close_matches
 from pathlib import Path
@@ -103,7 +105,9 @@ def _pick_layer(p: Path, kinds: tuple[str, ...], *, role: str, section: str | No
         except Exception:  # noqa: BLE001 - a listing must not fail on one odd layer
             count = -1
         described.append(f"{n!r} ({t or 'no geometry'}, {count if count >= 0 else '?'} features)")
-    where = f" (config: {section}: layer: <name>)" if section else ""
+    # section "units" -> "units: layer:"; a full key path (ending in ':') is used as it is
+    key = section if section and section.endswith(":") else f"{section}: layer:"
+    where = f" (config: {key} <name>)" if section else ""
     raise InputFileError(
         f"{p.name} has {len(layers)} layers and no layer was named for the {role}: "
         + ", ".join(described)
@@ -266,9 +270,17 @@ def read_table(path: PathLike, *, sheet: str | int | None = None, encoding: str 
     if suffix in {".xlsx", ".xls"}:
         try:
             return pd.read_excel(p, sheet_name=sheet or 0, dtype=dtype)
-        except ValueError as exc:
-            raise InputFileError(f"{p.name}: {exc}") from exc
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+            raise InputFileError(f"{p.name} cannot be read as a spreadsheet ({exc}); is it complete and "
+                                 "saved as .xlsx?") from exc
     sep = "\t" if suffix == ".tsv" else ","
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            key = encoding_key or "encoding"
+            raise InputFileError(f"{p.name}: unknown text encoding {encoding!r} ({key}); use utf-8, gb18030 "
+                                 "(also reads GBK/GB2312), big5 or utf-16") from None
     tried = [encoding] if encoding else ["utf-8-sig", "gb18030"]
     last: Exception | None = None
     for enc in tried:

@@ -19,6 +19,7 @@ For ``tt_<cat>_min`` and ``acc_<measure>_<cat>`` columns, a ``reach_<cat>`` colu
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import pandas as pd
 import pyogrio
 
 from ..geo.errors import DataError, InputFileError
+from ..geo.io import safe_name
 from . import interactive, static
 from .escape import html_text
 from .offline import save_html
@@ -127,6 +129,25 @@ def resolve_spec(spec: str, columns: list[str]) -> tuple[str, str]:
     return kind, col
 
 
+def run_raster(results: Path, name: str) -> Path | None:
+    """The raster ``name`` (e.g. ``tt_县级医院``) of the run folder holding ``results``.
+
+    run.json lists every raster the run wrote under its safe file name (names from data
+    are sanitised, and two that collide get a hash); without run.json the safe name is
+    tried.  Only files inside the run folder's ``rasters/`` are returned.
+    """
+    folder = (results.parent / "rasters").resolve()
+    rel = None
+    run = results.parent / "run.json"
+    if run.is_file():
+        try:
+            rel = (json.loads(run.read_text(encoding="utf-8")).get("results") or {}).get("rasters", {}).get(name)
+        except (OSError, ValueError, AttributeError):
+            rel = None
+    cand = (results.parent / rel).resolve() if isinstance(rel, str) else folder / f"{safe_name(name)}.tif"
+    return cand if cand.parent == folder and cand.is_file() else None
+
+
 def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path, *, layer: str = "units",
                language: str = "en", title: str | None = None, facilities: gpd.GeoDataFrame | None = None,
                raster: str | Path | None = None, scheme: str = "quantiles", k: int = 5,
@@ -160,13 +181,9 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
             try:
                 isochrones = read_layer(src, "isochrones")
             except InputFileError as exc:
-                raise DataError(f"{src.name} has no isochrones layer (run the accessibility analysis with "
-                                "at most 50 facilities in the category)") from exc
+                raise DataError(f"{src.name} has no isochrones layer (run the accessibility analysis)") from exc
         if raster is None and spec.startswith("tt:"):
-            folder = src.parent / "rasters"
-            cand = folder / f"tt_{spec[3:]}.tif"
-            if cand.resolve().parent == folder.resolve() and cand.is_file():
-                raster = cand
+            raster = run_raster(src, f"tt_{spec[3:]}")
     else:
         gdf = source
     kind, col = resolve_spec(spec, list(gdf.columns))
@@ -192,7 +209,8 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
             return static.static_map(gdf, colname, out, title=title, scheme="user", bins=[15, 30, 60, 120],
                                      unit="min", language=language, missing_reason=missing_reason_for(gdf, colname))
         if raster is None:
-            raise DataError(f"map {spec!r} needs the travel-time raster rasters/tt_{col}.tif")
+            raise DataError(f"map {spec!r} needs the travel-time raster of {col!r} (rasters/ beside the results, "
+                            "written by the accessibility analysis)")
         m = interactive.categorical(gdf.assign(_outline="unit"), "_outline", palette={"unit": "#ffffff"},
                                     labels={"unit": "unit" if language != "zh" else "单元"},
                                     title="units" if language != "zh" else "单元", language=language)

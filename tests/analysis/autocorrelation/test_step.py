@@ -47,3 +47,23 @@ def test_gi_counts_follow_alpha(small_study, tmp_path):
         counts[alpha] = t
     assert "gi_hot_95pct" in counts[0.05] and "gi_hot_90pct" in counts[0.1]
     assert counts[0.1]["gi_hot_90pct"].iloc[0] >= counts[0.05]["gi_hot_95pct"].iloc[0]
+
+
+def test_gi_counts_follow_the_adjustment(small_study, tmp_path):
+    """With adjust: bonferroni the Gi* counts use alpha / n, like the LISA clusters, and say so."""
+    import numpy as np
+
+    from urbanrural.analysis import autocorrelation as ac
+
+    cfg = yaml.safe_load(small_study.read_text())
+    cfg["analyses"] = {"autocorrelation": {"variables": ["population"], "permutations": 0,
+                                           "adjust": "bonferroni"}}
+    small_study.write_text(yaml.safe_dump(cfg))
+    res = run(small_study, out_dir=tmp_path / "o")
+    t = pd.read_csv(tmp_path / "o" / "tables" / "autocorrelation.csv", index_col=0)
+    units = gpd.read_file(res.results_gpkg, layer="units").set_index("code")
+    w = ac.weights(units.to_crs(32650), "queen")
+    gi = ac.local_g(units["population"], w, permutations=0)
+    p = gi["p_norm"].to_numpy()
+    expected = int(((p <= 0.05 / np.isfinite(p).sum()) & (gi["z"] > 0)).sum())
+    assert t.loc["population", "gi_hot_95pct_bonferroni"] == expected

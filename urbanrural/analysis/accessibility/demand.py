@@ -69,7 +69,8 @@ def points_xy(points: object, *, name: str, crs: object = None) -> tuple[NDArray
             raise CRSError(f"{name} is in {crs_label(geom.crs)} but the roads are in {crs_label(crs)}; "
                            f"reproject {name} with .to_crs(roads.crs)")
         if len(geom) and not (geom.geom_type == "Point").all():
-            geom = geom.representative_point()
+            pts = unit_points(gpd.GeoDataFrame(geometry=geom, crs=geom.crs))  # the one rule for a unit's point
+            geom = gpd.GeoSeries(gpd.points_from_xy(pts["x"], pts["y"]), index=geom.index, crs=geom.crs)
         xy = np.column_stack([geom.x.to_numpy(dtype=float), geom.y.to_numpy(dtype=float)]) if len(geom) \
             else np.empty((0, 2))
         ids = points.index
@@ -112,7 +113,9 @@ def from_raster(info: RasterInfo, units: gpd.GeoDataFrame) -> pd.DataFrame:
     same = info.crs is None or units.crs is None or units.crs.equals(info.crs)
     bounds = units.total_bounds if same else units.to_crs(info.crs).total_bounds
     window = _window(info, np.asarray(bounds))
-    arr = read_masked(info, window=window)
+    # negative cells inside units are refused when the population is read (zonal sums); those
+    # outside every unit are counted there as a warning and carry no demand here
+    arr = read_masked(info, window=window, nonnegative=False)
     rows, cols = np.nonzero(~np.ma.getmaskarray(arr) & (arr.filled(0) > 0))
     people = arr.data[rows, cols].astype(float)
     xs, ys = rasterio.windows.transform(window, info.transform) * (cols + 0.5, rows + 0.5)
