@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 
 import geopandas as gpd
 import numpy as np
@@ -25,7 +24,6 @@ from urbanrural.maps.report import render_report
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 N = len(HOSTILE_NAMES)
 JOINED = " ¦ ".join(HOSTILE_NAMES)
 
@@ -78,17 +76,6 @@ class Page:
         assert self.dialogs == [], self.dialogs
         assert self.page.evaluate("window.__calls") == []
         assert self.page.evaluate("document.querySelectorAll('img[onerror], svg[onload], [onmouseover]').length") == 0
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if CHROMIUM is None:
-        pytest.skip("no chromium binary (Debian: apt-get install chromium)")
-    sync = pytest.importorskip("playwright.sync_api")
-    with sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 @pytest.fixture
