@@ -149,6 +149,12 @@ def run_problems(cfg: Config, area: StudyArea, *, out_dir: str | Path | None = N
     ur = a.urban_rural
     if ur is not None and ur.column and (ur.method in (None, "column")) and ur.column not in units_cols:
         problems.append(_unknown(ur.column, "analyses.urban_rural.column", units_cols, what="units column"))
+    if ur is not None and ur.method == "degurba":
+        neg = sum(c.count for c in area.checks.records if c.check == "negative cells" and c.status == "warning")
+        if neg:
+            problems.append(f"analyses.urban_rural: the Degree of Urbanisation classifies every cell of the "
+                            f"population raster, and {neg} cell(s) outside the units are negative; if they mark "
+                            "empty cells make that value the raster's nodata, else fix the raster")
     cats = _categories(area)
     folded: dict[str, str] = {}
     for c in cats:

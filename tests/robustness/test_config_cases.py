@@ -242,3 +242,20 @@ def test_indicator_table_columns_outside_integration_are_refused_up_front(small_
     _edit(small_study, use)
     for cmd in (["validate", small_study], ["run", small_study, "--out", tmp_path / "res"]):
         assert_refused(invoke(cmd, sandbox=tmp_path), "indicators table", "only analyses.integration")
+
+
+def test_negative_cells_outside_units_refused_up_front_for_degurba(small_study, tmp_path):
+    """They are only counted for the other analyses; the DoU grid classifies every cell."""
+    d = small_study.parent
+    with rasterio.open(d / "pop.tif") as src:
+        prof, arr = src.profile, src.read(1)
+    # the units cover 6 km x 4 km from the raster's corner; grow the raster by a column of -5
+    big = np.full((arr.shape[0], arr.shape[1] + 2), -5.0, dtype="float32")
+    big[:, : arr.shape[1]] = arr
+    prof.update(width=big.shape[1])
+    with rasterio.open(d / "pop_neg.tif", "w", **prof) as dst:
+        dst.write(big, 1)
+    _edit(small_study, lambda c: (c["population"].update(raster="pop_neg.tif"),
+                                  c.update(analyses={"urban_rural": {"method": "degurba"}})))
+    for cmd in (["validate", small_study], ["run", small_study, "--out", tmp_path / "res"]):
+        assert_refused(invoke(cmd, sandbox=tmp_path), "negative", "nodata")
