@@ -31,6 +31,11 @@ ACCESS_MEASURES = ("nearest", "cumulative", "gravity", "2sfca", "e2sfca", "g2sfc
 
 
 def _resolve(value: Path, info: ValidationInfo) -> Path:
+    text = str(value)
+    if text.startswith("example:"):  # a bundled example data set (libpysal's, offline): example:georgia
+        from .layers.datasets import example_path
+
+        return example_path(text.split(":", 1)[1])
     base = (info.context or {}).get("base")
     if base is not None and not value.is_absolute():
         return (Path(base) / value).resolve()
@@ -132,12 +137,31 @@ class UrbanRuralConfig(_Section):
     # 4-connected; flexurba's defaults), "R2023A" (GHS-SMOD R2023A product) or "R2022A"
     rules: Literal["2024", "R2023A", "R2022A"] = "2024"
 
+    # with column: a numeric column and a condition (rural_if: '>= 50'), or labels of the
+    # column's values (labels: {城镇: urban, 乡村: rural}); neither: China's codes or built-in labels
+    rural_if: str | None = None
+    urban_if: str | None = None
+    labels: dict[str, Literal["urban", "rural"]] | None = None
+
     @model_validator(mode="after")
     def _pick(self) -> UrbanRuralConfig:
         chosen = [n for n, v in (("degurba", self.method == "degurba"), ("column", self.column),
                                  ("density", self.density_threshold)) if v]
         if not chosen:
-            raise ValueError("say how to classify: method: degurba, column: <code column> or density_threshold: <people/km2>")
+            raise ValueError("say how to classify: method: degurba, column: <column> (codes, labels, or with "
+                             "rural_if: '>= 50'), or density_threshold: <people/km2>")
+        if self.rural_if is not None and self.urban_if is not None:
+            raise ValueError("give one of rural_if: or urban_if:, not both")
+        if (self.rural_if or self.urban_if or self.labels) and not self.column:
+            raise ValueError("rural_if:, urban_if: and labels: read a column: name it with column:")
+        for key in ("rural_if", "urban_if"):
+            if getattr(self, key) is not None:
+                from .analysis.designation import parse_condition
+
+                try:
+                    parse_condition(getattr(self, key), key=key)
+                except Exception as exc:  # ConfigError -> pydantic's message
+                    raise ValueError(str(exc)) from None
         return self
 
 
@@ -401,8 +425,6 @@ def config_problems(path: str | Path) -> tuple[Config | None, list[str]]:
         problems.append("analyses.accessibility: mode network needs a roads: section (or use mode: euclidean)")
     if a.accessibility is not None and a.accessibility.demand == "raster" and pop_col is not None:
         pass  # column population falls back to centroids; reported at run time
-    if a.integration is not None and cfg.indicators is None:
-        problems.append("analyses.integration needs an indicators: table")
     return cfg, problems
 
 

@@ -147,8 +147,18 @@ def run_problems(cfg: Config, area: StudyArea, *, out_dir: str | Path | None = N
     have = available_columns(cfg, area)
     units_cols = {c: "units" for c in area.units.columns if c != "geometry"}
     ur = a.urban_rural
-    if ur is not None and ur.column and (ur.method in (None, "column")) and ur.column not in units_cols:
-        problems.append(_unknown(ur.column, "analyses.urban_rural.column", units_cols, what="units column"))
+    if ur is not None and ur.column and (ur.method in (None, "column")):
+        if ur.column not in units_cols:
+            problems.append(_unknown(ur.column, "analyses.urban_rural.column", units_cols, what="units column"))
+        else:  # read the column now, as the run will: codes, labels or a condition
+            from .analysis.designation import designate
+            from .geo.errors import UrbanRuralError
+
+            try:
+                designate(area.units[ur.column], labels=ur.labels, rural_if=ur.rural_if, urban_if=ur.urban_if,
+                          name=f"units column {ur.column!r}")
+            except UrbanRuralError as exc:
+                problems.append(f"analyses.urban_rural: {exc}")
     if ur is not None and ur.method == "degurba":
         neg = sum(c.count for c in area.checks.records if c.check == "negative cells" and c.status == "warning")
         if neg:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..analysis import degurba
+from ..analysis.designation import designate
 from ..geo.errors import ConfigError
 from ..pipeline import RunContext, analysis
 
@@ -39,8 +40,14 @@ def urban_rural_step(ctx: RunContext) -> None:
         if cfg.column not in units.columns:
             have = ", ".join(c for c in units.columns if c != "geometry")
             raise ConfigError(f"analyses.urban_rural: column {cfg.column!r} is not a units column (have {have})")
-        ctx.units["urban_class"] = degurba.from_codes(units[cfg.column])
-        ctx.variants["urban_rural"] = f"official codes in {cfg.column!r}: 111-123 urban, 210/220 rural"
+        d = designate(units[cfg.column], labels=cfg.labels, rural_if=cfg.rural_if, urban_if=cfg.urban_if,
+                      name=f"units column {cfg.column!r}")
+        ctx.units["urban_class"] = d.classes
+        n_missing = int(d.classes.isna().sum())
+        if n_missing:
+            ctx.note("urban_rural", "warning", f"{n_missing} unit(s) have no value in {cfg.column!r}: no urban/rural "
+                     "class (left out of the urban/rural tables)")
+        ctx.variants["urban_rural"] = d.detail
     elif method == "density":
         if not cfg.density_threshold:
             raise ConfigError("analyses.urban_rural: method density needs density_threshold: <people/km2>")

@@ -11,7 +11,7 @@ import pytest
 import rasterio
 import yaml
 
-from urbanrural.geo.errors import DataError
+from urbanrural.geo.errors import UrbanRuralError
 from urbanrural.pipeline import run
 
 
@@ -46,7 +46,7 @@ def test_bad_code_column_fails_the_run(small_study, tmp_path):
     units = gpd.read_file(small_study.parent / "units.gpkg")
     units.loc[0, "urban_class"] = 999
     units.to_file(small_study.parent / "units.gpkg")
-    with pytest.raises(DataError, match="999"):
+    with pytest.raises(UrbanRuralError, match="999"):  # refused before computing (validate finds it too)
         _run(small_study, tmp_path, {"column": "urban_class"})
 
 

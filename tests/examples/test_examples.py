@@ -1,0 +1,38 @@
+"""The worked examples under examples/ run from the command line and give their stated numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import esda
+import geopandas as gpd
+import libpysal
+import numpy as np
+import pandas as pd
+import pytest
+from robustness.harness import assert_ran, invoke
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_georgia_example(tmp_path):
+    o = invoke(["-q", "run", EXAMPLES / "georgia" / "georgia.yaml", "--out", tmp_path / "res"], sandbox=tmp_path)
+    assert_ran(o, "res")
+    res = tmp_path / "res"
+    units = gpd.read_file(res / "results.gpkg", layer="units")
+    assert len(units) == 159
+    assert (units["urban_class"] == "rural").sum() == (units["PctRural"] >= 50).sum() == 130
+    table = pd.read_csv(res / "tables" / "autocorrelation.csv", index_col=0)
+    g = gpd.read_file(libpysal.examples.get_path("G_utm.shp"))
+    w = libpysal.weights.Queen.from_dataframe(g, use_index=False)
+    w.transform = "r"
+    for var in ("PctRural", "PctPov"):
+        assert table.loc[var, "moran_i"] == pytest.approx(esda.Moran(g[var].to_numpy(), w, permutations=0).I,
+                                                          rel=1e-12)
+    weights = pd.read_csv(res / "tables" / "integration.csv", index_col=0)["weight"]
+    assert np.isclose(weights.sum(), 1.0) and weights.idxmax() == "PctBach"
+    maps = {p.name for p in (res / "maps").iterdir()}
+    assert {"PctRural.html", "lisa_PctRural.png", "integration_index.png", "urban_class.html"} <= maps
+    run = json.loads((res / "run.json").read_text(encoding="utf-8"))
+    assert run["inputs"]["units"]["path"].endswith("G_utm.shp")
