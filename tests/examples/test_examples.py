@@ -36,3 +36,26 @@ def test_georgia_example(tmp_path):
     assert {"PctRural.html", "lisa_PctRural.png", "integration_index.png", "urban_class.html"} <= maps
     run = json.loads((res / "run.json").read_text(encoding="utf-8"))
     assert run["inputs"]["units"]["path"].endswith("G_utm.shp")
+
+
+@pytest.mark.shared
+def test_belgium_degurba_example(shared_data, tmp_path):
+    import rasterio
+
+    d = shared_data / "degurba-belgium"
+    args = ["degurba", d / "POP.tif", "--land", d / "LAND.tif", "--built", d / "BUILT_S.tif"]
+    o2 = invoke([*args, "--level", "2", "--out", tmp_path / "l2.tif"], sandbox=tmp_path)
+    o1 = invoke([*args, "--level", "1", "--out", tmp_path / "l1.tif"], sandbox=tmp_path)
+    assert_ran(o2, "l2.tif") and assert_ran(o1, "l1.tif")
+    text = o2.output
+    for line in ("30 urban centre                   2,145 cells      6,723,774 people",
+                 "10 water                          2,578 cells              0 people"):
+        assert line in text
+    with rasterio.open(tmp_path / "l1.tif") as a, rasterio.open(tmp_path / "l2.tif") as b:
+        l1, l2 = a.read(1), b.read(1)
+    # the two levels share urban centres and water; level 1's urban clusters follow their own rule
+    assert ((l1 == 3) == (l2 == 30)).all() and ((l1 == 0) == (l2 == 10)).all()
+    with rasterio.open(d / "POP.tif") as src:
+        total = float(np.nansum(src.read(1)))
+    people = sum(int(line.split()[-2].replace(",", "")) for line in text.splitlines() if "people" in line)
+    assert people == pytest.approx(total, abs=10)
