@@ -34,7 +34,7 @@ def test_missing_raster(tmp_path):
 
 def test_zonal_sum_by_cell_centre_matches_brute_force(pop_raster):
     u = units([(X0, Y0, X0 + 200, Y0 + 200), (X0 + 200, Y0, X0 + 340, Y0 + 200)])
-    z = zonal_sum(pop_raster, u)
+    z = zonal_sum(pop_raster, u, method="centre")
     # brute force: cell (r, c) centre = (X0 + 50 + 100c, Y0 + 150 - 100r)
     vals = np.array([[1, 2, 3, 4], [5, 6, 7, -1]], float)
     expect = np.zeros(2)

@@ -1,33 +1,42 @@
-"""Raster checks and zonal sums (population per unit).
+"""Raster checks and windows.
 
 A population raster must declare its nodata value (or the caller names one) and
-carry a CRS; it must overlap the units.  Zonal sums assign each cell to the unit that
-contains the cell centre, so every person inside the units is counted exactly once;
-people in cells whose centre lies outside every unit are counted and reported.
+carry a CRS; it must overlap the units.  Only the window over the area of interest is
+read (:func:`window_for`: the area's bounds taken to the raster's CRS with densified
+edges, plus a one-cell margin), so a national file is never loaded whole.  Zonal sums
+(exact cell coverage fractions or cell centres) live in :mod:`urbanrural.geo.zonal`;
+``zonal_sum`` and ``ZonalResult`` stay importable from here.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import rasterio
 import rasterio.errors
 import rasterio.features
+import rasterio.warp
 import rasterio.windows
 from affine import Affine
 from pyproj import CRS
 from rasterio._err import CPLE_BaseError
 
-from .checks import CheckLog, get_log
 from .crs import crs_label
-from .errors import CRSError, DataError, InputFileError, NodataError, RasterError
+from .errors import CRSError, DataError, InputFileError, NodataError
 
-__all__ = ["RasterInfo", "open_raster", "read_band", "read_masked", "zonal_sum", "ZonalResult"]
+__all__ = ["RasterInfo", "open_raster", "read_band", "read_masked", "window_for", "format_extent"]
+
+
+def __getattr__(name: str) -> object:
+    # zonal sums moved to geo/zonal.py (which imports this module); the old names still work
+    if name in ("zonal_sum", "ZonalResult"):
+        from . import zonal
+
+        return getattr(zonal, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -42,10 +51,24 @@ class RasterInfo:
     nodata: float
     dtype: str
     nodata_declared: bool
+    also_nodata: tuple[float, ...] = ()
+    """Further values that mark empty cells (e.g. LandScan's two conventions, from a preset)."""
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        return rasterio.transform.array_bounds(self.height, self.width, self.transform)[::1]
+        """(west, south, east, north) in the raster's CRS."""
+        return tuple(rasterio.transform.array_bounds(self.height, self.width, self.transform))
+
+    def nodata_mask(self, arr: np.ndarray) -> np.ndarray:
+        """True where ``arr`` holds the declared (or given) nodata value or one of ``also_nodata``.
+
+        A NaN nodata marks NaN cells; other NaN cells are not nodata (they are counted
+        as not-a-number cells by the zonal checks).
+        """
+        mask = np.isnan(arr) if math.isnan(self.nodata) else (arr == self.nodata)
+        for v in self.also_nodata:
+            mask |= np.isnan(arr) if math.isnan(v) else (arr == v)
+        return mask
 
     @property
     def cell_area_m2(self) -> float:
@@ -123,9 +146,7 @@ def read_masked(info: RasterInfo, *, window: rasterio.windows.Window | None = No
     InputFileError naming it.
     """
     arr = read_band(info, window=window, name=name)
-    mask = ~np.isfinite(arr)
-    if not math.isnan(info.nodata):
-        mask |= arr == info.nodata
+    mask = ~np.isfinite(arr) | info.nodata_mask(arr)
     out = np.ma.MaskedArray(arr, mask=mask)
     if nonnegative and (out < 0).any():
         n = int((out < 0).sum())
@@ -147,7 +168,44 @@ def read_band(info: RasterInfo, *, window: rasterio.windows.Window | None = None
         raise _unreadable(label, exc, when="(reading its cells)") from exc
 
 
-def _window(info: RasterInfo, bounds: np.ndarray) -> rasterio.windows.Window:
+def format_extent(bounds: object, crs: object) -> str:
+    """(west, south, east, north) rounded for a message: 4 decimals in degrees, metres else.
+
+    Examples
+    --------
+    >>> format_extent((100.123456, 30.5, 101.0, 31.0), "EPSG:4326")
+    '(100.1235, 30.5, 101.0, 31.0) in EPSG:4326'
+    """
+    geographic = crs is not None and CRS.from_user_input(crs).is_geographic
+    vals = [round(float(v), 4) if geographic else round(float(v)) for v in bounds]
+    return f"({', '.join(map(str, vals))}) in {crs_label(crs)}"
+
+
+def window_for(info: RasterInfo, bounds: object, *, crs: object = None, margin: int = 1) -> rasterio.windows.Window:
+    """The raster window covering ``bounds``: outward-rounded whole cells plus ``margin``
+    cells on every side, clipped to the raster (width or height 0 when they miss it).
+
+    ``bounds`` (west, south, east, north) are in ``crs`` (default: the raster's); in
+    another CRS they are taken to the raster's with 21 points on every edge
+    (``rasterio.warp.transform_bounds``), so a curved edge cannot leave cells out.
+
+    Examples
+    --------
+    >>> from rasterio.transform import from_origin
+    >>> info = RasterInfo(Path("p.tif"), CRS.from_epsg(32650), from_origin(0, 1000, 100, 100),
+    ...                   10, 10, -1.0, "float32", True)
+    >>> window_for(info, (250, 250, 450, 450))             # cells 2-4 and one more each side
+    Window(col_off=1, row_off=4, width=5, height=5)
+    >>> window_for(info, (250, 250, 450, 450), margin=0)
+    Window(col_off=2, row_off=5, width=3, height=3)
+    """
+    b = np.asarray(bounds, dtype=float)
+    if crs is not None and not CRS.from_user_input(crs).equals(info.crs):
+        b = np.asarray(rasterio.warp.transform_bounds(CRS.from_user_input(crs), info.crs, *b, densify_pts=21))
+    return _window(info, b, margin=margin)
+
+
+def _window(info: RasterInfo, bounds: np.ndarray, *, margin: int = 0) -> rasterio.windows.Window:
     """The whole cells covering ``bounds`` (outward rounding), clipped to the raster."""
     inv = ~info.transform
     cols, rows = [], []
@@ -156,129 +214,8 @@ def _window(info: RasterInfo, bounds: np.ndarray) -> rasterio.windows.Window:
             c, r = inv * (x, y)
             cols.append(c)
             rows.append(r)
-    c0 = max(int(np.floor(min(cols))), 0)
-    c1 = min(int(np.ceil(max(cols))), info.width)
-    r0 = max(int(np.floor(min(rows))), 0)
-    r1 = min(int(np.ceil(max(rows))), info.height)
-    return rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
-
-
-@dataclass(frozen=True)
-class ZonalResult:
-    """Zonal sums per unit and what fell outside."""
-
-    sums: pd.Series
-    outside: float
-    total: float
-    cells_used: int
-    excluded: dict[str, int] = field(default_factory=dict)
-    """Cells inside the units left out of every sum, by kind: ``nan`` (NaN where
-    nodata is not NaN), ``+inf``, ``-inf``; and ``nodata`` (declared nodata cells)."""
-
-    @property
-    def excluded_cells(self) -> int:
-        """Cells inside the units that are not values (NaN, +/-inf); nodata not included."""
-        return int(sum(v for k, v in self.excluded.items() if k != "nodata"))
-
-
-def zonal_sum(path: str | Path, units: gpd.GeoDataFrame, *, nodata: float | None = None,
-              name: str | None = None, log: CheckLog | None = None,
-              nodata_hint: str | None = None) -> ZonalResult:
-    """Sum raster values per unit (cell-centre rule).
-
-    The units are taken to the raster's CRS (the raster is never resampled, so totals
-    are preserved); each cell goes to the unit containing its centre.  Cells inside
-    the units that are NaN (when nodata is not NaN) or infinite are excluded from every
-    sum and counted in ``log`` (and in ``ZonalResult.excluded``); negative cells inside
-    the units raise DataError, outside them they are counted and left out.
-
-    Returns
-    -------
-    ZonalResult
-        ``sums`` is a Series on ``units.index``; ``outside`` is the sum over cells in the
-        units' bounding window whose centre lies in no unit.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib, numpy as np, rasterio, geopandas as gpd, shapely
-    >>> from rasterio.transform import from_origin
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> prof = dict(driver="GTiff", width=4, height=2, count=1, dtype="float32",
-    ...             crs="EPSG:32650", transform=from_origin(0, 200, 100, 100), nodata=-1)
-    >>> with rasterio.open(d / "pop.tif", "w", **prof) as dst:
-    ...     dst.write(np.array([[1, 2, 3, 4], [5, 6, 7, -1]], "float32"), 1)
-    >>> u = gpd.GeoDataFrame({"geometry": [shapely.box(0, 0, 200, 200), shapely.box(200, 0, 400, 200)]},
-    ...                      index=["a", "b"], crs=32650)
-    >>> zonal_sum(d / "pop.tif", u).sums.tolist()
-    [14.0, 14.0]
-    """
-    log = get_log(log)
-    info = open_raster(path, nodata=nodata, name=name, nodata_hint=nodata_hint)
-    label = name or info.path.name
-    if units.crs is None:
-        raise CRSError("units have no CRS; cannot overlay them on a raster")
-    zones = units.to_crs(info.crs) if not CRS.from_user_input(units.crs).equals(info.crs) else units
-    rb = info.bounds
-    ub = zones.total_bounds
-    if ub[0] >= rb[2] or ub[2] <= rb[0] or ub[1] >= rb[3] or ub[3] <= rb[1]:
-        raise RasterError(
-            f"{label} (extent {tuple(round(v) for v in rb)} in {crs_label(info.crs)}) does not "
-            f"overlap the units (extent {tuple(round(v) for v in ub)}); check the raster's CRS "
-            "and that it covers the study area"
-        )
-    win = _window(info, ub)
-    raw = read_band(info, window=win, name=label)
-    wt = rasterio.windows.transform(win, info.transform)
-    codes = rasterio.features.rasterize(
-        ((g, i + 1) for i, g in enumerate(zones.geometry.values)),
-        out_shape=raw.shape, transform=wt, fill=0, all_touched=False, dtype="int32",
-    )
-    inside = codes > 0
-    nodata_is_nan = math.isnan(info.nodata)
-    is_nan = np.isnan(raw)
-    declared = is_nan if nodata_is_nan else (raw == info.nodata)
-    pos_inf, neg_inf = np.isposinf(raw), np.isneginf(raw)
-    bad_nan = is_nan & ~declared
-    excluded = {"nan": int((bad_nan & inside).sum()), "+inf": int((pos_inf & inside).sum()),
-                "-inf": int((neg_inf & inside).sum()), "nodata": int((declared & inside).sum())}
-    valid = np.isfinite(raw) & ~declared
-    negative = valid & (raw < 0)
-    if (negative & inside).any():
-        n = int((negative & inside).sum())
-        vals = pd.Series(raw[negative & inside]).value_counts().head(3)
-        raise DataError(
-            f"{label}: {n} cell(s) inside the units are negative ("
-            + ", ".join(f"{v:.6g} x{c}" for v, c in vals.items())
-            + f"); a count of people must be >= 0: if they mark empty cells, declare that value "
-            f"as nodata{' (' + nodata_hint + ')' if nodata_hint else ''}, else fix the raster"
-        )
-    n_neg_out = int((negative & ~inside).sum())
-    if n_neg_out:
-        log.add(label, "negative cells", "warning", count=n_neg_out,
-                detail="negative cells outside every unit (in the units' window): not counted")
-    valid &= ~negative
-    vals = np.where(valid, raw, 0.0)
-    n_bad = excluded["nan"] + excluded["+inf"] + excluded["-inf"]
-    if n_bad:
-        kinds = ", ".join(f"{k} x{v}" for k, v in excluded.items() if v and k != "nodata")
-        log.add(label, "non-finite cells", "warning", count=n_bad,
-                detail=f"cells inside the units that are not numbers ({kinds}) and not the "
-                       f"declared nodata ({info.nodata:g}): excluded from every sum (counted as "
-                       "0 people); fix the raster if they should hold people")
-    else:
-        log.add(label, "non-finite cells", "ok", count=int(inside.sum()),
-                detail="every cell inside the units is a number or the declared nodata")
-    sums = np.bincount(codes.ravel(), weights=vals.ravel(), minlength=len(zones) + 1)
-    outside = float(sums[0])
-    total = float(vals.sum())
-    empty_units = np.bincount(codes.ravel(), minlength=len(zones) + 1)[1:] == 0
-    if empty_units.any():
-        ids = list(units.index[empty_units])
-        log.add(label, "zonal sum", "warning", count=len(ids),
-                detail=f"units smaller than a cell get no cell centre and 0 population: {ids[:5]}")
-    if outside > 0:
-        share = outside / total if total else 0.0
-        log.add(label, "zonal sum", "info", count=int(round(outside)),
-                detail=f"{share:.1%} of the raster's value in the units' window lies outside every unit")
-    return ZonalResult(pd.Series(sums[1:], index=units.index, name="population"), outside,
-                       total, int(inside.sum()), excluded)
+    c0 = max(int(np.floor(min(cols))) - margin, 0)
+    c1 = min(int(np.ceil(max(cols))) + margin, info.width)
+    r0 = max(int(np.floor(min(rows))) - margin, 0)
+    r1 = min(int(np.ceil(max(rows))) + margin, info.height)
+    return rasterio.windows.Window(c0, r0, max(c1 - c0, 0), max(r1 - r0, 0))
