@@ -464,6 +464,7 @@ def read_roads(path: PathLike, *, class_col: str, speeds: Mapping[str, float],
 def read_indicators(path: PathLike, *, id_col: str, units: gpd.GeoDataFrame | pd.Index | None = None,
                     sheet: str | int | None = None, encoding: str | None = None,
                     zfill: bool = False, min_match: float = 0.5,
+                    header_rows: int | str | None = None, year: int | str | None = None,
                     log: CheckLog | None = None) -> pd.DataFrame:
     """Read an indicator table (CSV/XLSX; UTF-8 or GB18030) indexed by the unit id.
 
@@ -471,17 +472,45 @@ def read_indicators(path: PathLike, *, id_col: str, units: gpd.GeoDataFrame | pd
     leading zeros raise JoinError (or are padded back with ``zfill=True``, logged), and
     fewer than ``min_match`` of units matched raises.  Rows are returned for every unit
     of ``units`` in its order (NaN where the table has none) plus nothing else.
+
+    A yearbook-style table (title lines, several header rows, units in the headers,
+    footnote and total rows, years as columns or rows) is read with
+    :func:`urbanrural.layers.yearbook.read_yearbook` when ``header_rows`` (an int or
+    ``"auto"``) or ``year`` is given; ``year`` picks one year of a table with several.
+    ``id_col`` then names the header of the code (or name) column, units removed.
     """
     log = get_log(log)
     p = require_file(path, what="indicator table")
-    frame = read_table(p, sheet=sheet, encoding=encoding, text_cols=(id_col,), log=log,
-                       encoding_key="indicators: encoding")
-    _require_column(frame, id_col, name=p.name, role="unit id")
-    idx = ids_as_text(frame[id_col], name=p.name, column=id_col, log=log)
-    idx = pd.Index(idx.str.strip(), name=id_col)
-    frame = frame.drop(columns=[id_col])
-    frame.index = idx
-    check_ids(idx, name=p.name, column=id_col)
+    if header_rows is not None or year is not None:
+        from .yearbook import read_yearbook
+
+        table = read_yearbook(p, id_col=id_col, sheet=sheet, encoding=encoding,
+                              header_rows="auto" if header_rows is None else header_rows, log=log)
+        if year is not None:
+            frame = table.at_year(year)
+        elif table.years and len(table.years) > 1:
+            raise DataError(f"{p.name} holds the years {', '.join(map(str, table.years))}; pick one with "
+                            "year= (config: indicators: year: <year>)")
+        else:
+            frame = table.frame.droplevel("year") if isinstance(table.frame.index, pd.MultiIndex) else table.frame
+        frame = frame.copy()
+        frame.index = pd.Index(frame.index.astype(object), name=id_col)
+        check_ids(frame.index, name=p.name, column=id_col)
+    else:
+        frame = read_table(p, sheet=sheet, encoding=encoding, text_cols=(id_col,), log=log,
+                           encoding_key="indicators: encoding")
+        if id_col not in frame.columns and any(str(c).startswith("Unnamed") for c in frame.columns):
+            raise InputFileError(
+                f"{p.name} has no column {id_col!r} for the unit id, and its first row looks like a "
+                "title or a merged header (columns " + ", ".join(map(repr, frame.columns[:6]))
+                + "); read it as a yearbook table with header_rows='auto' (config: indicators: "
+                "header_rows: auto) or year=")
+        _require_column(frame, id_col, name=p.name, role="unit id")
+        idx = ids_as_text(frame[id_col], name=p.name, column=id_col, log=log)
+        idx = pd.Index(idx.str.strip(), name=id_col)
+        frame = frame.drop(columns=[id_col])
+        frame.index = idx
+        check_ids(idx, name=p.name, column=id_col)
     frame = _numeric_columns(frame, name=p.name, log=log)
     if units is None:
         return frame
