@@ -184,17 +184,17 @@ def _coordinates(frame: pd.DataFrame, *, x: str | None, y: str | None, name: str
 def _check_degrees(x: pd.Series, y: pd.Series, *, name: str, where: str) -> None:
     ok = x.notna() & y.notna()
     xs, ys = x[ok], y[ok]
-    off = (xs.abs() > 180) | (ys.abs() > 90)
-    if off.any():
-        raise CRSError(f"{name}: coordinates in {where} are not longitude/latitude degrees (e.g. "
-                       f"{xs[off].iloc[0]}, {ys[off].iloc[0]}); POI exports give degrees: check the columns "
-                       "(x= longitude, y= latitude)")
     looks_swapped = xs.between(3, 54) & ys.between(73, 136)
     looks_right = xs.between(73, 136) & ys.between(3, 54)
     if len(xs) and looks_swapped.mean() > 0.5 and not looks_right.any():
         raise CRSError(f"{name}: coordinates in {where} look swapped: the first values ({xs.iloc[0]}, "
                        f"{ys.iloc[0]}) read as latitude, longitude in China; give longitude first "
                        "(x= the longitude column, y= the latitude column)")
+    off = (xs.abs() > 180) | (ys.abs() > 90)
+    if off.any():
+        raise CRSError(f"{name}: coordinates in {where} are not longitude/latitude degrees (e.g. "
+                       f"{xs[off].iloc[0]}, {ys[off].iloc[0]}); POI exports give degrees: check the columns "
+                       "(x= longitude, y= latitude)")
 
 
 def _typecode_text(value: object) -> str | None:
