@@ -245,7 +245,7 @@ def _overlap_window(info: RasterInfo, units: gpd.GeoDataFrame, geoms: NDArray[np
     miss = not np.isfinite(ub).all() or ub[0] >= rb[2] or ub[2] <= rb[0] or ub[1] >= rb[3] or ub[3] <= rb[1]
     if miss or win.width <= 0 or win.height <= 0:
         theirs = "" if CRS.from_user_input(units.crs).equals(info.crs) else \
-            f"; {format_extent(units.total_bounds, units.crs)} in their own CRS"
+            f"; {format_extent(units.total_bounds, units.crs)} as given"
         raise RasterError(
             f"{label} (extent {format_extent(rb, info.crs)}) does not overlap the units (extent "
             f"{format_extent(ub, info.crs)}{theirs}); check the raster's CRS and that it covers the "
