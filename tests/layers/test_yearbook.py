@@ -135,6 +135,21 @@ def test_wide_years_over_indicators_two_header_rows(tmp_path):
     assert t.names.loc["511703"] == "达川区"
 
 
+def test_xlsx_years_as_merged_numbers_over_indicators(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["地区", 2019, None, 2020, None])
+    ws.append([None, "GDP", "人口", "GDP", "人口"])
+    ws.merge_cells("A1:A2")
+    ws.merge_cells("B1:C1")
+    ws.merge_cells("D1:E1")
+    ws.append(["通川区", 400, 61, 420, 61.5])
+    wb.save(tmp_path / "y.xlsx")
+    t = read_yearbook(tmp_path / "y.xlsx")
+    assert t.years == (2019, 2020) and list(t.frame.columns) == ["GDP", "人口"]
+    assert t.frame.loc[("通川区", 2020), "人口"] == 61.5 and t.frame.loc[("通川区", 2019), "GDP"] == 400
+
+
 def test_year_in_the_title_dates_a_cross_section(tmp_path):
     path = _write_csv(tmp_path / "t.csv", ["2020年各区县主要指标", "地区,GDP(亿元)", "通川区,420", "达川区,310"], "utf-8")
     t = read_yearbook(path)

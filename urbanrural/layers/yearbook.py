@@ -67,6 +67,7 @@ from ..geo.checks import CheckLog, get_log
 from ..geo.errors import DataError, IdError, InputFileError, JoinError, UnknownNameError
 from ..geo.io import require_file
 from ..geo.validate import preview
+from .numbers import _cell as _numeric_cell
 from .numbers import describe_counts, parse_numeric
 
 __all__ = ["read_yearbook", "YearbookTable", "split_unit", "restore_zeros"]
@@ -177,15 +178,12 @@ def _text(value: object) -> str:
 
 
 def _is_number(value: object) -> bool:
+    """A cell parse_numeric reads as a number (not a placeholder, not text)."""
     if isinstance(value, (bool, np.bool_)):
         return False
     if isinstance(value, (int, float, np.integer, np.floating)):
         return True
-    try:
-        _, counts = parse_numeric(pd.Series([value], dtype=object), name="cell")
-    except DataError:
-        return False
-    return counts["numbers"] == 1
+    return _numeric_cell(value)[0] in ("number", "separated")
 
 
 def split_unit(header: str) -> tuple[str, str | None]:
@@ -258,8 +256,8 @@ def _read_grid(p: Path, *, sheet: str | int | None, encoding: str | None, log: C
         filled = 0
         for rng in ws.merged_cells.ranges:
             top = grid[rng.min_row - 1][rng.min_col - 1]
-            if not isinstance(top, str):
-                continue  # merged numbers stay in their first cell only
+            if not isinstance(top, str) and not (_as_year(top) is not None and rng.min_row == rng.max_row):
+                continue  # merged numbers stay in their first cell only (a year over columns spreads)
             for r in range(rng.min_row - 1, rng.max_row):
                 for c in range(rng.min_col - 1, rng.max_col):
                     if grid[r][c] is None:
