@@ -74,7 +74,9 @@ class PopulationConfig(_Section):
 
 
 class FacilityConfig(_Section):
-    path: InPath
+    path: InPath | None = None          # points/polygons, a CSV with x/y, or a POI export (source:)
+    osm: InPath | None = None           # an OpenStreetMap extract (.osm.pbf): tags mapped to categories
+    source: Literal["amap", "baidu"] | None = None   # path is an AMap/Baidu POI export (typecodes, GCJ-02/BD-09)
     layer: str | int | None = None
     category: str | None = None
     category_column: str | None = None
@@ -82,14 +84,38 @@ class FacilityConfig(_Section):
     x: str | None = None
     y: str | None = None
     crs: str | None = None
+    categories: list[str] | None = None               # osm / source: keep only these categories
+    mapping: dict[str, str | None] | None = None      # osm: "amenity=clinic": clinic; source: typecode: category
+    encoding: str | None = None                       # source: text encoding of a CSV export
+    clip_buffer_m: float = Field(default=0.0, ge=0)   # osm: keep facilities within this distance of the units
 
     @model_validator(mode="after")
     def _one_category(self) -> FacilityConfig:
-        if (self.category is None) == (self.category_column is None):
-            raise ValueError("give exactly one of category: (one category for the file) or category_column:")
+        if (self.path is None) == (self.osm is None):
+            raise ValueError("give exactly one of path: (a file) or osm: (an .osm.pbf extract)")
+        if self.osm is not None:
+            extra = [k for k in ("source", "category", "category_column", "capacity", "x", "y", "layer")
+                     if getattr(self, k) is not None]
+            if extra:
+                raise ValueError(f"osm: facilities take categories: and mapping: (tags -> categories), not {extra}")
+            return self
+        if self.source is None:
+            if (self.category is None) == (self.category_column is None):
+                raise ValueError("give exactly one of category: (one category for the file) or category_column: "
+                                 "(or source: amap | baidu for a POI export)")
+            if self.categories is not None or self.mapping is not None:
+                raise ValueError("categories: and mapping: apply to osm: extracts and POI exports (source:)")
+        elif self.category is not None or self.category_column is not None:
+            raise ValueError("a POI export (source:) gets its categories from its typecodes: use categories: "
+                             "and mapping: instead of category:/category_column:")
         if (self.x is None) != (self.y is None):
             raise ValueError("give both x: and y: (coordinate columns) or neither")
         return self
+
+    @property
+    def file(self) -> Path:
+        """The input file (path or osm)."""
+        return self.path if self.path is not None else self.osm  # type: ignore[return-value]
 
 
 class RoadsConfig(_Section):
@@ -118,6 +144,10 @@ class IndicatorsConfig(_Section):
     sheet: str | int | None = None
     encoding: str | None = None
     zfill: bool = False
+    # yearbook tables: header rows ("auto": two header rows, units in headers, merged cells)
+    # and the year to use from a table with years as columns or rows
+    header_rows: int | Literal["auto"] | None = None
+    year: int | None = None
 
 
 class FlowsConfig(_Section):
@@ -263,7 +293,7 @@ class Config(_Section):
         if self.population is not None and self.population.raster is not None:
             out["population"] = self.population.raster
         for i, f in enumerate(self.facilities):
-            out[f"facilities[{i}]"] = f.path
+            out[f"facilities[{i}]"] = f.file
         for key in ("roads", "indicators", "flows"):
             sec = getattr(self, key)
             if sec is not None:

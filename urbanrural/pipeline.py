@@ -95,9 +95,22 @@ def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
     if cfg.facilities:
         parts = []
         for f in cfg.facilities:
-            g = read_facilities(f.path, category=f.category, category_col=f.category_column,
-                                capacity_col=f.capacity, x_col=f.x, y_col=f.y, crs=f.crs,
-                                layer=f.layer, log=log)
+            if f.osm is not None:
+                from .layers import osm
+
+                g = osm.read_facilities(f.osm, clip=units, buffer_m=f.clip_buffer_m, categories=f.categories,
+                                        mapping=f.mapping, log=log)
+            elif f.source is not None:
+                from .layers.pois import read_pois
+
+                g = read_pois(f.path, source=f.source, crs=f.crs, x=f.x, y=f.y, categories=f.categories,
+                              mapping=f.mapping, sheet=f.layer, encoding=f.encoding, log=log)
+            else:
+                g = read_facilities(f.path, category=f.category, category_col=f.category_column,
+                                    capacity_col=f.capacity, x_col=f.x, y_col=f.y, crs=f.crs,
+                                    layer=f.layer, log=log)
+            if "capacity" not in g.columns:
+                g = g.assign(capacity=float("nan"))
             parts.append(g)
         target = parts[0].crs
         facilities = gpd.GeoDataFrame(pd.concat([p.to_crs(target)[["category", "capacity", "geometry"]] for p in parts]),
@@ -113,7 +126,8 @@ def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
     if cfg.indicators is not None:
         i = cfg.indicators
         indicators = read_indicators(i.path, id_col=i.id, units=units, sheet=i.sheet,
-                                     encoding=i.encoding, zfill=i.zfill, log=log)
+                                     encoding=i.encoding, zfill=i.zfill, header_rows=i.header_rows,
+                                     year=i.year, log=log)
     flows = None
     if cfg.flows is not None:
         fl = cfg.flows

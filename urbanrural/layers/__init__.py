@@ -25,6 +25,9 @@ from .readers import (
 from .study_area import StudyArea
 
 _LAZY = {"numbers": ("numbers", None), "parse_numeric": ("numbers", "parse_numeric"),
+         "pois": ("pois", None), "read_pois": ("pois", "read_pois"),
+         "yearbook": ("yearbook", None), "read_yearbook": ("yearbook", "read_yearbook"),
+         "YearbookTable": ("yearbook", "YearbookTable"), "osm": ("osm", None),
          "demo_region": ("demo", "demo_region"), "load_example": ("datasets", "load_example"),
          "china": ("china", None), "demo": ("demo", None), "datasets": ("datasets", None)}
 
@@ -54,4 +57,10 @@ __all__ = [
     "china",
     "numbers",
     "parse_numeric",
+    "pois",
+    "read_pois",
+    "yearbook",
+    "read_yearbook",
+    "YearbookTable",
+    "osm",
 ]
