@@ -137,13 +137,21 @@ class Population:
         }
 
 
+def _crs_key(c: CRS) -> tuple:
+    """What makes two CRSs the same grid: projection method and parameters, ellipsoid."""
+    ell = c.ellipsoid
+    shape = None if ell is None else (round(ell.semi_major_metre, 3), round(ell.inverse_flattening, 6))
+    if c.is_geographic:
+        return ("geographic", shape)
+    op = c.coordinate_operation
+    if op is None:
+        return (c.name, shape)
+    return (op.method_name.lower(), tuple(round(float(p.value), 9) for p in op.params), shape)
+
+
 def _same_crs(a: CRS, b: str) -> bool:
     other = CRS.from_user_input(b)
-    if a.equals(other, ignore_axis_order=True):
-        return True
-    keys = ("proj", "lon_0", "datum", "ellps", "units")
-    da, db = a.to_dict(), other.to_dict()
-    return all(da.get(k) == db.get(k) for k in keys) and da.get("proj") is not None
+    return a.equals(other, ignore_axis_order=True) or _crs_key(a) == _crs_key(other)
 
 
 def _same_value(a: float, b: float) -> bool:
