@@ -59,3 +59,30 @@ def test_belgium_degurba_example(shared_data, tmp_path):
         total = float(np.nansum(src.read(1)))
     people = sum(int(line.split()[-2].replace(",", "")) for line in text.splitlines() if "people" in line)
     assert people == pytest.approx(total, abs=10)
+
+
+def test_sichuan_example(tmp_path):
+    pytest.importorskip("cpca", reason="the example's county seats come from the cpca package")
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(EXAMPLES / "sichuan" / "make_data.py"), str(tmp_path / "sc")], check=True,
+                   capture_output=True)
+    cfg = tmp_path / "sc" / "sichuan.yaml"
+    o = invoke(["-q", "run", cfg, "--out", tmp_path / "sc" / "results"], sandbox=tmp_path / "sc")
+    assert_ran(o, "results")
+    res = tmp_path / "sc" / "results"
+    units = gpd.read_file(res / "results.gpkg", layer="units")
+    assert len(units) == 183 and units["code"].str.match(r"^51\d{4}$").all()
+    fac = gpd.read_file(res / "results.gpkg", layer="facilities")
+    assert len(fac) == 183
+    run = json.loads((res / "run.json").read_text(encoding="utf-8"))
+    assert run["study_area"]["crs_choice"]["max_scale_error"] < 0.01
+    cov = pd.read_csv(res / "tables" / "accessibility.csv")
+    share = cov.set_index(["urban_class", "threshold_min"])["share"]
+    assert share[("all", 30)] < share[("all", 60)] < share[("all", 120)]
+    assert share[("rural", 30)] < share[("urban", 30)]
+    ac = pd.read_csv(res / "tables" / "autocorrelation.csv", index_col=0)
+    assert ac.loc["tt_county_hospital_min", "moran_i"] > 0.3
+    assert {"tt_county_hospital_min.png", "lisa_tt_county_hospital_min.html", "degurba.png"} <= \
+        {p.name for p in (res / "maps").iterdir()}
