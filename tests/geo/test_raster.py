@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 import shapely
 from _support import X0, Y0, write_raster
+from rasterio.windows import Window
 
 from urbanrural.geo.checks import CheckLog
 from urbanrural.geo.errors import CRSError, DataError, InputFileError, NodataError, RasterError
-from urbanrural.geo.raster import open_raster, read_masked, zonal_sum
+from urbanrural.geo.raster import format_extent, open_raster, read_masked, window_for, zonal_sum
 
 
 def units(boxes, crs=32650):
@@ -144,3 +145,49 @@ def test_nodata_hint_only_names_a_key_when_given(tmp_path):
     assert "config:" not in str(exc.value)
     with pytest.raises(NodataError, match=r"config: population: nodata: -9999"):
         open_raster(p, nodata_hint="population: nodata: -9999")
+
+
+# ---------------------------------------------------------------- windows
+def test_window_for_adds_a_margin_and_clips(pop_raster):
+    info = open_raster(pop_raster)  # 4 x 2 cells of 100 m from (X0, Y0)
+    assert window_for(info, (X0 + 150, Y0 + 50, X0 + 250, Y0 + 150), margin=0) == Window(1, 0, 2, 2)
+    assert window_for(info, (X0 + 150, Y0 + 50, X0 + 250, Y0 + 150)) == Window(0, 0, 4, 2)  # clipped
+    far = window_for(info, (X0 + 1e5, Y0, X0 + 1e5 + 100, Y0 + 100))
+    assert far.width == 0  # off the raster: an empty window, not an error
+
+
+def test_window_for_bounds_in_another_crs_covers_curved_edges(tmp_path):
+    from pyproj import Transformer
+    from rasterio.transform import from_origin
+
+    cell = 1 / 1200
+    info = open_raster(write_raster(tmp_path / "wp.tif", np.ones((400, 400)), crs="EPSG:4326",
+                                    x0=115.8, y0=39.1, cell=cell))
+    b = (X0, Y0, X0 + 20_000, Y0 + 20_000)
+    win = window_for(info, b, crs="EPSG:32650", margin=0)
+    assert win.col_off > 0 and win.row_off > 0 and win.col_off + win.width < 400 and win.row_off + win.height < 400
+    # every point of the box's densified edges lies in the window
+    t = Transformer.from_crs(32650, 4326, always_xy=True)
+    s = np.linspace(0, 1, 201)
+    xs = np.concatenate([X0 + 2e4 * s, X0 + 2e4 * s, np.full(201, X0), np.full(201, X0 + 2e4)])
+    ys = np.concatenate([np.full(201, Y0), np.full(201, Y0 + 2e4), Y0 + 2e4 * s, Y0 + 2e4 * s])
+    lon, lat = t.transform(xs, ys)
+    c, r = ~from_origin(115.8, 39.1, cell, cell) * (np.asarray(lon), np.asarray(lat))
+    assert (c >= win.col_off).all() and (c <= win.col_off + win.width).all()
+    assert (r >= win.row_off).all() and (r <= win.row_off + win.height).all()
+
+
+def test_nodata_mask_with_also_nodata(tmp_path):
+    import dataclasses
+
+    info = dataclasses.replace(open_raster(write_raster(tmp_path / "p.tif", np.ones((2, 2)), nodata=-1)),
+                               also_nodata=(7.0,))
+    a = np.array([1.0, -1.0, 7.0, np.nan])
+    assert info.nodata_mask(a).tolist() == [False, True, True, False]
+    m = read_masked(info)
+    assert not m.mask.any()
+
+
+def test_format_extent_rounds_by_crs_kind():
+    assert format_extent((400000.4, 4300000.6, 1, 2), "EPSG:32650") == "(400000, 4300001, 1, 2) in EPSG:32650"
+    assert format_extent((116.123456, 39.5, 117, 40), 4326) == "(116.1235, 39.5, 117.0, 40.0) in EPSG:4326"
