@@ -222,3 +222,14 @@ def test_cell_people_sum_to_the_zonal_sums(tmp_path, method):
     np.testing.assert_allclose(by_unit.to_numpy(), zonal_sum(path, u, method=method).sums.to_numpy(), rtol=1e-9)
     assert (cells["fraction"] > 0).all() and (cells["fraction"] <= 1 + 1e-9).all()
     assert cells["x"].between(115, 118).all()  # centres in the units' CRS (degrees)
+
+
+def test_collections_count_their_polygons_only(grid3):
+    gc = shapely.GeometryCollection([shapely.box(X0, Y0, X0 + 100, Y0 + 100),
+                                     shapely.LineString([(X0, Y0), (X0 + 300, Y0 + 300)])])
+    u = gpd.GeoDataFrame(geometry=[gc, None, shapely.Polygon()], index=["gc", "none", "empty"], crs=32650)
+    log = CheckLog()
+    z = zonal_sum(grid3, u, log=log)
+    assert z.sums.tolist() == [7.0, 0.0, 0.0]  # the south-west cell holds 7
+    rec = [r for r in log.records if r.status == "warning" and "no cell" in r.detail][0]
+    assert rec.count == 2 and "['none', 'empty']" in rec.detail

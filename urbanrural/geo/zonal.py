@@ -162,6 +162,22 @@ def _feature_source(geoms: NDArray[np.object_], ids: NDArray[np.intp]) -> object
     return WkbSource()
 
 
+def _polygonal(geoms: NDArray[np.object_], ids: NDArray[np.intp]) -> NDArray[np.object_]:
+    """``geoms`` with the entries at ``ids`` reduced to their polygons (exactextract takes
+    Polygon and MultiPolygon only; a collection's lines and points have no area)."""
+    sub = geoms[ids]
+    kinds = shapely.get_type_id(sub)
+    odd = ~np.isin(kinds, (3, 6))  # Polygon, MultiPolygon
+    if not odd.any():
+        return geoms
+    out = geoms.copy()
+    for i, g in zip(ids[odd], sub[odd], strict=True):
+        parts = [p for p in shapely.get_parts(g) if shapely.get_type_id(p) in (3, 6)]
+        polys = [q for p in parts for q in shapely.get_parts(p)]
+        out[i] = shapely.MultiPolygon(polys) if polys else shapely.Polygon()
+    return out
+
+
 def _exact_pairs(shape: tuple[int, int], transform: object, geoms: NDArray[np.object_],
                  ids: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
     """(unit, cell, fraction) for every cell a unit covers in a block (cell = row * width + col)."""
@@ -171,6 +187,8 @@ def _exact_pairs(shape: tuple[int, int], transform: object, geoms: NDArray[np.ob
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise ImportError("exact zonal sums need exactextract: pip install exactextract "
                           "(or use method='centre')") from exc
+    geoms = _polygonal(geoms, ids)
+    ids = ids[~shapely.is_empty(geoms[ids])]
     h, w = shape
     t = transform
     # coverage of a dummy grid: exactextract drops NaN cells from cell_id/coverage, and
