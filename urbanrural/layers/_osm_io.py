@@ -22,7 +22,7 @@ __all__ = ["import_osmium", "check_pbf", "clip_geometry", "node_index", "reading
            "header_box", "Extent"]
 
 NODE_INDEXES = ("auto", "memory", "disk")
-_AUTO_DISK_BYTES = 256 * 1024 * 1024  # above this PBF size, "auto" keeps node locations on disk
+_AUTO_DISK_BYTES = 64 * 1024 * 1024  # above this PBF size (~8M nodes), "auto" keeps node locations on disk
 _SUFFIXES = (".pbf", ".osm", ".o5m", ".opl", ".bz2", ".gz")
 
 

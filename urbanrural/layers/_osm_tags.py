@@ -336,9 +336,9 @@ class FacilityRules:
         return cls(rules, dict(table["capacity_keys"]), known)
 
     @property
-    def keys(self) -> tuple[str, ...]:
-        """The tag keys a mapped object must carry (for osmium's KeyFilter)."""
-        return tuple(dict.fromkeys(pairs[0][0] for pairs, _ in self.rules))
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """One (key, value) tag every mapped object carries, per rule (for osmium's TagFilter)."""
+        return tuple(dict.fromkeys(pairs[0] for pairs, _ in self.rules))
 
     def match(self, tags: Mapping[str, str]) -> list[str]:
         """Distinct categories of one object, in table order.

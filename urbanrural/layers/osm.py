@@ -12,9 +12,13 @@ written down there with its source.
   ``category``, ``name``, ``capacity``, ``osm_id``, ``osm_type``.
 
 Memory: node locations go to osmium's index (C++, 16 bytes a node; ``node_index="disk"``
-keeps it in a temporary file, the default for extracts above 256 MB), Python sees only
+keeps it in a temporary file, the default for extracts above 64 MB), Python sees only
 the candidate ways or tagged objects, tests them against ``clip`` in batches and keeps
 only those inside, so a provincial extract read for one county holds that county's roads.
+Measured on a generated 44 MB PBF (18.75 million nodes, 4.4 million ways) with a 5 km
+clip: 77 MB of anonymous memory above the import baseline with the disk index (288 MB
+index file, page cache), 364 MB with the memory index; 23 s for roads, 11 s for
+facilities.
 
 Rules (decided once; counts of every exclusion go to ``log`` and ``gdf.attrs["osm_counts"]``)
 ----------------------------------------------------------------------------------------
@@ -175,7 +179,7 @@ def read_roads(pbf: str | os.PathLike, *, clip: object = None, buffer_m: float =
     node_index : {"auto", "memory", "disk"}
         Where osmium keeps node locations: ``memory`` (fast), ``disk`` (a temporary file:
         for provincial or national extracts on small machines); ``auto`` picks disk above
-        256 MB of PBF.
+        64 MB of PBF.
     log : CheckLog, optional
         Receives a count per exclusion reason, maxspeed and oneway reading.
 
@@ -421,11 +425,11 @@ def read_facilities(pbf: str | os.PathLike, *, clip: object = None, buffer_m: fl
                 polys[len(rows)] = poly
             rows.append((cat, _name(tags), cap, osm_id, osm_type, geom))
 
-    keys = rules.keys
+    pairs = rules.pairs
     with _io.node_index(node_index, p) as spec, reading(p):
         fp = (osmium.FileProcessor(str(p)).with_locations(spec)
-              .with_areas(osmium.filter.KeyFilter(*keys))
-              .with_filter(osmium.filter.KeyFilter(*keys)))
+              .with_areas(osmium.filter.TagFilter(*pairs))
+              .with_filter(osmium.filter.TagFilter(*pairs)))
         for o in fp:
             tags = dict(o.tags)
             cats = rules.match(tags)
