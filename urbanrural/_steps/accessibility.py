@@ -72,7 +72,8 @@ def _demand_points(ctx: RunContext, how: str) -> tuple[pd.DataFrame, str, str]:
         else:
             ctx.note(NAME, "warning", "no population: each unit counts as one person")
             people = pd.Series(1.0, index=units.index)
-    points, used = demand.demand_points(units, how=how, raster=raster, people=people)
+    zonal = ctx.config.population.zonal if ctx.config.population is not None else "exact"
+    points, used = demand.demand_points(units, how=how, raster=raster, people=people, zonal=zonal)
     up = demand.unit_points(units)
     n_rep = int((up["point"] != "centroid").sum())
     unit_point = (f"the unit point: {demand.UNIT_POINT_RULE}; {n_rep} of {len(units)} units use the "
@@ -263,14 +264,16 @@ def accessibility_step(ctx: RunContext) -> None:
 
     graph = surface = mask = grid = None
     if mode == "network":
-        graph = network.build_graph(roads, node_crossings=ctx.config.roads.node_crossings)
+        graph = network.build_graph(roads, node_crossings=ctx.config.roads.node_crossings,
+                                    components=ctx.config.roads.components)
         osnap = network.snap(graph, pxy, name="demand points")  # once for every category
         o_leg = osnap.distance_m / (walk * 1000.0 / 60.0)
         ctx.results["road_graph"] = graph.summary()
         if graph.n_components > 1:
             comps = network.components(graph)
-            hint = "" if ctx.config.roads.node_crossings else (
-                "; if lines cross without a shared vertex, set roads: node_crossings: true")
+            hint = "; to snap everyone to the main network set roads: components: largest"
+            if not ctx.config.roads.node_crossings:
+                hint += " (or, if lines cross without a shared vertex, roads: node_crossings: true)"
             ctx.note(NAME, "warning", f"road network has {graph.n_components} disconnected components (largest "
                      f"{comps['share'].iloc[0]:.1%} of nodes, smallest {int(comps['nodes'].min())} nodes); people "
                      f"joined to a component without a facility get no time and are counted as unreachable{hint}")

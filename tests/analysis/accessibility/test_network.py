@@ -225,3 +225,29 @@ def test_geodataframe_points_in_graph_crs(grid_roads):
     fac = gpd.GeoDataFrame(geometry=[shapely.Point(1000, 0)], crs=32650, index=["h"])
     od = network.od_table(g, pts, fac, max_cost=60)
     assert set(od["origin"]) == {"a", "b"} and set(od["destination"]) == {"h"}
+
+
+def test_largest_component_is_networkx_largest_strongly_connected():
+    """components='largest' keeps exactly networkx's largest strongly connected component."""
+    import geopandas as gpd
+    import networkx as nx
+    import shapely
+
+    from urbanrural.analysis.accessibility.network import build_graph
+
+    lines = [((0, 0), (100, 0), 0), ((100, 0), (100, 100), 0), ((100, 100), (0, 0), 0),  # a two-way triangle
+             ((100, 0), (300, 0), 1),                                                      # one way out: a dead end
+             ((500, 500), (600, 500), 0)]                                                  # an island
+    roads = gpd.GeoDataFrame({"speed_kmh": 30.0, "oneway": [o for *_, o in lines]}, crs=32650,
+                             geometry=[shapely.LineString([a, b]) for a, b, _ in lines])
+    g_all = build_graph(roads)
+    g = build_graph(roads, components="largest")
+    nxg = nx.DiGraph()
+    for (a, b, o) in lines:
+        nxg.add_edge(a, b)
+        if not o:
+            nxg.add_edge(b, a)
+    largest = max(nx.strongly_connected_components(nxg), key=len)
+    assert g_all.n_nodes == 6 and g.n_nodes == len(largest) == 3
+    assert {tuple(p) for p in g.xy.tolist()} == {tuple(map(float, p)) for p in largest}
+    assert g.n_components == 1

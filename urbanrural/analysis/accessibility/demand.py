@@ -28,13 +28,12 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import rasterio.windows
 import shapely
 from numpy.typing import NDArray
 
 from ...geo.crs import crs_label, require_projected
 from ...geo.errors import CRSError, DataError
-from ...geo.raster import RasterInfo, _window, read_masked
+from ...geo.raster import RasterInfo
 
 __all__ = ["from_raster", "from_centroids", "from_weighted_centroids", "aggregate", "within_share",
            "points_xy", "unit_points", "demand_points", "unit_values", "DEMAND_MODES", "REACH_OK",
@@ -89,13 +88,16 @@ def points_xy(points: object, *, name: str, crs: object = None) -> tuple[NDArray
     return xy, ids
 
 
-def from_raster(info: RasterInfo, units: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Points (x, y, people, unit, row, col) at the centres of populated cells inside the units.
+def from_raster(info: RasterInfo, units: gpd.GeoDataFrame, *, zonal: str = "exact") -> pd.DataFrame:
+    """Points (x, y, people, unit, row, col) at the centres of populated cells in the units.
 
-    Cells with nodata or 0 people are skipped; a cell belongs to the unit containing its
-    centre (cells whose centre falls outside every unit are left out). When the raster's
-    CRS differs from the units', cell centres are reprojected as points. The index is
-    the cell number ``row * width + col`` in the full raster.
+    The people are the population's own zonal rule (:func:`urbanrural.geo.zonal.cell_people`):
+    ``zonal="exact"`` shares a cell among the units it overlaps by covered fraction (a cell
+    on a border becomes one point per unit, each at the cell centre with its share), so the
+    demand points of a unit add up to its population exactly; ``"centre"`` gives each cell
+    to the unit holding its centre.  Only the units' window is read.  Nodata, zero and
+    negative cells are skipped.  The index is the cell number ``row * width + col`` in the
+    full raster (repeated for a shared cell).
 
     Examples
     --------
@@ -110,28 +112,15 @@ def from_raster(info: RasterInfo, units: gpd.GeoDataFrame) -> pd.DataFrame:
     >>> from_raster(open_raster(path), units)[["x", "y", "people", "unit"]].to_dict("records")
     [{'x': 50.0, 'y': 50.0, 'people': 5.0, 'unit': 'u'}]
     """
-    same = info.crs is None or units.crs is None or units.crs.equals(info.crs)
-    bounds = units.total_bounds if same else units.to_crs(info.crs).total_bounds
-    window = _window(info, np.asarray(bounds))
-    # negative cells inside units are refused when the population is read (zonal sums); those
-    # outside every unit are counted there as a warning and carry no demand here
-    arr = read_masked(info, window=window, nonnegative=False)
-    rows, cols = np.nonzero(~np.ma.getmaskarray(arr) & (arr.filled(0) > 0))
-    people = arr.data[rows, cols].astype(float)
-    xs, ys = rasterio.windows.transform(window, info.transform) * (cols + 0.5, rows + 0.5)
-    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    if not same:
-        pts = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=info.crs).to_crs(units.crs)
-        xs, ys = pts.x.to_numpy(), pts.y.to_numpy()
-    tree = shapely.STRtree(units.geometry.to_numpy())
-    pi, ui = tree.query(shapely.points(xs, ys), predicate="within")
-    unit = np.full(len(xs), None, dtype=object)
-    unit[pi] = units.index.to_numpy()[ui]
-    inside = pd.notna(unit)
-    return pd.DataFrame({"x": xs[inside], "y": ys[inside], "people": people[inside], "unit": unit[inside],
-                         "row": rows[inside] + int(window.row_off), "col": cols[inside] + int(window.col_off)},
-                        index=pd.Index((rows[inside] + int(window.row_off)) * info.width
-                                       + cols[inside] + int(window.col_off), name="origin"))
+    from ...geo.zonal import cell_people
+
+    cells = cell_people(info, units, method=zonal)
+    cells = cells[cells["people"] > 0]
+    out = pd.DataFrame({"x": cells["x"].to_numpy(dtype=float), "y": cells["y"].to_numpy(dtype=float),
+                        "people": cells["people"].to_numpy(dtype=float), "unit": cells["unit"].to_numpy(),
+                        "row": cells["row"].to_numpy(dtype=np.int64), "col": cells["col"].to_numpy(dtype=np.int64)})
+    out.index = pd.Index(out["row"].to_numpy() * info.width + out["col"].to_numpy(), name="origin")
+    return out
 
 
 def unit_points(units: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -245,6 +234,7 @@ def within_share(minutes: NDArray[np.float64], points: pd.DataFrame, *, threshol
 
 
 def demand_points(units: gpd.GeoDataFrame, *, how: str = "raster", raster: RasterInfo | None = None,
+                  zonal: str = "exact",
                   people: pd.Series | None = None) -> tuple[pd.DataFrame, str]:
     """The demand points of a study, with a zero-people point for every unit without people.
 
@@ -259,6 +249,8 @@ def demand_points(units: gpd.GeoDataFrame, *, how: str = "raster", raster: Raste
         a ``raster`` the first and last fall back to ``"centroid"``.
     raster : RasterInfo, optional
         The population raster.
+    zonal : {"exact", "centre"}, default "exact"
+        How cells are shared among units (as the population's zonal sums).
     people : Series, optional
         People per unit for ``"centroid"`` (default: 1 per unit).
 
@@ -284,9 +276,9 @@ def demand_points(units: gpd.GeoDataFrame, *, how: str = "raster", raster: Raste
     if how != "centroid" and raster is None:
         how = "centroid"
     if how == "raster":
-        pts = from_raster(raster, units).reset_index(drop=True)
+        pts = from_raster(raster, units, zonal=zonal).reset_index(drop=True)
     elif how == "weighted_centroid":
-        pts = from_weighted_centroids(from_raster(raster, units), units).reset_index(drop=True)
+        pts = from_weighted_centroids(from_raster(raster, units, zonal=zonal), units).reset_index(drop=True)
     else:
         ppl = people if people is not None else pd.Series(1.0, index=units.index)
         pts = from_centroids(units, ppl).reset_index(drop=True)

@@ -201,7 +201,8 @@ def _dedup(src: NDArray[np.intp], dst: NDArray[np.intp], w: NDArray[np.float64],
 
 
 def build_graph(roads: gpd.GeoDataFrame, *, tolerance: float = 0.5, node_crossings: bool = False,
-                oneway_col: str | None = "oneway", speed_col: str = "speed_kmh") -> RoadGraph:
+                oneway_col: str | None = "oneway", speed_col: str = "speed_kmh",
+                components: Literal["all", "largest"] = "all") -> RoadGraph:
     """Build the road graph.
 
     Parameters
@@ -219,6 +220,12 @@ def build_graph(roads: gpd.GeoDataFrame, *, tolerance: float = 0.5, node_crossin
         Column of one-way flags; ignored when absent.
     speed_col : str
         Column of speeds in km/h.
+    components : {"all", "largest"}, default "all"
+        ``"largest"`` keeps only the largest strongly connected part (every node reaches
+        every other, one-way rules included), so every point snaps to it: for OpenStreetMap
+        extracts, whose car parks, private courts and one-way streets cut at the extract's
+        edge form dead ends that would leave homes "unreachable". Keep ``"all"`` where
+        islands are real (a ferry-only island): their people are then counted as unreachable.
 
     Returns
     -------
@@ -295,6 +302,17 @@ def build_graph(roads: gpd.GeoDataFrame, *, tolerance: float = 0.5, node_crossin
     sizes = np.bincount(labels, minlength=ncomp)
     rank = np.empty(ncomp, dtype=np.int32)
     rank[np.argsort(-sizes, kind="stable")] = np.arange(ncomp, dtype=np.int32)
+    if components not in ("all", "largest"):
+        raise DataError(f"components must be 'all' or 'largest'; got {components!r}")
+    if components == "largest":
+        # strongly connected: one-way streets leaving a cut extract are dead ends a car cannot leave
+        nstrong, strong = connected_components(mat, directed=True, connection="strong")
+        keep = np.flatnonzero(strong == np.bincount(strong).argmax()) if nstrong > 1 else np.arange(n)
+    if components == "largest" and len(keep) < n:
+        logger.info(f"road graph: kept the largest strongly connected part ({len(keep)} of {n} nodes; every "
+                    "node in it can reach every other)")
+        mat, lmat, xy = mat[keep][:, keep].tocsr(), lmat[keep][:, keep].tocsr(), xy[keep]
+        n, ncomp, labels, rank = len(keep), 1, np.zeros(len(keep), dtype=np.int32), np.zeros(1, dtype=np.int32)
     g = RoadGraph(mat, lmat, xy, rank[labels], int(ncomp), int(mat.nnz),
                   CRS.from_user_input(roads.crs) if roads.crs is not None else None)
     logger.info(f"road graph: {n} nodes, {g.edges} directed edges, {ncomp} component(s)")
