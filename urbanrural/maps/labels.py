@@ -1,0 +1,160 @@
+"""Human titles and units for every output column and map spec, in English and Chinese.
+
+One registry used by map titles, legends, tooltips and the report: ``tt_hospital_min`` is
+"Travel time to hospital (min)" / "到医院出行时间（分钟）", ``lisa:integration_index`` is
+"LISA clusters: integration index" / "城乡融合指数 LISA 聚类".  Columns the registry does
+not know keep their own name.  Class labels of categorical results (LISA, Gi*, DEGURBA,
+CCD, urban/rural) live beside their colours in :mod:`.palettes`.
+
+Examples
+--------
+>>> label("tt_hospital_min").text
+'Travel time to hospital (min)'
+>>> label("tt_hospital_min", language="zh").text
+'到医院出行时间（分钟）'
+>>> label("lisa:PctRural").title
+'LISA clusters: PctRural'
+>>> label("within_30min_share_clinic", language="zh").text
+'30分钟内可达诊所的人口比例（%）'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Label", "label", "category_name", "measure_name", "CATEGORY_ZH"]
+
+CATEGORY_ZH: dict[str, str] = {
+    "hospital": "医院", "county_hospital": "县医院", "clinic": "诊所", "health_centre": "卫生院",
+    "village_clinic": "村卫生室", "doctors": "诊所", "pharmacy": "药店", "school": "学校",
+    "primary_school": "小学", "middle_school": "中学", "kindergarten": "幼儿园", "nursing_home": "养老机构",
+    "elderly_care": "养老服务", "bank": "银行", "post_office": "邮政网点", "bus_stop": "公交站",
+    "rail_station": "火车站", "market": "集贸市场", "culture": "文化设施", "telecom": "通信设施",
+    "townhall": "政府机关", "library": "图书馆", "police": "派出所",
+}
+"""Chinese names of facility categories (others are shown as written)."""
+
+_MEASURES = {
+    "en": {"nearest": "nearest-facility time", "2sfca": "2SFCA access", "e2sfca": "E2SFCA access",
+           "g2sfca": "Gaussian 2SFCA access", "3sfca": "3SFCA access", "gravity": "gravity access",
+           "cumulative": "cumulative opportunities", "raam": "RAAM cost"},
+    "zh": {"nearest": "最近设施出行时间", "2sfca": "两步移动搜索法可达性", "e2sfca": "增强两步移动搜索法可达性",
+           "g2sfca": "高斯两步移动搜索法可达性", "3sfca": "三步移动搜索法可达性", "gravity": "重力模型可达性",
+           "cumulative": "累积机会", "raam": "RAAM 出行成本"},
+}
+
+_FIXED = {
+    "population": (("Population", "people"), ("人口", "人")),
+    "density_per_km2": (("Population density", "people/km²"), ("人口密度", "人/平方公里")),
+    "urban_class": (("Urban or rural", None), ("城乡类型", None)),
+    "degurba_l1": (("Degree of Urbanisation (level 1)", None), ("城镇化程度（一级）", None)),
+    "degurba_l2": (("Degree of Urbanisation (level 2)", None), ("城镇化程度（二级）", None)),
+    "degurba": (("Degree of Urbanisation", None), ("城镇化程度", None)),
+    "integration_index": (("Integration index", "0-1"), ("城乡融合指数", "0-1")),
+    "topsis": (("TOPSIS closeness", "0-1"), ("TOPSIS 贴近度", "0-1")),
+    "ccd_C": (("Coupling degree C", None), ("耦合度 C", None)),
+    "ccd_T": (("Comprehensive index T", None), ("综合协调指数 T", None)),
+    "ccd_D": (("Coupling coordination degree D", None), ("耦合协调度 D", None)),
+    "ccd_class": (("Coupling coordination class", None), ("耦合协调等级", None)),
+    "ccd": (("Coupling coordination class", None), ("耦合协调等级", None)),
+    "ccd_label": (("Coupling coordination class", None), ("耦合协调等级", None)),
+    "ccd_lag": (("Lagging subsystem", None), ("滞后子系统", None)),
+    "facilities": (("Facilities", None), ("公共服务设施", None)),
+}
+
+_UNIT_ZH = {"min": "分钟", "km": "公里", "people": "人", "%": "%", "0-1": "0-1", "people/km²": "人/平方公里"}
+
+
+@dataclass(frozen=True)
+class Label:
+    """A column's title and unit in one language; ``text`` is "Title (unit)"."""
+
+    title: str
+    unit: str | None
+    language: str
+
+    @property
+    def text(self) -> str:
+        if not self.unit:
+            return self.title
+        return f"{self.title}（{self.unit}）" if self.language == "zh" else f"{self.title} ({self.unit})"
+
+
+def category_name(category: str, *, language: str = "en") -> str:
+    """A facility category as a reader would say it ("bus_stop" -> "bus stop" / "公交站")."""
+    cat = str(category)
+    if language == "zh":
+        return CATEGORY_ZH.get(cat, cat)
+    return cat.replace("_", " ")
+
+
+def measure_name(measure: str, *, language: str = "en") -> str:
+    """An accessibility measure's name ("2sfca" -> "2SFCA access")."""
+    return _MEASURES["zh" if language == "zh" else "en"].get(measure, measure)
+
+
+def _unit(unit: str | None, language: str) -> str | None:
+    return _UNIT_ZH.get(unit, unit) if (unit and language == "zh") else unit
+
+
+def _pattern(name: str, zh: bool) -> tuple[str, str | None] | None:
+    if m := re.fullmatch(r"tt_(.+)_min", name):
+        c = category_name(m[1], language="zh" if zh else "en")
+        return (f"到{c}出行时间", "min") if zh else (f"Travel time to {c}", "min")
+    if m := re.fullmatch(r"dist_(.+)_km", name):
+        c = category_name(m[1], language="zh" if zh else "en")
+        return (f"到{c}直线距离", "km") if zh else (f"Straight-line distance to {c}", "km")
+    if m := re.fullmatch(r"within_(.+?)min_share_(.+)", name):
+        c = category_name(m[2], language="zh" if zh else "en")
+        return (f"{m[1]}分钟内可达{c}的人口比例", "%") if zh else \
+            (f"Share of people within {m[1]} min of {c}", "%")
+    if m := re.fullmatch(r"underserved_(.+?)min_(.+)", name):
+        c = category_name(m[2], language="zh" if zh else "en")
+        return (f"{m[1]}分钟内无法到达{c}的人口", "people") if zh else \
+            (f"People beyond {m[1]} min of {c}", "people")
+    if m := re.fullmatch(r"reach_(.+)", name):
+        c = category_name(m[1], language="zh" if zh else "en")
+        return (f"{c}可达情况", None) if zh else (f"Reach of {c}", None)
+    if m := re.fullmatch(r"acc_(nearest|2sfca|e2sfca|g2sfca|3sfca|gravity|cumulative|raam)_(.+)", name):
+        c = category_name(m[2], language="zh" if zh else "en")
+        meas = measure_name(m[1], language="zh" if zh else "en")
+        unit = "min" if m[1] in ("nearest", "raam") else None
+        return (f"{c}{meas}", unit) if zh else (f"{c.capitalize()}: {meas}", unit)
+    if m := re.fullmatch(r"score_(.+)", name):
+        return (f"{m[1]}得分", "0-1") if zh else (f"Score: {m[1]}", "0-1")
+    if m := re.fullmatch(r"lisa_p_(.+)", name):
+        return (f"{label(m[1], language='zh').title} LISA 伪 p 值", None) if zh else \
+            (f"LISA pseudo p-value: {label(m[1]).title}", None)
+    if m := re.fullmatch(r"lisa_(.+)", name):
+        return (f"{label(m[1], language='zh').title} LISA 聚类", None) if zh else \
+            (f"LISA clusters: {label(m[1]).title}", None)
+    if m := re.fullmatch(r"gi_(.+)", name):
+        return (f"{label(m[1], language='zh').title} 冷热点（Gi*）", None) if zh else \
+            (f"Hot and cold spots (Gi*): {label(m[1]).title}", None)
+    return None
+
+
+def label(name: str, *, language: str = "en") -> Label:
+    """Title and unit of a column or map spec (``tt:hospital``, ``lisa:var``, ``iso:clinic``).
+
+    Unknown names keep their own text (no unit), so a user's column shows as written.
+    """
+    zh = language == "zh"
+    name = str(name)
+    kind, sep, arg = name.partition(":")
+    if sep:
+        if kind == "tt":
+            return label(f"tt_{arg}_min", language=language)
+        if kind == "iso":
+            c = category_name(arg, language=language)
+            return Label(f"{c}等时圈" if zh else f"Travel-time bands to {c}", "min", language)
+        if kind in ("lisa", "gi"):
+            return label(f"{kind}_{arg}", language=language)
+    if name in _FIXED:
+        title, unit = _FIXED[name][1 if zh else 0]
+        return Label(title, _unit(unit, language), language)
+    found = _pattern(name, zh)
+    if found is not None:
+        return Label(found[0], _unit(found[1], language), language)
+    return Label(name, None, language)
