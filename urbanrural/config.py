@@ -303,6 +303,16 @@ class OutputsConfig(_Section):
     dir: InPath = Path("out")
     maps: list[str] = Field(default_factory=list)
     formats: list[Literal["html", "png", "pdf", "svg"]] = Field(default_factory=lambda: ["html", "png"])
+    # print maps: page, orientation, resolution, and the lines under the title
+    page: Literal["A4", "A3"] = "A4"
+    orientation: Literal["auto", "portrait", "landscape"] = "auto"
+    dpi: int = Field(default=300, ge=72, le=1200)
+    subtitle: str | None = None
+    source: str | None = None          # e.g. "县统计局 2024"; omitted when not given
+    date: str | None = None            # e.g. "2024-12"; omitted when not given
+    # HTML maps: no tiles (offline) unless named: a URL template {z}/{x}/{y} with tiles_attribution
+    tiles: str | None = None
+    tiles_attribution: str | None = None
 
 
 class Config(_Section):

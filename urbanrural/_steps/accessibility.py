@@ -34,6 +34,7 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from .._progress import progress
 from ..analysis.accessibility import (
     _grid,
     barriers,
@@ -290,7 +291,7 @@ def accessibility_step(ctx: RunContext) -> None:
     coverage_parts, summary = [], []
     bands: dict[str, _grid.Bands] = {}
     cell_times: dict[str, Callable[[Any], np.ndarray]] = {}
-    for cat in cats:
+    for cat in progress(cats, desc="accessibility", unit="category"):
         is_cat = (area.facilities["category"].astype(str) == cat).to_numpy()
         fac = area.facilities[is_cat]
         outside = int(fac_outside[is_cat].sum())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._progress import progress
 from ..analysis import autocorrelation as ac
 from ..geo.errors import DataError
 from ..pipeline import RunContext, analysis
@@ -25,7 +26,7 @@ def autocorrelation_step(ctx: RunContext) -> None:
               f"at the configured alpha {cfg.alpha:g}, adjustment {cfg.adjust or 'none'} (two-sided normal p)"}
     rows = []
     level = f"{(1 - cfg.alpha) * 100:.4g}pct" + (f"_{cfg.adjust}" if cfg.adjust else "")  # gi_hot_95pct(_fdr)
-    for var in cfg.variables:
+    for var in progress(cfg.variables, desc="autocorrelation", unit="variable"):
         if var not in units.columns:
             ctx.note("autocorrelation", "skipped", f"variable {var!r} is not a unit column (available: "
                      f"{', '.join(c for c in units.columns if c != 'geometry')[:300]})")

@@ -6,6 +6,7 @@ File names come from the map spec through :meth:`RunFolder.file` (``tt:县级医
 
 from __future__ import annotations
 
+from .._progress import progress
 from ..geo.errors import DataError
 from ..maps.render import render_map
 from ..pipeline import RunContext, analysis
@@ -16,7 +17,7 @@ def maps_step(ctx: RunContext) -> None:
     cfg = ctx.config.outputs
     units = ctx.units.to_crs(ctx.area.source_crs) if ctx.area.source_crs is not None else ctx.units
     facilities = ctx.area.facilities
-    for spec in cfg.maps:
+    for spec in progress(cfg.maps, desc="maps", unit="map"):
         raster = None
         if spec.startswith("tt:"):
             raster = ctx.rasters.get(f"tt_{spec[3:]}")
