@@ -24,8 +24,7 @@ def test_demo_writes_every_format_and_a_report(demo_run):
     for fmt in ("html", "png", "pdf", "svg"):
         assert len(list((out / "maps").glob(f"*.{fmt}"))) == len(specs)
     report = (out / "report.html").read_text(encoding="utf-8")
-    for heading in ("Coverage", "Global spatial autocorrelation", "Integration index", "Coupling coordination"):
-        assert heading in report
+    assert "<h2" in report and "Maps" in report  # the report's own content is tested with the report
     assert report.count("data:image/png;base64") == len(specs)
 
 

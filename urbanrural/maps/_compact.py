@@ -24,7 +24,11 @@ Layout::
      "g": per feature, polygon: [[[dx, dy, ...] ring, ...] polygon, ...]; line: [[dx, dy, ...] part, ...];
           point: [dx, dy],
      "c": [palette index per feature], "p": [colour, ...], "t": [[text per feature] per tooltip column],
-     "s": [radius per feature] (points only)}
+     "s": [radius per feature] (points only),
+     optional style: "fo" fill opacity (0: outline only), "w" line weight, "lc" line colour,
+     "ni" not interactive (no tooltip or hover highlight: layers drawn over others)}
+
+Hovering a feature highlights its outline (and brings a polygon to the front).
 
 Examples
 --------
@@ -161,18 +165,27 @@ function urDecode(d) {
     return f && f.geometry.coordinates.length; })};
 }
 function urLayer(d, aliases) {
-  var line = d.k === "line";
+  var line = d.k === "line", fo = d.fo === undefined ? 0.8 : d.fo, ni = !!d.ni;
   return L.geoJSON(urDecode(d), {
+    interactive: !ni,
     pointToLayer: function (f, latlng) {
       return L.circleMarker(latlng, {radius: d.s ? d.s[f.properties.i] : 5, color: f.properties.c,
-                                     fillColor: f.properties.c, fillOpacity: 0.9, weight: 1});
+                                     fillColor: f.properties.c, fillOpacity: 0.9, weight: 1, interactive: !ni});
     },
     style: function (f) {
       if (d.k === "point") return {};
-      return line ? {color: f.properties.c, weight: 2, opacity: 0.9}
-                  : {fillColor: f.properties.c, color: "#555", weight: 0.5, fillOpacity: 0.8};
+      return line ? {color: f.properties.c, weight: d.w || 2, opacity: 0.9}
+                  : {fillColor: f.properties.c, color: d.lc || "#555", weight: d.w === undefined ? 0.5 : d.w,
+                     fillOpacity: fo};
     },
     onEachFeature: function (f, l) {
+      if (ni) return;
+      l.on("mouseover", function () {
+        l._urOld = {weight: l.options.weight, color: l.options.color};
+        l.setStyle({weight: (l.options.weight || 1) + 2.5, color: "#111"});
+        if (!line && d.k !== "point" && l.bringToFront) l.bringToFront();
+      });
+      l.on("mouseout", function () { if (l._urOld) l.setStyle(l._urOld); });
       if (!d.t.length) return;
       l.bindTooltip(function () {
         return urTip(aliases, d.t.map(function (col) { return col[f.properties.i]; }));

@@ -20,10 +20,12 @@ Examples
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["Label", "label", "category_name", "measure_name", "CATEGORY_ZH"]
+__all__ = ["Label", "label", "category_name", "measure_name", "CATEGORY_ZH", "format_number", "format_value",
+           "ui_text", "is_share", "is_minutes"]
 
 CATEGORY_ZH: dict[str, str] = {
     "hospital": "医院", "county_hospital": "县医院", "clinic": "诊所", "health_centre": "卫生院",
@@ -158,3 +160,91 @@ def label(name: str, *, language: str = "en") -> Label:
     if found is not None:
         return Label(found[0], _unit(found[1], language), language)
     return Label(name, None, language)
+
+
+_UI = {
+    "en": {"code": "Unit code", "name": "Name", "units": "Units", "roads": "Roads", "isochrones": "Isochrones",
+           "facilities": "Facilities", "category": "Category", "road_class": "Road class", "band": "Band",
+           "no_data": "no data", "ties": "tied values: {k} classes merged into {n}",
+           "min_within": "≤ {m} min", "nearby": "{n} more nearby"},
+    "zh": {"code": "单元代码", "name": "名称", "units": "单元", "roads": "道路", "isochrones": "等时圈",
+           "facilities": "公共服务设施", "category": "类别", "road_class": "道路等级", "band": "时间圈",
+           "no_data": "无数据", "ties": "存在相同取值：{k} 类合并为 {n} 类",
+           "min_within": "{m} 分钟以内", "nearby": "附近另有 {n} 处"},
+}
+
+
+def ui_text(key: str, *, language: str = "en", **fmt: object) -> str:
+    """Fixed interface words of the maps ("Unit code" / "单元代码", "Roads" / "道路")."""
+    text = _UI["zh" if language == "zh" else "en"].get(key, key)
+    return text.format(**fmt) if fmt else text
+
+
+def is_share(name: str) -> bool:
+    """Whether a column is a share of 0-1 shown as % (``within_30min_share_clinic``)."""
+    return label(name).unit == "%"
+
+
+def is_minutes(name: str) -> bool:
+    """Whether a column holds minutes (``tt_<cat>_min``, ``acc_nearest_<cat>``, ``acc_raam_<cat>``)."""
+    return label(name).unit == "min"
+
+
+def format_number(v: float, decimals: int | None = None) -> str:
+    """Thousands separators, 0-2 decimals by magnitude (or ``decimals``), no "-0".
+
+    Examples
+    --------
+    >>> format_number(272172.49006035924), format_number(32.3412), format_number(0.66291), format_number(3.0)
+    ('272,172', '32.3', '0.66', '3')
+    """
+    x = float(v)
+    if not math.isfinite(x):
+        return "∞" if x > 0 else "-∞" if x < 0 else ""
+    if decimals is None:
+        if x == int(x) and abs(x) < 1e15:
+            decimals = 0
+        else:
+            decimals = 0 if abs(x) >= 1000 else 1 if abs(x) >= 10 else 2
+    s = f"{x:,.{decimals}f}"
+    return s[1:] if s.startswith("-") and float(s.replace(",", "")) == 0 else s
+
+
+def format_value(name: str, value: object, *, language: str = "en") -> str:
+    """A value of column ``name`` as a reader sees it: number with unit, % for shares,
+    "p < 0.001" style p-values, "no data" for missing values, text as written.
+
+    Examples
+    --------
+    >>> format_value("tt_hospital_min", 32.3412), format_value("tt_hospital_min", 32.3412, language="zh")
+    ('32.3 min', '32.3 分钟')
+    >>> format_value("within_30min_share_clinic", 0.66291), format_value("population", 12345.0)
+    ('66.3 %', '12,345 people')
+    >>> format_value("lisa_p_x", 0.0), format_value("x", float("nan"))
+    ('< 0.001', 'no data')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ui_text("no_data", language=language)
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return ui_text("no_data", language=language)
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "dtype"):
+        return str(value)
+    try:
+        x = float(value)  # numpy scalars
+    except (TypeError, ValueError):
+        return str(value)
+    lab = label(name, language=language)
+    if str(name).startswith("lisa_p_"):
+        return "< 0.001" if x < 0.001 else f"{x:.3f}"
+    if lab.unit == "%" and -1e-9 <= x <= 1 + 1e-9:
+        return f"{x * 100:,.1f} %"
+    if lab.unit == "people" or (lab.unit == "人"):
+        return f"{format_number(x, 0)} {lab.unit}" if language != "zh" else f"{format_number(x, 0)} 人"
+    if lab.unit in ("0-1", None) or not lab.unit:
+        return format_number(x, None if x == int(x) else (2 if abs(x) < 10 else None))
+    return f"{format_number(x)} {lab.unit}"

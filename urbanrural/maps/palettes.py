@@ -1,11 +1,49 @@
-"""Conventional palettes and labels for categorical maps (English and Chinese)."""
+"""Conventional palettes and class labels for categorical maps (English and Chinese), and
+the choice of a class scheme from a column's *meaning* (its name), never from its values.
+
+:func:`scheme_for` maps a column name to its classes: ``lisa_<var>`` (GeoDa's LISA
+colours, every class listed), ``lisa_p_<var>`` (GeoDa's significance map: p <= 0.001,
+0.01, 0.05, not significant), ``gi_<var>`` (Gi* hot/cold spots at 90/95/99 %),
+``degurba_l1`` (GHSL: city 3, town or semi-dense area 2, rural area 1), ``degurba_l2``
+(GHSL level 2 codes), ``ccd_class`` (Tian et al. 2021 classes 1-10 with their names),
+``urban_class`` and ``reach_<cat>`` (ok / unreachable / no people).
+
+Examples
+--------
+>>> s = scheme_for("degurba_l1", language="en")
+>>> [s.labels[k] for k in s.colors]
+['City', 'Town or semi-dense area', 'Rural area']
+>>> scheme_for("ccd_class", language="zh").labels[6]
+'勉强协调'
+>>> scheme_for("lisa_p_x").keys(__import__("pandas").Series([0.0005, 0.02, 0.3])).tolist()
+['0.001', '0.05', 'ns']
+>>> scheme_for("integration_index") is None
+True
+"""
 
 from __future__ import annotations
 
-LISA = {"HH": "#d7191c", "LL": "#2c7bb6", "LH": "#abd9e9", "HL": "#f4a6b8", "ns": "#e6e6e6"}
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ClassScheme", "scheme_for", "LISA", "LISA_LABELS", "LISA_P", "LISA_P_LABELS", "GI", "GI_LABELS",
+           "DEGURBA", "DEGURBA_LABELS", "DEGURBA_UNITS", "DEGURBA_UNITS_LABELS", "CCD", "ccd_labels",
+           "URBAN_CLASS", "URBAN_CLASS_LABELS", "REACH", "REACH_LABELS", "NO_DATA", "NO_DATA_LABEL", "SEQUENTIAL",
+           "MISSING", "MISSING_EXTRA", "MISSING_LABELS", "TEXT_CLASS_LIMIT", "TEXT_CLASS_LIMIT_HTML", "BANDS"]
+
+# GeoDa's LISA cluster map colours (Anselin's convention)
+LISA = {"HH": "#ff0000", "LL": "#0000ff", "LH": "#a7adf9", "HL": "#f4ada8", "ns": "#eeeeee"}
 LISA_LABELS = {"en": {"HH": "High-High", "LL": "Low-Low", "LH": "Low-High", "HL": "High-Low", "ns": "Not significant"},
                "zh": {"HH": "高-高", "LL": "低-低", "LH": "低-高", "HL": "高-低", "ns": "不显著"}}
-GI = {"hot 99%": "#b2182b", "hot 95%": "#ef8a62", "hot 90%": "#fddbc7", "ns": "#e6e6e6",
+# GeoDa's LISA significance map
+LISA_P = {"0.001": "#348124", "0.01": "#53c53c", "0.05": "#84f576", "ns": "#eeeeee"}
+LISA_P_LABELS = {"en": {"0.001": "p ≤ 0.001", "0.01": "p ≤ 0.01", "0.05": "p ≤ 0.05", "ns": "Not significant"},
+                 "zh": {"0.001": "p ≤ 0.001", "0.01": "p ≤ 0.01", "0.05": "p ≤ 0.05", "ns": "不显著"}}
+GI = {"hot 99%": "#b2182b", "hot 95%": "#ef8a62", "hot 90%": "#fddbc7", "ns": "#eeeeee",
       "cold 90%": "#d1e5f0", "cold 95%": "#67a9cf", "cold 99%": "#2166ac"}
 GI_LABELS = {"en": {k: ("Hot spot " + k[4:] if k.startswith("hot") else "Cold spot " + k[5:] if k.startswith("cold")
                         else "Not significant") for k in GI},
@@ -19,6 +57,7 @@ DEGURBA_LABELS = {"en": {30: "Urban centre", 23: "Dense urban cluster", 22: "Sem
                          11: "Very low density rural", 10: "Water"},
                   "zh": {30: "城市中心", 23: "密集城市集群", 22: "半密集城市集群", 21: "郊区或城市边缘", 13: "农村集群",
                          12: "低密度农村", 11: "极低密度农村", 10: "水域"}}
+# GHSL level 1 (units): cities red, towns and semi-dense areas yellow-orange, rural areas green
 DEGURBA_UNITS = {3: "#ff0000", 2: "#ffaa00", 1: "#73b273"}
 DEGURBA_UNITS_LABELS = {"en": {3: "City", 2: "Town or semi-dense area", 1: "Rural area"},
                         "zh": {3: "城市", 2: "城镇与半密集地区", 1: "农村地区"}}
@@ -26,6 +65,9 @@ CCD = {1: "#a50026", 2: "#d73027", 3: "#f46d43", 4: "#fdae61", 5: "#fee08b", 6: 
        8: "#66bd63", 9: "#1a9850", 10: "#006837"}
 URBAN_CLASS = {"urban": "#e31a1c", "rural": "#33a02c"}
 URBAN_CLASS_LABELS = {"en": {"urban": "Urban", "rural": "Rural"}, "zh": {"urban": "城镇", "rural": "农村"}}
+REACH = {"ok": "#74c476", "unreachable": "#4d4d4d", "no people": "#f7f7f7"}
+REACH_LABELS = {"en": {"ok": "Reachable", "unreachable": "Unreachable", "no people": "No people"},
+                "zh": {"ok": "可到达", "unreachable": "无法到达", "no people": "无人口"}}
 NO_DATA = "#bdbdbd"
 NO_DATA_LABEL = {"en": "No data", "zh": "无数据"}
 SEQUENTIAL = "YlOrRd"
@@ -34,3 +76,89 @@ MISSING = {"unreachable": ("#4d4d4d", True), "no people": ("#f7f7f7", False)}
 MISSING_EXTRA = ("#8c8c8c", "#737373", "#969696", "#636363")
 MISSING_LABELS = {"en": {"unreachable": "unreachable", "no people": "no people"},
                   "zh": {"unreachable": "无法到达", "no people": "无人口"}}
+TEXT_CLASS_LIMIT = 12
+"""A text column with more distinct values than this is refused as a print map."""
+TEXT_CLASS_LIMIT_HTML = 40
+"""The limit of an HTML map, whose legend scrolls (and whose tooltips name each unit)."""
+BANDS = (15.0, 30.0, 60.0)
+"""Planners' travel-time bands (minutes) when the caller gives none (the config's thresholds)."""
+# travel-time bands: green (near) to red (far), one colour per band edge position
+BAND_CMAP = "RdYlGn_r"
+
+
+def ccd_labels(language: str = "en") -> dict[int, str]:
+    """Tian et al. (2021) coupling coordination class names, 1-10."""
+    from ..analysis.integration import D_CLASSES
+
+    return {k: (zh if language == "zh" else en) for k, zh, en in D_CLASSES}
+
+
+def _int_key(v: object) -> object:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return int(v)
+    if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+        return int(v)
+    if isinstance(v, str) and re.fullmatch(r"\s*-?\d+(\.0*)?\s*", v):
+        return int(float(v))
+    return v
+
+
+def _p_class(v: object) -> object:
+    try:
+        p = float(v)
+    except (TypeError, ValueError):
+        return v
+    if not np.isfinite(p):
+        return np.nan
+    return "0.001" if p <= 0.001 else "0.01" if p <= 0.01 else "0.05" if p <= 0.05 else "ns"
+
+
+def _str_key(v: object) -> object:
+    return str(v).strip()
+
+
+@dataclass
+class ClassScheme:
+    """Classes of a categorical result: ``colors`` (key -> colour, legend order), ``labels``
+    (key -> text), ``key`` (a value -> its key), ``show_all`` (list classes with no unit)."""
+
+    kind: str
+    colors: dict
+    labels: dict
+    key: Callable[[object], object] = field(default=_str_key)
+    show_all: bool = True
+
+    def keys(self, values: pd.Series) -> pd.Series:
+        """The class key of every value (NaN stays NaN)."""
+        return pd.Series(values).map(lambda v: np.nan if _isna(v) else self.key(v))
+
+
+def _isna(v: object) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def scheme_for(name: str, *, language: str = "en") -> ClassScheme | None:
+    """The class scheme a column's name means (None for a column without one)."""
+    lang = "zh" if language == "zh" else "en"
+    n = str(name)
+    if n.startswith("lisa_p_"):
+        return ClassScheme("lisa_p", LISA_P, LISA_P_LABELS[lang], _p_class)
+    if n.startswith("lisa_"):
+        return ClassScheme("lisa", LISA, LISA_LABELS[lang])
+    if n.startswith("gi_"):
+        return ClassScheme("gi", GI, GI_LABELS[lang])
+    if n in ("degurba_l1", "degurba"):
+        return ClassScheme("degurba_l1", DEGURBA_UNITS, DEGURBA_UNITS_LABELS[lang], _int_key)
+    if n == "degurba_l2":
+        return ClassScheme("degurba_l2", DEGURBA, DEGURBA_LABELS[lang], _int_key, show_all=False)
+    if n in ("ccd_class", "ccd"):
+        return ClassScheme("ccd", CCD, ccd_labels(lang), _int_key, show_all=False)
+    if n == "urban_class":
+        return ClassScheme("urban_class", URBAN_CLASS, URBAN_CLASS_LABELS[lang],
+                           lambda v: str(v).strip().lower())
+    if n.startswith("reach_"):
+        return ClassScheme("reach", REACH, REACH_LABELS[lang], lambda v: str(v).strip().lower())
+    return None

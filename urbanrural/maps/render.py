@@ -21,19 +21,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
+import folium
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
 from ..geo.errors import DataError, InputFileError
 from ..geo.io import safe_name
-from . import interactive, static
-from .escape import html_text
+from . import _compact, interactive, labels, palettes, static
 from .offline import save_html
 
-__all__ = ["render_map", "resolve_spec", "read_layer", "missing_reason_for", "OUTPUT_SUFFIXES"]
+__all__ = ["render_map", "resolve_spec", "read_layer", "missing_reason_for", "map_kind", "OUTPUT_SUFFIXES"]
 
 OUTPUT_SUFFIXES = (".html", *static.FORMATS)
 
@@ -106,19 +107,26 @@ def missing_reason_for(gdf: pd.DataFrame, column: str) -> pd.Series | None:
             return gdf[f"reach_{cat}"]
     return None
 
-_CATEGORICAL = {"lisa", "gi", "degurba", "ccd", "urban_class"}
+_CATEGORICAL = {"lisa", "lisa_p", "gi", "degurba", "ccd", "urban_class"}
 
 
 def resolve_spec(spec: str, columns: list[str]) -> tuple[str, str]:
-    """(kind, column) for a map spec; DataError naming the missing column."""
+    """(kind, column) for a map spec; DataError naming the missing column.
+
+    ``lisa:VAR`` (clusters), ``lisa_p:VAR`` (significance), ``gi:VAR``, ``degurba``
+    (level 1 of the units, else urban_class), ``degurba_l2``, ``ccd``, ``urban_class``,
+    ``facilities``, ``tt:CAT``, ``iso:CAT``, else a column name.
+    """
     kind, _, arg = spec.partition(":")
     if kind == "lisa":
         col = f"lisa_{arg}"
+    elif kind == "lisa_p":
+        col = f"lisa_p_{arg}"
     elif kind == "gi":
         col = f"gi_{arg}"
-    elif kind == "degurba":
+    elif kind == "degurba" and not arg:
         col = "degurba_l1" if "degurba_l1" in columns else "urban_class"
-    elif kind == "ccd":
+    elif kind == "ccd" and not arg:
         col = "ccd_class"
     elif kind in ("facilities", "tt", "iso"):
         return kind, arg
@@ -148,18 +156,67 @@ def run_raster(results: Path, name: str) -> Path | None:
     return cand if cand.parent == folder and cand.is_file() else None
 
 
+def map_kind(column: str, values: pd.Series) -> str:
+    """How a column is drawn, by its meaning: "classes" (a categorical result named by
+    :func:`.palettes.scheme_for`), "bands" (minutes: planners' travel-time bands),
+    "numeric" (classed), or "text" (one colour per value, up to a limit)."""
+    if palettes.scheme_for(column) is not None:
+        return "classes"
+    if labels.is_minutes(column):
+        return "bands"
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return "numeric"
+    return "text"
+
+
+def _read_optional(src: Path, name: str) -> gpd.GeoDataFrame | None:
+    try:
+        return read_layer(src, name)
+    except (InputFileError, DataError):
+        return None
+
+
 def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path, *, layer: str = "units",
                language: str = "en", title: str | None = None, facilities: gpd.GeoDataFrame | None = None,
                raster: str | Path | None = None, scheme: str = "quantiles", k: int = 5,
-               isochrones: gpd.GeoDataFrame | None = None) -> Path:
+               isochrones: gpd.GeoDataFrame | None = None, bins: Sequence[float] | None = None,
+               roads: gpd.GeoDataFrame | None = None, tiles: str | None = None, attr: str | None = None,
+               id_column: str | None = None, context: Sequence[str] = (), place: str | None = None) -> Path:
     """Render map ``spec`` of ``source`` (a GeoDataFrame or a results.gpkg) to ``out``.
+
+    The way a column is drawn follows its meaning (its name), never its values: LISA,
+    LISA significance, Gi*, DEGURBA levels 1 and 2, CCD classes, urban/rural and
+    ``reach_<cat>`` as named classes; travel times (``tt_<cat>_min``,
+    ``acc_nearest_<cat>``, ``acc_raam_<cat>``) in planners' bands (``bins``, the config's
+    thresholds; 15/30/60 min by default) with "unreachable" and "no people" apart from
+    "no data"; other numbers classed by ``scheme``/``k``; text as categories up to
+    :data:`.palettes.TEXT_CLASS_LIMIT` values in print (``TEXT_CLASS_LIMIT_HTML`` in HTML,
+    whose legend scrolls). Titles, legends and tooltips come from
+    :mod:`.labels` in ``language``.
+
+    Parameters
+    ----------
+    title : str, optional
+        Defaults to the spec's human title (``place``: prefixed, e.g. the study area).
+    bins : list of float, optional
+        Travel-time bands in minutes (the accessibility thresholds).
+    facilities, roads, isochrones : GeoDataFrame, optional
+        Context layers over HTML maps (each in the layer control); ``context`` names
+        layers of a results.gpkg ``source`` to add the same way.
+    tiles, attr : str, optional
+        HTML basemap: an xyzservices name or a URL template with its attribution
+        (offline, no tiles, by default).
+    id_column : str, optional
+        The unit code shown first in tooltips; by default the index when it is named or
+        not a row number, else the first text column (results.gpkg writes the id first).
 
     Raises
     ------
     InputFileError
         ``source`` is missing, empty, unreadable, has no geometry or no ``layer``.
     DataError
-        Unknown spec column, scheme or suffix; ``k < 2``; a layer the spec needs is absent.
+        Unknown spec column, scheme or suffix; ``k < 2``; a layer the spec needs is absent;
+        a text column with too many values.
     RasterError
         The travel-time raster of a ``tt:`` map cannot be read.
     """
@@ -172,11 +229,18 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     kind0, _, arg0 = spec.partition(":")
     if kind0 in ("tt", "iso") and not arg0:
         raise DataError(f"map {spec!r} needs a category: {kind0}:CATEGORY")
+    bands = [float(b) for b in (bins if bins is not None else palettes.BANDS)]
+    if not bands:
+        raise DataError("bins: give at least one travel-time threshold in minutes, e.g. [15, 30, 60]")
     if isinstance(source, (str, Path)):
         src = Path(source)
         gdf = read_layer(src, layer)
-        if facilities is None and spec == "facilities":
-            facilities = read_layer(src, "facilities")
+        if facilities is None and (spec == "facilities" or "facilities" in context):
+            facilities = read_layer(src, "facilities") if spec == "facilities" else _read_optional(src, "facilities")
+        if roads is None and "roads" in context:
+            roads = _read_optional(src, "roads")
+        if isochrones is None and "isochrones" in context:
+            isochrones = _read_optional(src, "isochrones")
         if spec.startswith("iso:"):
             try:
                 isochrones = read_layer(src, "isochrones")
@@ -184,73 +248,131 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
                 raise DataError(f"{src.name} has no isochrones layer (run the accessibility analysis)") from exc
         if raster is None and spec.startswith("tt:"):
             raster = run_raster(src, f"tt_{spec[3:]}")
+        if id_column is None and layer == "units":
+            cols = [c for c in gdf.columns if c != gdf.geometry.name]
+            if cols and gdf[cols[0]].is_unique:  # results.gpkg: the config's id is the first column
+                id_column = str(cols[0])
     else:
         gdf = source
     kind, col = resolve_spec(spec, list(gdf.columns))
-    title = title if title is not None else (col if kind == "column" else spec)
+    head = labels.label(spec if kind in ("tt", "iso") else col, language=language)
+    if kind == "facilities":
+        head = labels.Label(labels.ui_text("facilities", language=language), None, language)
+    if title is None and place:
+        title = f"{place}: {head.title}"
+    page_title = title or head.title
+    html = suffix == ".html"
+    extra = dict(tiles=tiles, attr=attr, id_column=id_column) if html else {}
     if kind == "facilities":
         if facilities is None:
             raise DataError("a facilities map needs the facilities layer")
         if "category" not in facilities.columns:
             raise DataError("the facilities layer has no 'category' column")
-        if suffix != ".html":
+        if not html:
             fac = facilities.copy()
             fac["geometry"] = fac.buffer(150) if fac.crs is not None and fac.crs.is_projected else fac.geometry
-            return static.static_map(fac.reset_index(drop=True), "category", out, title=title, categorical=True,
-                                     language=language)
-        return save_html(interactive.facilities_map(gdf, facilities, title=title, language=language), out)
+            fac["category"] = fac["category"].astype(str).map(lambda c: labels.category_name(c, language=language))
+            return static.static_map(fac.reset_index(drop=True), "category", out, title=page_title, categorical=True,
+                                     language=language, legend_title=head.text)
+        m = interactive.facilities_map(gdf, facilities, title=page_title, language=language, roads=roads, **extra)
+        return save_html(m, out)
     if kind == "iso":
-        return _isochrone_map(gdf, isochrones, col, out, title=title, language=language)
+        return _isochrone_map(gdf, isochrones, col, out, title=title, language=language, facilities=facilities,
+                              roads=roads, extra=extra)
     if kind == "tt":
         colname = f"tt_{col}_min"
-        if suffix != ".html":
+        if not html:
             if colname not in gdf.columns:
                 raise DataError(f"map {spec!r} needs column {colname!r}")
-            return static.static_map(gdf, colname, out, title=title, scheme="user", bins=[15, 30, 60, 120],
-                                     unit="min", language=language, missing_reason=missing_reason_for(gdf, colname))
+            return static.static_map(gdf, colname, out, title=page_title, scheme="user", bins=bands,
+                                     language=language, missing_reason=missing_reason_for(gdf, colname),
+                                     legend_title=labels.label(colname, language=language).text)
         if raster is None:
             raise DataError(f"map {spec!r} needs the travel-time raster of {col!r} (rasters/ beside the results, "
                             "written by the accessibility analysis)")
-        m = interactive.categorical(gdf.assign(_outline="unit"), "_outline", palette={"unit": "#ffffff"},
-                                    labels={"unit": "unit" if language != "zh" else "单元"},
-                                    title="units" if language != "zh" else "单元", language=language)
-        m = interactive.add_raster(m, str(raster), title=title, language=language)
-        m.get_root().title = html_text(title)
-        return save_html(m, out)
-    categorical = kind in _CATEGORICAL or not pd.api.types.is_numeric_dtype(gdf[col])
+        return save_html(_travel_time_html(gdf, col, raster, title=title, bins=bands, language=language,
+                                           facilities=facilities, roads=roads, **extra), out)
+    how = map_kind(col, gdf[col])
+    values = gdf[col]
+    if how == "classes" and col.startswith("lisa_p_"):
+        # significance classes from the pseudo p-values (GeoDa's significance map)
+        gdf = gdf.assign(**{col: interactive.class_keys(values, language)})
+    if how == "text":
+        interactive._check_text_limit(values, palettes.TEXT_CLASS_LIMIT_HTML if html else palettes.TEXT_CLASS_LIMIT)
+    categorical = how in ("classes", "text")
     reason = None if categorical else missing_reason_for(gdf, col)
-    if suffix == ".html":
-        m = interactive.categorical(gdf, col, title=title, language=language) if categorical else \
-            interactive.choropleth(gdf, col, scheme=scheme, k=k, title=title, language=language,
-                                   missing_reason=reason)
+    use_scheme, use_bins = (("user", bands) if how == "bands" else (scheme, None))
+    if html:
+        if categorical:
+            m = interactive.categorical(gdf, col, title=title, language=language, facilities=facilities,
+                                        roads=roads, isochrones=isochrones, legend_title=head.text, **extra)
+        else:
+            m = interactive.choropleth(gdf, col, scheme=use_scheme, k=k, bins=use_bins, title=title,
+                                       legend_title=head.text,
+                                       language=language, missing_reason=reason, facilities=facilities, roads=roads,
+                                       isochrones=isochrones, **extra)
         return save_html(m, out)
-    return static.static_map(gdf, col, out, title=title, scheme=scheme, k=k, categorical=categorical,
-                             language=language, missing_reason=reason)
+    return static.static_map(gdf, col, out, title=page_title, scheme=use_scheme, k=k, bins=use_bins,
+                             categorical=categorical, language=language, missing_reason=reason,
+                             legend_title=head.text)
 
 
-_ISO_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef", "#eff3ff")  # nearest band darkest
+def _travel_time_html(units: gpd.GeoDataFrame, category: str, raster: str | Path, *, title: str,
+                      bins: Sequence[float], language: str, facilities: gpd.GeoDataFrame | None = None,
+                      roads: gpd.GeoDataFrame | None = None, tiles: str | None = None, attr: str | None = None,
+                      id_column: str | None = None) -> folium.Map:
+    """The travel-time raster in bands under the units drawn as outlines (no fill), with
+    the unit code, name and travel time (or why there is none) on hover."""
+    col = f"tt_{category}_min"
+    disp = interactive.display_frame(units)
+    head = labels.label(col, language=language)
+    m = interactive._base(disp, tiles, attr, title or head.title)
+    interactive.add_raster(m, str(raster), title=title or head.text, bins=bins, language=language,
+                           legend_title=head.text)
+    shown = None
+    cols = [col] if col in units.columns else []
+    reason = missing_reason_for(units, col) if cols else None
+    if reason is not None:
+        _, mlabel, _ = interactive.missing_classes(units[col].isna(), reason, language)
+        shown = {col: pd.Series([labels.format_value(col, v, language=language) for v in units[col]],
+                                index=units.index).where(mlabel.isna(), mlabel)}
+    tips = interactive.unit_tips(units, cols, language=language, id_column=id_column, shown=shown)
+    interactive._layer(m, disp, pd.Series("#333333", index=disp.index), None, None,
+                       labels.ui_text("units", language=language), tips=tips,
+                       style={"fo": 0.0, "w": 0.8, "lc": "#333333"})
+    interactive._add_context(m, facilities=facilities, roads=roads, language=language, category=category)
+    return m
 
 
 def _isochrone_map(units: gpd.GeoDataFrame, iso: gpd.GeoDataFrame | None, category: str, out: Path, *,
-                   title: str, language: str) -> Path:
+                   title: str, language: str, facilities: gpd.GeoDataFrame | None = None,
+                   roads: gpd.GeoDataFrame | None = None, extra: dict | None = None) -> Path:
     """Units in outline with the category's isochrones dissolved per threshold, the widest
     band drawn first so the nearer ones sit on top."""
     if iso is None or "category" not in iso.columns:
         raise DataError(f"map 'iso:{category}' needs the isochrones layer of results.gpkg")
-    part = iso[iso["category"].astype(str) == category]
-    if part.empty:
-        raise DataError(f"no isochrones for {category!r}; categories with isochrones: "
-                        f"{sorted(iso['category'].astype(str).unique())}")
-    bands = part.to_crs(units.crs).dissolve(by="minutes").sort_index(ascending=False)
-    lab = {"zh": "分钟以内", "en": "min"}.get(language, "min")
-    names = [f"≤ {m:g} {lab}" for m in bands.index]
-    frame = gpd.GeoDataFrame({"band": ["unit"] * len(units) + names},
-                             geometry=list(units.geometry) + list(bands.geometry), crs=units.crs)
-    colours = dict(zip(reversed(names), _ISO_COLOURS, strict=False))
-    palette = {"unit": "#ffffff", **{n: colours.get(n, _ISO_COLOURS[-1]) for n in names}}
-    labels = {"unit": "unit" if language != "zh" else "单元"}
+    bands, palette = interactive.isochrone_bands(iso, category, units.crs, language)
+    names = list(bands["band"])
+    head = labels.label(f"iso:{category}", language=language)
     if out.suffix.lower() == ".html":
-        return save_html(interactive.categorical(frame, "band", palette=palette, labels=labels, title=title,
-                                                 tooltip=["band"], language=language), out)
-    return static.static_map(frame, "band", out, title=title, categorical=True, palette=palette,
-                             language=language)
+        extra = extra or {}
+        disp_units = interactive.display_frame(units)
+        m = interactive._base(disp_units, extra.get("tiles"), extra.get("attr"), title or head.title)
+        disp = interactive.display_frame(bands)
+        interactive._layer(m, disp, disp["band"].map(palette), None, None, title or head.title,
+                           tips=[(labels.ui_text("band", language=language), list(disp["band"]))],
+                           style={"fo": 0.55, "w": 0.5, "lc": "#08519c"})
+        interactive._layer(m, disp_units, pd.Series("#333333", index=disp_units.index), None, None,
+                           labels.ui_text("units", language=language),
+                           tips=interactive.unit_tips(units, [], language=language, id_column=extra.get("id_column")),
+                           style={"fo": 0.0, "w": 0.6, "lc": "#333333"})
+        interactive._add_context(m, facilities=facilities, roads=roads, language=language, category=category)
+        items = [(palette[n], n) for n in reversed(names)]
+        m.get_root().html.add_child(_compact.RawHtml(interactive.legend_html(title or head.text, items,
+                                                                             subtitle=head.text)))
+        return save_html(m, out)
+    unit_name = labels.ui_text("units", language=language)
+    frame = gpd.GeoDataFrame({"band": [unit_name] * len(units) + names},
+                             geometry=list(units.geometry) + list(bands.geometry), crs=units.crs)
+    return static.static_map(frame, "band", out, title=title or head.title, categorical=True,
+                             palette={unit_name: "#ffffff", **palette}, language=language, legend_title=head.text)
