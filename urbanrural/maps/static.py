@@ -1,29 +1,10 @@
-"""Print-ready static maps (matplotlib): title, legend with classes and "no data", scale
-bar, north arrow, CRS and source note; PNG at 300 dpi, PDF or SVG by the file suffix.
-
-The classes are those of the interactive map (:class:`~urbanrural.maps.interactive.Classes`).
-Every text is drawn literally: no mathtext (a ``$x^2$`` title shows the dollars), no TeX;
-Chinese labels use a CJK font when one is installed (Noto Sans CJK, Source Han Sans,
-WenQuanYi...), and a glyph no font has is drawn as a box and logged, not raised.
-Missing values can be split by reason (``missing_reason``: e.g. "unreachable" hatched in
-dark grey, apart from "no data").
-
-Examples
---------
->>> import geopandas as gpd, shapely, tempfile, pathlib
->>> g = gpd.GeoDataFrame({"v": [1.0, 2.0, None]}, geometry=[shapely.box(i * 1000, 0, i * 1000 + 1000, 1000)
-...                      for i in range(3)], crs=32650)
->>> p = static_map(g, "v", pathlib.Path(tempfile.mkdtemp()) / "m.png", title="Test", k=2)
->>> p.suffix
-'.png'
-"""
-
 from __future__ import annotations
 
-import functools
 import logging
+import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,32 +12,27 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from ..geo.crs import crs_label  # noqa: E402
 from ..geo.errors import DataError  # noqa: E402
 from ..geo.io import atomic_path  # noqa: E402
-from . import palettes  # noqa: E402
+from . import fonts, layout, palettes  # noqa: E402
 from .interactive import Classes, _palette_for, check_scheme, missing_classes  # noqa: E402
+from .layout import LayoutInfo  # noqa: E402
 
-__all__ = ["static_map", "FORMATS"]
+__all__ = ["static_map", "map_figure", "small_multiples", "save_figure", "FORMATS", "LayoutInfo"]
 
 FORMATS = (".png", ".pdf", ".svg")
 logger = logging.getLogger("urbanrural")
-_CJK = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
-        "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Noto Serif CJK SC")
+_CATEGORICAL_PREFIXES = ("lisa_", "gi_", "degurba", "ccd_class", "urban_class")
 
 
-@functools.lru_cache(maxsize=1)
-def font_family() -> tuple[str, ...]:
-    """DejaVu Sans, then the first installed CJK family (matplotlib falls back per glyph)."""
-    have = {f.name for f in font_manager.fontManager.ttflist}
-    return ("DejaVu Sans", *[f for f in _CJK if f in have][:1])
+def font_family(language: str = "en") -> tuple[str, ...]:
+    """DejaVu Sans, then the CJK fallback found by :func:`~urbanrural.maps.fonts.find_cjk_font`."""
+    return tuple(fonts.family(language))
 
 
 def literal_text(fig: plt.Figure) -> None:
@@ -75,35 +51,229 @@ def _metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return g
 
 
-def _nice(length: float) -> float:
-    exp = 10 ** np.floor(np.log10(length))
-    for f in (5, 2, 1):
-        if f * exp <= length:
-            return f * exp
-    return exp
+def _is_categorical(vals: pd.Series, column: str, categorical: bool | None) -> bool:
+    if categorical is not None:
+        return categorical
+    return not pd.api.types.is_numeric_dtype(vals) or column.startswith(_CATEGORICAL_PREFIXES)
 
 
-def _decorate(ax: plt.Axes, gdf: gpd.GeoDataFrame, source: str) -> None:
-    minx, miny, maxx, maxy = gdf.total_bounds
-    width = maxx - minx
-    bar = _nice(width / 4)
-    x0, y0 = minx + width * 0.05, miny - (maxy - miny) * 0.06
-    ax.plot([x0, x0 + bar], [y0, y0], color="black", lw=3, solid_capstyle="butt")
-    ax.text(x0 + bar / 2, y0 - (maxy - miny) * 0.015, f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m",
-            ha="center", va="top", fontsize=8)
-    ax.annotate("N", xy=(0.95, 0.97), xytext=(0.95, 0.86), xycoords="axes fraction", ha="center", va="center",
-                fontsize=11, fontweight="bold", arrowprops=dict(arrowstyle="-|>", color="black", lw=1.5))
-    ax.text(0.0, -0.04, f"CRS: {crs_label(gdf.crs)}. {source}", transform=ax.transAxes, fontsize=6, va="top",
-            color="#444")
-    ax.set_ylim(miny - (maxy - miny) * 0.1, maxy + (maxy - miny) * 0.03)
-    ax.set_axis_off()
+def _symbolise(vals: pd.Series, *, categorical: bool, scheme: str, k: int, bins: Sequence[float] | None,
+               palette: Mapping | None, unit: str, language: str, missing_reason: pd.Series | None
+               ) -> tuple[pd.Series, list[tuple[str, str, bool]], list[tuple[pd.Series, str]], list[float]]:
+    """(colour per unit, legend items (colour, label, hatched), hatched selections, bins)."""
+    if categorical:
+        pal, lab = _palette_for(vals, palette, language)
+
+        def key(v: object) -> object:
+            try:
+                return int(v) if float(v).is_integer() and int(v) in pal else v
+            except (TypeError, ValueError):
+                return v
+
+        colors = vals.map(lambda v: palettes.NO_DATA if pd.isna(v) else pal.get(key(v), palettes.NO_DATA))
+        present = {key(v) for v in vals.dropna()}
+        items: list[tuple[str, str, bool]] = [(c, str(lab.get(kk, kk)), False) for kk, c in pal.items()
+                                              if kk in present]
+        if vals.isna().any() or any(key(v) not in pal for v in vals.dropna()):
+            items.append((palettes.NO_DATA, palettes.NO_DATA_LABEL.get(language, "No data"), False))
+        return colors, items, [], []
+    check_scheme(scheme, k)
+    cls = Classes(vals, scheme=scheme, k=k, bins=bins, unit=unit)
+    mcolour, _mlabel, mitems = missing_classes(cls.index.isna(), missing_reason, language)
+    colors = cls.color_of().where(cls.index.notna(), mcolour)
+    items = [(c, lab, False) for c, lab in zip(cls.colors, cls.labels, strict=True)] + list(mitems)
+    hatched = [(mcolour == c, c) for c, _lab, h in mitems if h]
+    return colors, items, hatched, [float(b) for b in cls.bins]
+
+
+def _draw_units(ax: plt.Axes, g: gpd.GeoDataFrame, colors: pd.Series, hatched: list[tuple[pd.Series, str]],
+                linewidth: float = 0.3) -> None:
+    g.plot(ax=ax, color=colors.to_numpy(), edgecolor="#666666", linewidth=linewidth)
+    for sel, _c in hatched:
+        if sel.any():
+            g[sel.to_numpy()].plot(ax=ax, facecolor="none", edgecolor="#d9d9d9", hatch="////", linewidth=0.0)
+    ax.set_xlabel("")  # geopandas names the CRS axes ("Easting [metre]"); a print map has no axis titles
+    ax.set_ylabel("")
+
+
+def _orientation(orientation: str, bounds: Sequence[float]) -> str:
+    if orientation == "auto":
+        return layout.auto_orientation(bounds)
+    if orientation not in ("portrait", "landscape"):
+        raise DataError(f"orientation {orientation!r}: use 'portrait', 'landscape' or 'auto'")
+    return orientation
+
+
+def _new_figure(page: str | tuple[float, float], orientation: str, bounds: Sequence[float]
+                ) -> tuple[plt.Figure, str]:
+    orient = _orientation(orientation, bounds)
+    size = layout.page_size(page, orient)
+    return plt.figure(figsize=size, dpi=100), orient
+
+
+def map_figure(gdf: gpd.GeoDataFrame, column: str, *, title: str, scheme: str = "quantiles", k: int = 5,
+               bins: Sequence[float] | None = None, categorical: bool | None = None,
+               palette: Mapping | None = None, unit: str = "", language: str = "en", source: str | None = None,
+               missing_reason: pd.Series | None = None, legend_title: str | None = None,
+               page: str | tuple[float, float] = "A4", orientation: str = "auto", margin_mm: float = 12.0,
+               subtitle: str | None = None, date: str | None = None, graticule: bool = False,
+               inset: bool | gpd.GeoDataFrame = False, labels: str | None = None,
+               context: Mapping[str, object] | None = None, legend_fontsize: float = 8.0
+               ) -> tuple[plt.Figure, LayoutInfo]:
+    """The print layout of :func:`static_map` as an open figure and what it drew (the
+    caller closes it: ``plt.close(fig)``).  Fonts are set while the figure is built; call
+    inside :func:`font_context` to render, or use :func:`save_figure`."""
+    if column not in gdf.columns:
+        raise DataError(f"column {column!r} is not in the layer")
+    g = _metric(gdf)
+    vals = g[column]
+    cat = _is_categorical(vals, column, categorical)
+    colors, items, hatched, cbins = _symbolise(vals, categorical=cat, scheme=scheme, k=k, bins=bins,
+                                              palette=palette, unit=unit, language=language,
+                                              missing_reason=missing_reason)
+    bounds = g.total_bounds
+    fig, orient = _new_figure(page, orientation, bounds)
+    try:
+        info = LayoutInfo(size_in=tuple(fig.get_size_inches()), orientation=orient, bins=cbins)
+        fr = layout.make_frame(fig, orientation=orient, margin_mm=margin_mm, has_subtitle=bool(subtitle),
+                               header_lines=_title_lines(fig, title, margin_mm),
+                               footer_lines=1 + bool(source) + bool(date))
+        ax = fig.add_axes(fr.map_box)
+        ax.set_axis_off()
+        info.denominator = layout.fit_to_scale(ax, bounds)
+        _draw_units(ax, g, colors, hatched)
+        extra = layout.draw_context(ax, g, context, language=language)
+        if graticule:
+            ax.set_axis_on()
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for sp in ax.spines.values():
+                sp.set_linewidth(0.5)
+            layout.draw_graticule(ax, g.crs)
+        _panel(fig, fr, info, g, items, extra, inset=inset, bounds=bounds,
+               title=legend_title if legend_title is not None else column + (f" ({unit})" if unit else ""),
+               fontsize=legend_fontsize)
+        _footer(fig, fr, ax, info, g, title=title, subtitle=subtitle, source=source, date=date, language=language)
+        info.map_axes = [ax]
+        if labels is not None:
+            info.labels_drawn, info.labels_skipped = layout.place_labels(ax, g, labels)
+        literal_text(fig)
+    except BaseException:
+        plt.close(fig)
+        raise
+    return fig, info
+
+
+def _title_lines(fig: plt.Figure, title: str, margin_mm: float) -> int:
+    w = float(fig.get_size_inches()[0])
+    return layout.wrap_title(title, w, margin_mm / 25.4 / w).count("\n") + 1
+
+
+def _panel(fig: plt.Figure, fr: layout.Frame, info: LayoutInfo, g: gpd.GeoDataFrame, items: list, extra: list, *,
+           inset: bool | gpd.GeoDataFrame, bounds: Sequence[float], title: str, fontsize: float) -> None:
+    x, y, w, h = fr.panel_box
+    fw, fh = fr.size
+    leg_box = (x, y, w, h)
+    if inset is not False and inset is not None:
+        side = min(1.6 / fw if fr.panel_side == "right" else h * fh / fw, w)
+        ih = side * fw / fh
+        if fr.panel_side == "right":
+            inset_box = (x + w - side, y, side, ih)
+            leg_box = (x, y + ih + 0.2 / fh, w, h - ih - 0.2 / fh)
+        else:
+            inset_box = (x + w - side, y, side, min(ih, h))
+            leg_box = (x, y, w - side - 0.2 / fw, h)
+        overview = inset if isinstance(inset, gpd.GeoDataFrame) else None
+        info.inset_axes = layout.draw_inset(fig, inset_box, g, overview, bounds)
+    lax, leg = layout.draw_legend(fig, leg_box, items, title=title, extra=extra, fontsize=fontsize)
+    info.legend_axes = lax
+    info.legend_texts = [t.get_text() for t in leg.get_texts()]
+    info.legend_fontsize = min(t.get_fontsize() for t in leg.get_texts()) if leg.get_texts() else fontsize
+    info.legend_ncol = leg._ncols
+
+
+def _footer(fig: plt.Figure, fr: layout.Frame, ax: plt.Axes, info: LayoutInfo, g: gpd.GeoDataFrame, *, title: str,
+            subtitle: str | None, source: str | None, date: str | None, language: str) -> None:
+    fh = fr.size[1]
+    ybar = fr.margin[1] + 0.3 / fh
+    layout.draw_north_arrow(fig, ax, y=ybar - 0.05 / fh)
+    info.scale_label = layout.draw_scale_bar(fig, ax, info.denominator, y=ybar, language=language)
+    layout.draw_header_footer(fig, fr, title=title, subtitle=subtitle, source=source, date=date,
+                              crs_note=f"CRS: {crs_label(g.crs)}", language=language)
+
+
+@contextmanager
+def font_context(language: str = "en", *, svg_text: bool = True) -> Iterator[None]:
+    """rcParams for building and saving print maps: font fallback, Type 42, SVG text."""
+    with plt.rc_context({"font.family": list(font_family(language)), "text.usetex": False, "pdf.fonttype": 42,
+                         "ps.fonttype": 42, "svg.fonttype": "none" if svg_text else "path",
+                         "axes.unicode_minus": False}):
+        yield
+
+
+def _truetype_for_pdf(fig: plt.Figure) -> None:
+    """Swap the CJK fallback for a TrueType subset holding the figure's characters (a CFF
+    font in a Type 42 slot makes PDFs strict readers reject)."""
+    cjk = fonts.find_cjk_font()
+    if cjk is None or not cjk.is_cff:
+        return
+    texts = fig.findobj(Text)
+    fam = fonts.truetype_fallback("".join(t.get_text() for t in texts))
+    if fam is None:
+        return
+    for t in texts:
+        t.set_fontfamily([fam if f == cjk.family else f for f in t.get_fontfamily()])
+
+
+def save_figure(fig: plt.Figure, path: str | Path, *, dpi: int = 300, svg_text: bool = True,
+                language: str = "en") -> Path:
+    """Write ``fig`` to ``path`` at its page size (no tight crop), atomically; glyphs no
+    font has are logged (drawn as boxes), other warnings pass through."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    fm_log = logging.getLogger("matplotlib.font_manager")
+    level = fm_log.level
+    fm_log.setLevel(logging.ERROR)  # "no bold weight for <CJK font>, using 400" is expected, not news
+    with font_context(language, svg_text=svg_text), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        if fmt in ("pdf", "ps", "eps"):
+            _truetype_for_pdf(fig)
+        with atomic_path(path) as tmp:
+            try:
+                fig.savefig(tmp, dpi=dpi, format=fmt, metadata={"Creator": "urbanrural"} if fmt == "pdf" else None)
+            finally:
+                fm_log.setLevel(level)
+    glyph = [w for w in caught if "missing from" in str(w.message) or "does not have a glyph" in str(w.message)]
+    for w in caught:
+        if w not in glyph:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if glyph:
+        logger.warning("note: %s: %d character(s) have no glyph in the installed fonts and are drawn as boxes (%s)",
+                       path.name, len({str(w.message) for w in glyph}), fonts.INSTALL_HINT)
+    return path
+
+
+def _check_path(path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise DataError(f"{path.name}: static maps are written as {', '.join(FORMATS)}")
+    return path
+
+
+def _check_dpi(dpi: int) -> None:
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 50 <= dpi <= 1200:
+        raise DataError(f"dpi={dpi!r}: use a number from 50 to 1200 (300 for print)")
 
 
 def static_map(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str, scheme: str = "quantiles",
                k: int = 5, bins: Sequence[float] | None = None, categorical: bool | None = None,
                palette: Mapping | None = None, unit: str = "", language: str = "en",
-               source: str = "Source: urbanrural.", dpi: int = 300, missing_reason: pd.Series | None = None,
-               legend_title: str | None = None) -> Path:
+               source: str | None = None, dpi: int = 300, missing_reason: pd.Series | None = None,
+               legend_title: str | None = None, page: str | tuple[float, float] = "A4",
+               orientation: str = "auto", margin_mm: float = 12.0, subtitle: str | None = None,
+               date: str | None = None, graticule: bool = False, inset: bool | gpd.GeoDataFrame = False,
+               labels: str | None = None, context: Mapping[str, object] | None = None,
+               svg_text: bool = True) -> Path:
     """Write a print map of ``column`` to ``path`` (.png at ``dpi``, .pdf or .svg).
 
     Parameters
@@ -116,72 +286,152 @@ def static_map(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
         Output; the suffix chooses the format.
     title : str
         Drawn literally, as are every label and note.
+    source, subtitle, date : str, optional
+        Lines of the layout; a missing one is omitted (no made-up source).
     missing_reason : Series of str, optional
         Why a unit has no value; one legend entry per reason, apart from "no data"
         (see :func:`~urbanrural.maps.interactive.missing_classes`).
     legend_title : str, optional
         Defaults to the column name (with ``unit``).
+    page, orientation, margin_mm
+        "A4" (default), "A3", "A5", "letter" or (width, height) inches; "auto" picks
+        landscape for maps clearly wider than tall.
+    graticule : bool
+        Longitude/latitude lines, labelled at the frame.
+    inset : bool or GeoDataFrame
+        A locator map: True draws the study area in a buffered overview of its extent;
+        a GeoDataFrame (e.g. the province's counties) is drawn as the overview.
+    labels : str, optional
+        Column of unit names drawn at representative points; a name that would overlap
+        another (larger units win) or leave the frame is skipped.
+    context : dict, optional
+        ``{"boundary": True, "roads": roads_gdf, "facilities": fac_gdf, ...}`` drawn
+        over the units and listed in the legend.
+    svg_text : bool
+        SVG keeps text as ``<text>`` (editable, searchable) rather than paths.
     """
-    path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise DataError(f"{path.name}: static maps are written as {', '.join(FORMATS)}")
-    if column not in gdf.columns:
-        raise DataError(f"column {column!r} is not in the layer")
-    g = _metric(gdf)
-    vals = g[column]
-    if categorical is None:
-        categorical = not pd.api.types.is_numeric_dtype(vals) or column.startswith(("lisa_", "gi_", "degurba",
-                                                                                    "ccd_class", "urban_class"))
-    hatched: list[tuple[pd.Series, str]] = []
-    if categorical:
-        pal, lab = _palette_for(vals, palette, language)
+    path = _check_path(path)
+    _check_dpi(dpi)
+    with font_context(language, svg_text=svg_text):
+        fig, _info = map_figure(gdf, column, title=title, scheme=scheme, k=k, bins=bins, categorical=categorical,
+                                palette=palette, unit=unit, language=language, source=source,
+                                missing_reason=missing_reason, legend_title=legend_title, page=page,
+                                orientation=orientation, margin_mm=margin_mm, subtitle=subtitle, date=date,
+                                graticule=graticule, inset=inset, labels=labels, context=context)
+    try:
+        return save_figure(fig, path, dpi=dpi, svg_text=svg_text, language=language)
+    finally:
+        plt.close(fig)
 
-        def key(v: object) -> object:
-            try:
-                return int(v) if float(v).is_integer() and int(v) in pal else v
-            except (TypeError, ValueError):
-                return v
 
-        colors = vals.map(lambda v: palettes.NO_DATA if pd.isna(v) else pal.get(key(v), palettes.NO_DATA))
-        present = {key(v) for v in vals.dropna()}
-        items: list[tuple] = [(c, str(lab.get(kk, kk)), False) for kk, c in pal.items() if kk in present]
-        if vals.isna().any() or any(key(v) not in pal for v in vals.dropna()):
-            items.append((palettes.NO_DATA, palettes.NO_DATA_LABEL.get(language, "No data"), False))
-    else:
-        check_scheme(scheme, k)
-        cls = Classes(vals, scheme=scheme, k=k, bins=bins, unit=unit)
-        mcolour, _mlabel, mitems = missing_classes(cls.index.isna(), missing_reason, language)
-        colors = cls.color_of().where(cls.index.notna(), mcolour)
-        items = [(c, lab, False) for c, lab in zip(cls.colors, cls.labels, strict=True)] + mitems
-        hatched = [(mcolour == c, c) for c, _lab, h in mitems if h]
-    with plt.rc_context({"font.family": list(font_family()), "text.usetex": False}), \
-            warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        fig, ax = plt.subplots(figsize=(7.5, 7.0))
-        try:
-            g.plot(ax=ax, color=colors.to_numpy(), edgecolor="#666666", linewidth=0.3)
-            for sel, _c in hatched:
-                if sel.any():
-                    g[sel.to_numpy()].plot(ax=ax, facecolor="none", edgecolor="#d9d9d9", hatch="////",
-                                           linewidth=0.0)
-            handles = [Patch(facecolor=c, edgecolor="#d9d9d9" if h else "#666666", hatch="////" if h else None,
-                             label=lab) for c, lab, h in items]
-            leg_title = legend_title if legend_title is not None else column + (f" ({unit})" if unit else "")
-            ax.legend(handles=handles, title=leg_title, loc="lower right", fontsize=7, title_fontsize=8,
-                      frameon=True, framealpha=0.9)
-            ax.set_title(title, fontsize=12, fontweight="bold")
-            _decorate(ax, g, source)
-            literal_text(fig)
-            with atomic_path(path) as tmp:
-                fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip(".").lower())
-        finally:
-            plt.close(fig)
-    missing = sorted({str(w.message).split(")")[0] + ")" for w in caught if "missing from" in str(w.message)
-                      or "does not have a glyph" in str(w.message)})
-    for w in caught:
-        if "missing from" not in str(w.message) and "does not have a glyph" not in str(w.message):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+def small_multiples(gdf: gpd.GeoDataFrame, columns: Sequence[str], path: str | Path, *, title: str,
+                    scheme: str = "quantiles", k: int = 5, bins: Sequence[float] | None = None,
+                    categorical: bool | None = None, palette: Mapping | None = None, unit: str = "",
+                    titles: Mapping[str, str] | Sequence[str] | None = None, language: str = "en",
+                    source: str | None = None, subtitle: str | None = None, date: str | None = None,
+                    page: str | tuple[float, float] = "A4", orientation: str = "auto", ncols: int | None = None,
+                    legend_title: str | None = None, context: Mapping[str, object] | None = None,
+                    dpi: int = 300, svg_text: bool = True, margin_mm: float = 12.0,
+                    _return_info: bool = False) -> Path | tuple[Path, LayoutInfo]:
+    """One panel per column with the same classes (computed over all columns pooled), one
+    legend, one scale bar (every panel at the same scale) and the layout's lines.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely, tempfile, pathlib
+    >>> g = gpd.GeoDataFrame({"a": [1.0, 2.0, 3.0], "b": [2.0, 3.0, 4.0]},
+    ...     geometry=[shapely.box(i * 1000, 0, i * 1000 + 1000, 1000) for i in range(3)], crs=32650)
+    >>> small_multiples(g, ["a", "b"], pathlib.Path(tempfile.mkdtemp()) / "sm.png", title="t", k=2,
+    ...                 dpi=60).suffix
+    '.png'
+    """
+    path = _check_path(path)
+    _check_dpi(dpi)
+    columns = list(columns)
+    if not columns:
+        raise DataError("small_multiples needs at least one column")
+    missing = [c for c in columns if c not in gdf.columns]
     if missing:
-        logger.warning("note: %s: %d character(s) have no glyph in the installed fonts and are drawn as boxes "
-                       "(Chinese text needs a CJK font such as fonts-noto-cjk)", path.name, len(missing))
-    return path
+        raise DataError(f"column(s) {', '.join(map(repr, missing))} not in the layer")
+    if isinstance(titles, Mapping):
+        panel_titles = [str(titles.get(c, c)) for c in columns]
+    elif titles is not None:
+        panel_titles = [str(t) for t in titles]
+        if len(panel_titles) != len(columns):
+            raise DataError(f"titles: {len(panel_titles)} given for {len(columns)} columns")
+    else:
+        panel_titles = columns
+    g = _metric(gdf)
+    pooled = pd.concat([g[c] for c in columns], ignore_index=True).rename(columns[0])
+    cat = _is_categorical(pooled, columns[0], categorical)
+    if cat:
+        _c, items, _h, shared = _symbolise(pooled, categorical=True, scheme=scheme, k=k, bins=bins,
+                                           palette=palette, unit=unit, language=language, missing_reason=None)
+        pal, _lab = _palette_for(pooled, palette, language)
+        symb = [_symbolise(g[c], categorical=True, scheme=scheme, k=k, bins=bins, palette=pal, unit=unit,
+                           language=language, missing_reason=None) for c in columns] if palette is not None else \
+            [_symbolise(g[c], categorical=True, scheme=scheme, k=k, bins=bins, palette=None, unit=unit,
+                        language=language, missing_reason=None) for c in columns]
+    else:
+        _c, items, _h, shared = _symbolise(pooled, categorical=False, scheme=scheme, k=k, bins=bins,
+                                           palette=palette, unit=unit, language=language, missing_reason=None)
+        # the pooled top break is the pooled maximum: every panel's values fall in a class
+        symb = [_symbolise(g[c], categorical=False, scheme="user", k=max(k, 2), bins=shared, palette=None,
+                           unit=unit, language=language, missing_reason=None) for c in columns]
+    bounds = g.total_bounds
+    n = len(columns)
+    with font_context(language, svg_text=svg_text):
+        minx, miny, maxx, maxy = bounds
+        aspect = (maxx - minx) / max(maxy - miny, 1e-9)
+        orient = orientation if orientation != "auto" else ("landscape" if n > 1 and aspect * min(n, 3) > 1.6 * (
+            math.ceil(n / min(n, 3))) else "portrait")
+        fig, orient = _new_figure(page, orient, bounds)
+        try:
+            fw, fh = fig.get_size_inches()
+            nc = ncols or max(1, min(n, round(math.sqrt(n * (fw / fh) / max(aspect, 1e-9))) or 1))
+            nr = math.ceil(n / nc)
+            info = LayoutInfo(size_in=(fw, fh), orientation=orient, bins=shared)
+            fr = layout.make_frame(fig, orientation=orient, margin_mm=margin_mm, has_subtitle=bool(subtitle),
+                               header_lines=_title_lines(fig, title, margin_mm),
+                                   footer_lines=1 + bool(source) + bool(date))
+            x0, y0, w, h = fr.map_box
+            gap_x, gap_y = 0.15 / fw, 0.32 / fh
+            cw, ch = (w - gap_x * (nc - 1)) / nc, (h - gap_y * nr) / nr
+            axes = []
+            for i, ptitle in enumerate(panel_titles):
+                r, c = divmod(i, nc)
+                ax = fig.add_axes((x0 + c * (cw + gap_x), y0 + (nr - 1 - r) * (ch + gap_y), cw, ch))
+                ax.set_axis_off()
+                axes.append(ax)
+                ax.set_title(ptitle, fontsize=9, pad=3)
+            denom = max(layout.fit_to_scale(ax, bounds) for ax in axes)
+            extra: list = []
+            for ax, (colors, _items, hatched, _b) in zip(axes, symb, strict=True):
+                layout.fit_to_scale(ax, _scaled_bounds(ax, bounds, denom))
+                _draw_units(ax, g, colors, hatched, linewidth=0.2)
+                extra = layout.draw_context(ax, g, context, language=language)
+            info.denominator = denom
+            leg_title = legend_title if legend_title is not None else (unit or "")
+            _panel(fig, fr, info, g, items, extra, inset=False, bounds=bounds, title=leg_title, fontsize=8.0)
+            _footer(fig, fr, axes[0], info, g, title=title, subtitle=subtitle, source=source, date=date,
+                    language=language)
+            info.map_axes = axes
+            literal_text(fig)
+        except BaseException:
+            plt.close(fig)
+            raise
+    try:
+        out = save_figure(fig, path, dpi=dpi, svg_text=svg_text, language=language)
+    finally:
+        plt.close(fig)
+    return (out, info) if _return_info else out
+
+
+def _scaled_bounds(ax: plt.Axes, bounds: Sequence[float], denom: int) -> tuple[float, float, float, float]:
+    """Bounds that fit_to_scale turns into exactly ``denom`` in ``ax``."""
+    fw, fh = ax.figure.get_size_inches()
+    pos = ax.get_position()
+    m = denom * 0.0254 / 1.06 * 0.999
+    cx, cy = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    hw, hh = pos.width * fw * m / 2, pos.height * fh * m / 2
+    return (cx - hw, cy - hh, cx + hw, cy + hh)
