@@ -1,0 +1,82 @@
+"""The demo's report.html in headless Chromium, English and Chinese, with the network blocked:
+no request, no page error, no horizontal overflow at 1000 px, every image decoded; a
+screenshot of each is written to the test's temporary folder for review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _demo_run(tmp_path_factory: pytest.TempPathFactory, language: str) -> Path:
+    """Same cache as tests/maps/test_report.py (one demo run per language and session)."""
+    base = tmp_path_factory.getbasetemp() / "report_demo"
+    out = base / f"run_{language}"
+    if (out / "run.json").exists():
+        return out
+    from urbanrural.layers import demo_region
+    from urbanrural.pipeline import run
+
+    data = base / "data"
+    cfg = data / "demo.yaml"
+    if not cfg.exists():
+        cfg = Path(demo_region(data))
+    if language != "en":
+        text = cfg.read_text(encoding="utf-8")
+        cfg = cfg.with_name(f"demo_{language}.yaml")
+        cfg.write_text(text.replace("language: en", f"language: {language}"), encoding="utf-8")
+    run(cfg, out_dir=out)
+    return out
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_demo_report_in_chromium(chromium, tmp_path_factory, language):
+    out = _demo_run(tmp_path_factory, language)
+    report = out / "report.html"
+    page = chromium.new_page(viewport={"width": 1000, "height": 800})
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    def route(r):
+        url = r.request.url
+        if url == report.as_uri() or url.startswith("data:"):
+            r.continue_()
+        else:
+            requests.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    try:
+        page.goto(report.as_uri())
+        page.wait_for_load_state("load")
+        assert requests == [] and errors == []
+        lang = page.evaluate("document.documentElement.lang")
+        assert lang == ("zh-CN" if language == "zh" else "en")
+        assert page.evaluate("document.scripts.length") == 0
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1000 + 2, width
+        imgs = page.evaluate("""() => Array.from(document.images).map(i => [i.complete, i.naturalWidth,
+                                  i.getBoundingClientRect().width, i.alt])""")
+        assert len(imgs) >= 5
+        for complete, natural, shown, alt in imgs:
+            assert complete and natural > 0, alt
+            assert shown >= 800, (alt, shown)  # maps full width of the page
+        first = page.inner_text("#summary")
+        if language == "zh":
+            assert "研究对象" in first and "公共服务可达性" in first
+        else:
+            assert "What was studied" in first and "Access to services" in first
+        shot = tmp_path_factory.getbasetemp() / f"report_{language}.png"
+        page.screenshot(path=str(shot))
+        page.screenshot(path=str(shot.with_name(f"report_{language}_full.png")), full_page=True)
+        assert shot.stat().st_size > 10_000
+        # print: A4 pages, nothing wider than the page
+        pdf = page.pdf(format="A4")
+        assert pdf[:4] == b"%PDF"
+    finally:
+        page.close()

@@ -1,0 +1,405 @@
+"""Number formats, words and the table writer of the run report (English and Chinese).
+
+Private to :mod:`.report`. Numbers are formatted for a reader, never as Python writes
+them: thousands separators (``272,172``), shares as percentages (``66.3%``), p-values as
+``p < 0.001``, two or three significant decimals, NaN as ``–``. Every cell and header goes
+through :func:`.escape.html_text`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .escape import html_text
+from .labels import category_name, label
+
+DASH = "–"
+
+# every fixed word of the report, English and Chinese
+WORDS: dict[str, tuple[str, str]] = {
+    "summary": ("Summary", "摘要"),
+    "studied": ("What was studied", "研究对象"),
+    "found": ("What the run found", "主要发现"),
+    "units": ("Units", "单元数"),
+    "area": ("Area", "面积"),
+    "population": ("Population", "人口"),
+    "crs": ("Analysis CRS", "分析坐标系"),
+    "urban_share": ("Urban population", "城镇人口"),
+    "km2": ("km²", "平方公里"),
+    "people": ("people", "人"),
+    "access_h": ("Access to services", "公共服务可达性"),
+    "access_intro": ("People beyond {t} min of each service, by urban and rural class "
+                     "(from the accessibility table); the rural/urban gap is the ratio of mean travel times.",
+                     "各类服务 {t} 分钟内无法到达的人口（按城乡分类，来自可达性表）；城乡差距为乡村与城镇平均出行时间之比。"),
+    "service": ("Service", "服务类别"),
+    "beyond_urban": ("Urban: beyond {t} min", "城镇：{t} 分钟以外"),
+    "beyond_rural": ("Rural: beyond {t} min", "乡村：{t} 分钟以外"),
+    "within_urban": ("Urban: within {t} min", "城镇：{t} 分钟内"),
+    "within_rural": ("Rural: within {t} min", "乡村：{t} 分钟内"),
+    "mean_urban": ("Mean time, urban (min)", "城镇平均出行时间（分钟）"),
+    "mean_rural": ("Mean time, rural (min)", "乡村平均出行时间（分钟）"),
+    "ratio": ("Rural/urban time ratio", "城乡出行时间比"),
+    "gap_sentence": ("Largest rural/urban gap: {cat}, rural people travel {r} times as long as urban people "
+                     "({rural} vs {urban} min on average).",
+                     "城乡差距最大的是{cat}：乡村居民平均出行时间是城镇居民的 {r} 倍（{rural} 分钟对 {urban} 分钟）。"),
+    "moran_h": ("Spatial clustering", "空间集聚"),
+    "moran_sentence": ("{var}: global Moran's I = {i} ({p}); {hh} High-High and {ll} Low-Low units.",
+                       "{var}：全局莫兰指数 I = {i}（{p}）；高-高 {hh} 个单元，低-低 {ll} 个单元。"),
+    "integration_h": ("Urban-rural integration", "城乡融合"),
+    "integration_sentence": ("Integration index from {lo} ({lo_name}) to {hi} ({hi_name}), median {med}.",
+                             "城乡融合指数介于 {lo}（{lo_name}）与 {hi}（{hi_name}）之间，中位数 {med}。"),
+    "ccd_classes": ("Coupling coordination classes (units)", "耦合协调等级（单元数）"),
+    "underserved_h": ("Most under-served units", "服务最不足的单元"),
+    "underserved_intro": ("Ranked by the most people beyond {t} min of any one service.",
+                          "按任一服务 {t} 分钟以外人口的最大值排序。"),
+    "code": ("Code", "代码"),
+    "name": ("Name", "名称"),
+    "worst_service": ("Service", "服务类别"),
+    "people_beyond": ("People beyond {t} min", "{t} 分钟以外人口"),
+    "warnings_h": ("Warnings", "警告"),
+    "unreachable_note": ("{n} people can reach no {cats} (network island or barrier).",
+                         "{n} 人无法到达任何{cats}（路网孤岛或障碍）。"),
+    "inputs": ("Inputs", "输入数据"),
+    "role": ("Role", "角色"),
+    "file": ("File", "文件"),
+    "size": ("Size", "大小"),
+    "checksum": ("SHA-256 (first 12)", "SHA-256（前 12 位）"),
+    "checks": ("Checks, repairs and drops", "检查、修复与剔除"),
+    "input": ("Input", "输入"),
+    "check": ("Check", "检查项"),
+    "status": ("Status", "状态"),
+    "count": ("Count", "数量"),
+    "detail": ("Detail", "说明"),
+    "analyses": ("Analysis notes", "分析说明"),
+    "analysis": ("Analysis", "分析"),
+    "methods": ("Methods and variants", "方法与分析变体"),
+    "setting": ("Setting", "设置项"),
+    "value": ("Value", "取值"),
+    "settings": ("Settings", "参数设置"),
+    "tables": ("Key tables", "主要结果表"),
+    "maps": ("Maps", "地图"),
+    "maps_intro": ("Click a map to open it at full size.", "点击地图查看原图。"),
+    "interactive": ("interactive map", "交互地图"),
+    "outputs": ("Outputs", "输出文件"),
+    "version": ("urbanrural {v}", "urbanrural {v}"),
+    "table_part": ("continued", "续"),
+    "more_rows": ("{n} more rows in the CSV table.", "另有 {n} 行，见 CSV 表。"),
+    "yes": ("yes", "是"),
+    "no": ("no", "否"),
+    "all": ("all", "全部"),
+    "urban": ("urban", "城镇"),
+    "rural": ("rural", "乡村"),
+    "ok": ("ok", "正常"),
+    "info": ("info", "信息"),
+    "warning": ("warning", "警告"),
+    "error": ("error", "错误"),
+    "skipped": ("skipped", "跳过"),
+    "done": ("done", "完成"),
+    "repaired": ("repaired", "已修复"),
+    "dropped": ("dropped", "已剔除"),
+    "p_lt": ("p < 0.001", "p < 0.001"),
+    "toc": ("Contents", "目录"),
+}
+
+TABLE_TITLES: dict[str, tuple[str, str]] = {
+    "urban_rural": ("Urban and rural population", "城乡人口"),
+    "accessibility": ("Coverage: people within each travel-time threshold", "覆盖率：各出行时间阈值内的人口"),
+    "accessibility_summary": ("Accessibility per service", "各类服务可达性"),
+    "autocorrelation": ("Spatial autocorrelation", "空间自相关"),
+    "degurba_units": ("Degree of Urbanisation: units", "城镇化程度：单元"),
+    "degurba_grid": ("Degree of Urbanisation: grid cells", "城镇化程度：格网"),
+    "integration": ("Integration index: entropy weights", "城乡融合指数：熵权"),
+    "integration_ccd": ("Coupling coordination classes", "耦合协调等级"),
+    "integration_theil": ("Theil decomposition", "泰尔指数分解"),
+}
+
+ANALYSIS_NAMES: dict[str, tuple[str, str]] = {
+    "urban_rural": ("Urban and rural classes", "城乡划分"),
+    "straight_line": ("Straight-line distance", "直线距离"),
+    "accessibility": ("Accessibility", "可达性"),
+    "rural_access_index": ("Rural access index", "农村道路可达指数"),
+    "integration": ("Integration index", "城乡融合指数"),
+    "ccd": ("Coupling coordination degree", "耦合协调度"),
+    "autocorrelation": ("Spatial autocorrelation", "空间自相关"),
+    "inequality": ("Inequality", "不平等"),
+    "maps": ("Maps", "地图"),
+    "flows": ("Flows", "流动"),
+    "drivers": ("Drivers", "驱动因素"),
+    "siting": ("Facility siting", "设施选址"),
+    "panel": ("Panel", "面板分析"),
+}
+
+# column headers of the run's tables that the label registry does not name
+HEADERS: dict[str, tuple[str, str]] = {
+    "category": ("Service", "服务类别"), "urban_class": ("Class", "城乡类型"),
+    "threshold_min": ("Threshold (min)", "阈值（分钟）"), "population": ("Population", "人口"),
+    "population_within": ("People within", "阈值内人口"), "share": ("Share within", "阈值内比例"),
+    "facilities": ("Facilities", "设施数"), "facilities_outside_area": ("Facilities outside the area", "区外设施数"),
+    "max_facility_snap_m": ("Longest facility snap (m)", "设施最大吸附距离（米）"), "people": ("People", "人口"),
+    "people_unreachable": ("People who reach none", "无法到达人口"),
+    "units_unreachable": ("Units that reach none", "无法到达单元数"),
+    "units_no_people": ("Units without people", "无人口单元数"),
+    "mean_tt_min": ("Mean time (min)", "平均出行时间（分钟）"),
+    "mean_tt_urban_min": ("Mean time, urban (min)", "城镇平均出行时间（分钟）"),
+    "mean_tt_rural_min": ("Mean time, rural (min)", "乡村平均出行时间（分钟）"),
+    "rural_urban_time_ratio": ("Rural/urban time ratio", "城乡出行时间比"),
+    "od_pairs": ("OD pairs", "起讫点对数"), "raam_cycles": ("RAAM cycles", "RAAM 迭代次数"),
+    "raam_converged": ("RAAM converged", "RAAM 是否收敛"), "raam_period": ("RAAM period", "RAAM 周期"),
+    "raam_rho": ("RAAM ρ", "RAAM ρ"),
+    "variable": ("Variable", "变量"), "n": ("n", "样本数"), "moran_i": ("Moran's I", "莫兰指数 I"),
+    "expected_i": ("E[I]", "期望 E[I]"), "z_norm": ("z (normal)", "z（正态）"), "p_norm": ("p (normal)", "p（正态）"),
+    "z_rand": ("z (randomisation)", "z（随机化）"), "p_rand": ("p (randomisation)", "p（随机化）"),
+    "z_sim": ("z (permutations)", "z（置换）"), "p_sim": ("p (permutations)", "p（置换）"),
+    "geary_c": ("Geary's C", "吉尔里 C"), "geary_p_sim": ("Geary p", "吉尔里 p"),
+    "lisa_HH": ("High-High", "高-高"), "lisa_LL": ("Low-Low", "低-低"), "lisa_LH": ("Low-High", "低-高"),
+    "lisa_HL": ("High-Low", "高-低"), "lisa_ns": ("Not significant", "不显著"),
+    "gi_hot_95pct": ("Hot spots (95%)", "热点（95%）"), "gi_cold_95pct": ("Cold spots (95%)", "冷点（95%）"),
+    "units": ("Units", "单元数"), "population_share": ("Population share", "人口比例"), "method": ("Method", "方法"),
+    "degurba_l2": ("Class", "等级"), "label": ("Label", "名称"), "code": ("Code", "代码"),
+    "class": ("Class", "等级"), "cells": ("Cells", "格网数"),
+    "indicator": ("Indicator", "指标"), "dimension": ("Dimension", "维度"), "direction": ("Direction", "方向"),
+    "entropy": ("Entropy", "信息熵"), "divergence": ("Divergence", "差异系数"), "weight": ("Weight", "权重"),
+    "level": ("Level", "等级"), "label_en": ("Class", "等级名称"), "label_zh": ("Class", "等级名称"),
+    "groups": ("Groups", "分组"), "total": ("Total", "总体"), "between": ("Between groups", "组间"),
+    "within": ("Within groups", "组内"), "between_share": ("Between-group share", "组间贡献率"),
+    "name": ("Name", "名称"),
+}
+
+DIMENSIONS = {"urban": "城镇", "rural": "乡村", "services": "公共服务", "infrastructure": "基础设施",
+              "ecology": "生态", "economy": "经济", "society": "社会", "population": "人口"}
+
+
+def w(key: str, language: str, **kw: Any) -> str:
+    """A fixed word or sentence of the report in ``language`` (``{t}`` etc. filled in)."""
+    en, zh = WORDS[key]
+    text = zh if language == "zh" else en
+    return text.format(**kw) if kw else text
+
+
+def pick(pair: tuple[str, str], language: str) -> str:
+    return pair[1] if language == "zh" else pair[0]
+
+
+def header(column: object, language: str) -> str:
+    """A column header: the report's own word, else the label registry, else the name."""
+    col = str(column)
+    if col in HEADERS:
+        return pick(HEADERS[col], language)
+    if col.startswith("life_circle_") and col.endswith("_share"):
+        mins = col[len("life_circle_"):-len("_share")].replace("-minute", "")
+        return f"{mins} 分钟生活圈比例" if language == "zh" else f"{mins}-minute life circle share"
+    return label(col, language=language).text
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers
+
+
+def is_missing(x: object) -> bool:
+    if x is None or x is pd.NA or x is pd.NaT:
+        return True
+    try:
+        return isinstance(x, numbers.Real) and math.isnan(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _number(x: object) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def fmt_int(x: object) -> str:
+    """A count with thousands separators (``272,172``); NaN as ``–``; text as it is."""
+    if is_missing(x):
+        return DASH
+    if not _number(x):
+        return str(x)
+    return f"{round(float(x)):,}"  # type: ignore[arg-type]
+
+
+def fmt_num(x: object, *, digits: int = 3) -> str:
+    """A measure to ``digits`` significant figures without exponent for ordinary sizes;
+    1000 and above whole with separators (``272,172``); NaN as ``–``."""
+    if is_missing(x):
+        return DASH
+    if isinstance(x, bool):
+        return str(x)
+    if not isinstance(x, numbers.Real):
+        return str(x)
+    v = float(x)
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a == 0:
+        return "0"
+    if a < 1e-4:
+        return f"{v:.{max(digits - 1, 0)}e}"
+    decimals = max(digits - 1 - math.floor(math.log10(a)), 0)
+    s = f"{v:.{decimals}f}"
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return s
+
+
+def fmt_fixed(x: object, decimals: int) -> str:
+    """A number with a fixed count of decimals and thousands separators; NaN as ``–``."""
+    if is_missing(x) or not isinstance(x, numbers.Real) or isinstance(x, bool):
+        return DASH if is_missing(x) else str(x)
+    return f"{float(x):,.{decimals}f}"
+
+
+def column_decimals(values: pd.Series) -> int:
+    """Decimals that give a column about three significant figures at its typical size."""
+    v = pd.to_numeric(values, errors="coerce").abs()
+    v = v[np.isfinite(v) & (v > 0)]
+    if not len(v):
+        return 0
+    m = float(v.median())
+    if (v.round() == v).all():
+        return 0
+    return 0 if m >= 1000 else 1 if m >= 10 else 2 if m >= 1 else 3
+
+
+def fmt_pct(x: object, *, decimals: int = 1) -> str:
+    """A share 0-1 as a percentage (``0.6629`` -> ``66.3%``); NaN as ``–``."""
+    if is_missing(x):
+        return DASH
+    if not _number(x):
+        return str(x)
+    return f"{float(x) * 100:.{decimals}f}%"  # type: ignore[arg-type]
+
+
+def fmt_p(x: object, *, prefix: bool = True) -> str:
+    """A p-value: ``p < 0.001`` below 0.001, else ``p = 0.012`` (``prefix=False``: ``< 0.001``)."""
+    if is_missing(x):
+        return DASH
+    if not _number(x):
+        return str(x)
+    v = float(x)  # type: ignore[arg-type]
+    if v < 0.001:
+        return "p < 0.001" if prefix else "< 0.001"
+    s = f"{v:.3f}"
+    return f"p = {s}" if prefix else s
+
+
+def fmt_bytes(n: object) -> str:
+    if is_missing(n) or not isinstance(n, numbers.Real):
+        return DASH if is_missing(n) else str(n)
+    v = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if v < 1024 or unit == "GB":
+            return f"{fmt_int(v)} {unit}" if unit == "B" else f"{fmt_num(v)} {unit}"
+        v /= 1024
+    return str(n)  # pragma: no cover
+
+
+def column_formatter(column: object, values: pd.Series) -> Callable[[object], str]:
+    """How a table column is shown, chosen by its name (shares, p-values, counts) and dtype."""
+    col = str(column)
+    if col.startswith("p_") or col.endswith("_p_sim") or col in ("p_sim", "p", "pvalue", "p_value") \
+            or col.startswith("lisa_p_"):
+        return lambda v: fmt_p(v, prefix=False)
+    if col.endswith("share") or col.startswith("share") or col.startswith("within_"):
+        if pd.api.types.is_numeric_dtype(values) and values.dropna().between(0, 1).all():
+            return fmt_pct
+    if col in ("population", "population_within", "people", "people_unreachable", "cells", "units", "od_pairs",
+               "facilities", "n") or col.startswith("underserved_"):
+        return fmt_int
+    if pd.api.types.is_bool_dtype(values):
+        return fmt_num
+    if pd.api.types.is_integer_dtype(values):
+        return lambda v: DASH if is_missing(v) else f"{int(v):,}"  # type: ignore[call-overload]
+    if pd.api.types.is_numeric_dtype(values):
+        d = column_decimals(values)
+        return lambda v: fmt_fixed(v, d) if isinstance(v, numbers.Real) and not isinstance(v, bool) \
+            and abs(float(v)) >= 10 ** -d or is_missing(v) else fmt_num(v)
+    return fmt_num
+
+
+def fmt_value(v: object, language: str) -> str:
+    if isinstance(v, bool):
+        return w("yes" if v else "no", language)
+    return fmt_num(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# tables
+
+
+def html_table(frame: pd.DataFrame, *, language: str, index: object = None, max_cols: int = 8,
+               formatters: dict[str, Callable[[object], str]] | None = None,
+               values: dict[str, Callable[[object], str]] | None = None, css: str = "",
+               row_class: Sequence[str] | None = None) -> str:
+    """A table that fits the page: wrapped in a scrolling box on screen and split into parts of
+    at most ``max_cols`` columns (the first column repeated) so each part prints on A4.
+
+    ``index``: a header for the frame's index shown as the first column (None: not shown).
+    ``formatters``: per-column functions to text (default by the column's name and dtype);
+    ``values``: per-column functions translating a text value (categories, classes).
+    """
+    f = frame.copy()
+    f.columns = [str(c) for c in f.columns]
+    if index is not None:
+        f = f.reset_index(names=str(index)) if str(index) not in f.columns else f.reset_index(drop=True)
+    cols = list(f.columns)
+    if not cols:
+        return ""
+    fmts = {c: (formatters or {}).get(c) or column_formatter(c, f[c]) for c in cols}
+    vals = values or {}
+
+    def cell(c: str, v: object) -> str:
+        if c in vals and not is_missing(v):
+            return html_text(vals[c](v))
+        if isinstance(v, bool):
+            return html_text(fmt_value(v, language))
+        if isinstance(v, numbers.Real) or is_missing(v):
+            return html_text(fmts[c](v))
+        return html_text(v)
+
+    first, rest = cols[0], cols[1:]
+    step = max(max_cols - 1, 1)
+    chunks = [rest[i:i + step] for i in range(0, len(rest), step)] or [[]]
+    out = []
+    for k, chunk in enumerate(chunks):
+        use = [first, *chunk]
+        numeric = {c for c in use if pd.api.types.is_numeric_dtype(f[c]) and not pd.api.types.is_bool_dtype(f[c])}
+        head = "".join(f"<th{' class=num' if c in numeric else ''}>{html_text(header(c, language))}</th>" for c in use)
+        rows = []
+        for i, rec in enumerate(f[use].itertuples(index=False, name=None)):
+            cls = f" class='{row_class[i]}'" if row_class is not None else ""
+            tds = "".join(f"<td{' class=num' if c in numeric else ''}>{cell(c, v)}</td>" for c, v in zip(use, rec,
+                                                                                                         strict=True))
+            rows.append(f"<tr{cls}>{tds}</tr>")
+        cont = f"<p class=cont>({html_text(w('table_part', language))})</p>" if k else ""
+        out.append(f"{cont}<div class='tw'><table class='{css}'><thead><tr>{head}</tr></thead>"
+                   f"<tbody>{''.join(rows)}</tbody></table></div>")
+    return "".join(out)
+
+
+def category_value(language: str) -> Callable[[object], str]:
+    def f(v: object) -> str:
+        s = str(v)
+        if s in ("all", "urban", "rural"):
+            return w(s, language)
+        return category_name(s, language=language)
+    return f
+
+
+def variable_value(language: str) -> Callable[[object], str]:
+    return lambda v: label(str(v), language=language).title
+
+
+def dimension_value(language: str) -> Callable[[object], str]:
+    return lambda v: DIMENSIONS.get(str(v), str(v)) if language == "zh" else str(v)
+
+
+def status_value(language: str) -> Callable[[object], str]:
+    return lambda v: w(str(v), language) if str(v) in WORDS else str(v)
