@@ -75,7 +75,11 @@ def test_demo_report_in_chromium(chromium, tmp_path_factory, language):
         page.screenshot(path=str(shot))
         page.screenshot(path=str(shot.with_name(f"report_{language}_full.png")), full_page=True)
         assert shot.stat().st_size > 10_000
-        # print: A4 pages, nothing wider than the page
+        # print: A4 pages (794 px at 96 dpi), nothing wider than the page
+        page.emulate_media(media="print")
+        page.set_viewport_size({"width": 794, "height": 1123})
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 794 + 2, width
         pdf = page.pdf(format="A4")
         assert pdf[:4] == b"%PDF"
     finally:
