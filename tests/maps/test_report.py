@@ -242,6 +242,9 @@ def test_zh_report_is_chinese_throughout(demo):
     # unit names in Chinese where the units have them
     assert facts["underserved"][0]["name"] == demo["units"].loc[facts["underserved"][0]["code"], "name_zh"]
     assert "莫兰指数 I = " in html and "人无法到达任何" in html
+    # the analyses' notes with a fixed wording are translated; check names too
+    assert "no land grid" not in html and "无土地格网" in html and "互不连通" in html
+    assert ">geometry validity<" not in html and "几何有效性" in html
 
 
 # --------------------------------------------------------------------------- small runs, absent sections

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -170,6 +171,51 @@ HEADERS: dict[str, tuple[str, str]] = {
     "within": ("Within groups", "组内"), "between_share": ("Between-group share", "组间贡献率"),
     "name": ("Name", "名称"),
 }
+
+CHECKS_ZH = {
+    "geometry validity": "几何有效性", "zonal sum": "分区统计", "population": "人口", "join to units": "与单元连接",
+    "ids": "编号", "crs": "坐标系", "coordinates": "坐标", "overlapping units": "单元重叠",
+    "outside the units": "位于单元之外", "non-finite cells": "非有限值栅格", "encoding": "编码", "capacity": "容量",
+    "yearbook read": "读取统计年鉴", "unmapped POIs": "未映射的 POI", "units read": "读取单元", "typecode": "类型代码",
+    "roads read": "读取道路", "road speed": "道路速度", "polygon facilities": "面状设施",
+    "other categories": "其他类别", "oneway": "单行道", "nodata": "无数据值", "negative cells": "负值栅格",
+    "multipoint facilities": "多点设施", "merged cells": "合并单元格", "maxspeed": "限速", "layer": "图层",
+    "flows": "流动数据", "flows read": "读取流动数据", "facilities read": "读取设施", "empty geometries": "空几何",
+    "duplicate POIs": "重复 POI", "categories by name": "按名称分类", "analysis crs": "分析坐标系",
+    "study area": "研究区", "facilities": "设施", "units": "单元", "roads": "道路",
+}
+"""Chinese names of the input checks (check names the registry does not know stay as written)."""
+
+# analysis notes whose wording is fixed: (English pattern, Chinese template)
+NOTES_ZH: tuple[tuple[str, str], ...] = (
+    (r"no land grid: every cell counts as permanent land \(no water class\)", "无土地格网：所有格网视为永久陆地（无水域类别）"),
+    (r"no built-up grid: the built-up criterion is off", "无建成区格网：不使用建成区标准"),
+    (r"road network has (?P<n>\d+) disconnected components \(largest (?P<share>[\d.]+%) of nodes, smallest "
+     r"(?P<small>\d+) nodes\).*", "路网有 {n} 个互不连通的部分（最大部分占节点的 {share}，最小部分 {small} 个节点）；"
+     "位于无设施部分的人口没有出行时间，计为无法到达；可设置 roads: components: largest 将所有人连接到主路网"),
+    (r"(?P<cat>[^:]+): (?P<k>\d+) of (?P<m>\d+) facilities outside the study area kept.*",
+     "{cat}：研究区外的 {m} 个设施中保留了 {k} 个，居民可跨界使用（facilities_outside: drop 可将其剔除）"),
+    (r"(?P<cat>[^:]+): (?P<n>[\d,.]+) people can reach no (?P=cat) \(network island or barrier\).*",
+     "{cat}：{n} 人无法到达任何{cat}（路网孤岛或障碍），计为服务不足人口，不计算出行时间"),
+)
+
+
+def note_text(detail: object, language: str) -> str:
+    """An analysis note in ``language``: known wordings translated, others as written."""
+    text = str(detail)
+    if language != "zh":
+        return text
+    for pattern, zh in NOTES_ZH:
+        m = re.fullmatch(pattern, text, flags=re.S)
+        if m:
+            groups = {k: (category_name(v, language="zh") if k == "cat" else v) for k, v in m.groupdict().items()}
+            return zh.format(**groups)
+    return text
+
+
+def check_name(name: object, language: str) -> str:
+    return CHECKS_ZH.get(str(name), str(name)) if language == "zh" else str(name)
+
 
 DIMENSIONS = {"urban": "城镇", "rural": "乡村", "services": "公共服务", "infrastructure": "基础设施",
               "ecology": "生态", "economy": "经济", "society": "社会", "population": "人口"}

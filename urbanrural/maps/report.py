@@ -307,10 +307,12 @@ def _warnings(facts: dict[str, Any], run: dict[str, Any], lang: str) -> list[str
             if "unreachable" in facts and _UNREACHABLE.match(str(note.get("detail", ""))):
                 continue
             name = pick(F.ANALYSIS_NAMES.get(str(note.get("analysis")), (str(note.get("analysis")),) * 2), lang)
-            out.append(f"{name}: {note.get('detail', '')}")
+            out.append(f"{name}{'：' if lang == 'zh' else ': '}{F.note_text(note.get('detail', ''), lang)}")
     for c in run.get("checks") or []:
         if c.get("status") in ("warning", "error"):
-            out.append(f"{c.get('input', '')}: {c.get('check', '')}: {c.get('detail', '')}")
+            sep = "：" if lang == "zh" else ": "
+            out.append(f"{F.check_name(c.get('input', ''), lang)}{sep}{F.check_name(c.get('check', ''), lang)}{sep}"
+                       f"{c.get('detail', '')}")
     return out
 
 
@@ -349,7 +351,8 @@ def _checks(run: dict[str, Any], lang: str) -> str:
     checks = sorted(run.get("checks") or [], key=lambda c: _SEVERITY.get(str(c.get("status")), 3))
     if not checks:
         return ""
-    frame = pd.DataFrame([{"input": c.get("input", ""), "check": c.get("check", ""), "status": c.get("status", ""),
+    frame = pd.DataFrame([{"input": F.check_name(c.get("input", ""), lang), "check": F.check_name(c.get("check", ""), lang),
+                           "status": c.get("status", ""),
                            "count": c.get("count"), "detail": c.get("detail", "")} for c in checks])
     frame["count"] = frame["count"].map(lambda v: fmt_int(v) if isinstance(v, (int, float)) else str(v))
     frame = frame.rename(columns={k: w(k, lang) for k in ("input", "check", "status", "count", "detail")})
@@ -363,7 +366,8 @@ def _notes(run: dict[str, Any], lang: str) -> str:
         return ""
     frame = pd.DataFrame([{w("analysis", lang): pick(F.ANALYSIS_NAMES.get(str(n.get("analysis")),
                                                                           (str(n.get("analysis")),) * 2), lang),
-                           w("status", lang): n.get("status", ""), w("detail", lang): n.get("detail", "")}
+                           w("status", lang): n.get("status", ""),
+                           w("detail", lang): F.note_text(n.get("detail", ""), lang)}
                           for n in notes])
     return (f"<h3>{_e(w('analyses', lang))}</h3>"
             + html_table(frame, language=lang, css="notes", row_class=[_cls(n.get("status")) for n in notes],
