@@ -58,3 +58,17 @@ def test_no_cjk_font_warns_with_install_hint(monkeypatch, caplog):
         assert fonts.family("zh") == [fonts.BASE_FAMILY]
         assert fonts.family("en") == [fonts.BASE_FAMILY]
     assert "urbanrural[cjk]" in caplog.text and "fonts-noto-cjk" in caplog.text
+
+
+def test_system_font_found_without_the_extra(monkeypatch):
+    """Without the packaged font a system CJK font (fonts-noto-cjk here) is used."""
+    monkeypatch.delenv("URBANRURAL_CJK_FONT", raising=False)
+    monkeypatch.setattr(fonts, "_PACKAGED", ())
+    fonts.find_cjk_font.cache_clear()
+    try:
+        found = fonts.find_cjk_font()
+        if found is None:
+            pytest.skip("no system CJK font")
+        assert found.origin in ("system", "fontconfig") and fonts._covers(found.path, found.index, ZH)
+    finally:
+        fonts.find_cjk_font.cache_clear()

@@ -131,6 +131,7 @@ class LayoutInfo:
     legend_axes: Axes | None = None
     inset_axes: Axes | None = None
     bins: list[float] = field(default_factory=list)
+    note: str | None = None
 
 
 def auto_orientation(bounds: Sequence[float], panel: bool = True) -> str:
@@ -148,7 +149,7 @@ def make_frame(fig: Figure, *, orientation: str, margin_mm: float = 12.0, header
     w, h = fig.get_size_inches()
     mx, my = margin_mm * _MM / w, margin_mm * _MM / h
     header_h = (0.32 * header_lines + (0.24 if has_subtitle else 0) + 0.12) / h
-    footer_h = (0.55 + 0.14 * footer_lines) / h
+    footer_h = (0.95 + 0.12 * max(footer_lines - 1, 0)) / h  # north arrow, bar, source lines
     top = 1 - my - header_h
     bottom = my + footer_h
     side = "right" if orientation == "landscape" else "bottom"
@@ -157,11 +158,11 @@ def make_frame(fig: Figure, *, orientation: str, margin_mm: float = 12.0, header
         pb = (0.0, 0.0, 0.0, 0.0)
     elif side == "right":
         pw = panel_fraction if panel_fraction is not None else min(0.28, 2.6 / w)
-        mb = (mx, bottom, 1 - 2 * mx - pw - 0.15 / w, top - bottom)
+        mb = (mx + 0.2 / w, bottom + 0.2 / h, 1 - 2 * mx - pw - 0.35 / w, top - bottom - 0.2 / h)
         pb = (1 - mx - pw, bottom, pw, top - bottom)
     else:
         ph = panel_fraction if panel_fraction is not None else min(0.24, 2.4 / h)
-        mb = (mx, bottom + ph + 0.12 / h, 1 - 2 * mx, top - bottom - ph - 0.12 / h)
+        mb = (mx, bottom + ph + 0.3 / h, 1 - 2 * mx, top - bottom - ph - 0.3 / h)  # room for graticule labels
         pb = (mx, bottom, 1 - 2 * mx, ph)
     return Frame(fig, (w, h), mb, pb, 1 - my, bottom, (mx, my), side)
 
@@ -409,7 +410,7 @@ def draw_context(ax: Axes, units: gpd.GeoDataFrame, context: Mapping[str, object
         else:
             pts = gs.representative_point() if not kinds <= {"Point", "MultiPoint"} else gs
             pts.plot(ax=ax, color="#111111", markersize=28, marker="^", zorder=5, edgecolor="white", linewidth=0.4)
-            handles.append((label, Line2D([], [], color="#111111", marker="^", ls="", markersize=5,
+            handles.append((label, Line2D([], [], color="#111111", marker="^", ls="", markersize=7,
                                           markeredgecolor="white")))
     return handles
 

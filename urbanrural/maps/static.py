@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
@@ -20,7 +21,7 @@ from ..geo.crs import crs_label  # noqa: E402
 from ..geo.errors import DataError  # noqa: E402
 from ..geo.io import atomic_path  # noqa: E402
 from . import fonts, layout, palettes  # noqa: E402
-from .interactive import Classes, _palette_for, check_scheme, missing_classes  # noqa: E402
+from .interactive import Classes, _isna, _palette_for, check_scheme, class_keys, missing_classes  # noqa: E402
 from .layout import LayoutInfo  # noqa: E402
 
 __all__ = ["static_map", "map_figure", "small_multiples", "save_figure", "FORMATS", "LayoutInfo"]
@@ -59,31 +60,38 @@ def _is_categorical(vals: pd.Series, column: str, categorical: bool | None) -> b
 
 def _symbolise(vals: pd.Series, *, categorical: bool, scheme: str, k: int, bins: Sequence[float] | None,
                palette: Mapping | None, unit: str, language: str, missing_reason: pd.Series | None
-               ) -> tuple[pd.Series, list[tuple[str, str, bool]], list[tuple[pd.Series, str]], list[float]]:
-    """(colour per unit, legend items (colour, label, hatched), hatched selections, bins)."""
+               ) -> tuple[pd.Series, list[tuple[str, str, bool]], list[tuple[pd.Series, str]], list[float],
+                          str | None]:
+    """(colour per unit, legend items (colour, label, hatched), hatched selections, bins,
+    note on merged classes)."""
     if categorical:
+        # the classes of the interactive map: keys by the column's meaning, every class of a
+        # known scheme listed (with its count), "no data" last
         pal, lab = _palette_for(vals, palette, language)
+        keys = class_keys(vals, language) if palette is None else vals
 
         def key(v: object) -> object:
             try:
                 return int(v) if float(v).is_integer() and int(v) in pal else v
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 return v
 
-        colors = vals.map(lambda v: palettes.NO_DATA if pd.isna(v) else pal.get(key(v), palettes.NO_DATA))
-        present = {key(v) for v in vals.dropna()}
+        keys = keys.map(lambda v: v if _isna(v) else key(v))
+        colors = keys.map(lambda v: palettes.NO_DATA if _isna(v) else pal.get(v, palettes.NO_DATA))
+        present = set(keys.dropna())
+        show_all = palette is None and palettes.scheme_for(str(vals.name)) is not None
         items: list[tuple[str, str, bool]] = [(c, str(lab.get(kk, kk)), False) for kk, c in pal.items()
-                                              if kk in present]
-        if vals.isna().any() or any(key(v) not in pal for v in vals.dropna()):
+                                              if kk in present or show_all]
+        if keys.isna().any() or any(kk not in pal for kk in present):
             items.append((palettes.NO_DATA, palettes.NO_DATA_LABEL.get(language, "No data"), False))
-        return colors, items, [], []
+        return colors, items, [], [], None
     check_scheme(scheme, k)
-    cls = Classes(vals, scheme=scheme, k=k, bins=bins, unit=unit)
+    cls = Classes(vals, scheme=scheme, k=k, bins=bins, unit=unit, language=language)
     mcolour, _mlabel, mitems = missing_classes(cls.index.isna(), missing_reason, language)
     colors = cls.color_of().where(cls.index.notna(), mcolour)
     items = [(c, lab, False) for c, lab in zip(cls.colors, cls.labels, strict=True)] + list(mitems)
     hatched = [(mcolour == c, c) for c, _lab, h in mitems if h]
-    return colors, items, hatched, [float(b) for b in cls.bins]
+    return colors, items, hatched, [float(b) for b in cls.bins], getattr(cls, "note", None)
 
 
 def _draw_units(ax: plt.Axes, g: gpd.GeoDataFrame, colors: pd.Series, hatched: list[tuple[pd.Series, str]],
@@ -128,9 +136,9 @@ def map_figure(gdf: gpd.GeoDataFrame, column: str, *, title: str, scheme: str = 
     g = _metric(gdf)
     vals = g[column]
     cat = _is_categorical(vals, column, categorical)
-    colors, items, hatched, cbins = _symbolise(vals, categorical=cat, scheme=scheme, k=k, bins=bins,
-                                              palette=palette, unit=unit, language=language,
-                                              missing_reason=missing_reason)
+    colors, items, hatched, cbins, note = _symbolise(vals, categorical=cat, scheme=scheme, k=k, bins=bins,
+                                                    palette=palette, unit=unit, language=language,
+                                                    missing_reason=missing_reason)
     bounds = g.total_bounds
     fig, orient = _new_figure(page, orientation, bounds)
     try:
@@ -152,8 +160,10 @@ def map_figure(gdf: gpd.GeoDataFrame, column: str, *, title: str, scheme: str = 
             layout.draw_graticule(ax, g.crs)
         _panel(fig, fr, info, g, items, extra, inset=inset, bounds=bounds,
                title=legend_title if legend_title is not None else column + (f" ({unit})" if unit else ""),
-               fontsize=legend_fontsize)
+               fontsize=legend_fontsize, note=note)
         _footer(fig, fr, ax, info, g, title=title, subtitle=subtitle, source=source, date=date, language=language)
+        ax.set_xlabel("")  # geopandas names the CRS axes on every plot; a print map has no axis titles
+        ax.set_ylabel("")
         info.map_axes = [ax]
         if labels is not None:
             info.labels_drawn, info.labels_skipped = layout.place_labels(ax, g, labels)
@@ -170,7 +180,8 @@ def _title_lines(fig: plt.Figure, title: str, margin_mm: float) -> int:
 
 
 def _panel(fig: plt.Figure, fr: layout.Frame, info: LayoutInfo, g: gpd.GeoDataFrame, items: list, extra: list, *,
-           inset: bool | gpd.GeoDataFrame, bounds: Sequence[float], title: str, fontsize: float) -> None:
+           inset: bool | gpd.GeoDataFrame, bounds: Sequence[float], title: str, fontsize: float,
+           note: str | None = None) -> None:
     x, y, w, h = fr.panel_box
     fw, fh = fr.size
     leg_box = (x, y, w, h)
@@ -185,6 +196,12 @@ def _panel(fig: plt.Figure, fr: layout.Frame, info: LayoutInfo, g: gpd.GeoDataFr
             leg_box = (x, y, w - side - 0.2 / fw, h)
         overview = inset if isinstance(inset, gpd.GeoDataFrame) else None
         info.inset_axes = layout.draw_inset(fig, inset_box, g, overview, bounds)
+    if note:  # e.g. tied quantiles merged: said under the legend
+        info.note = note
+        room = int(leg_box[2] * fw * 72 / (layout.MIN_FONT_PT * 0.6))
+        fig.text(leg_box[0], leg_box[1], layout._wrap(note, room, 3), ha="left", va="bottom",
+                 fontsize=layout.MIN_FONT_PT, color="#555555", style="italic")
+        leg_box = (leg_box[0], leg_box[1] + 0.45 / fh, leg_box[2], leg_box[3] - 0.45 / fh)
     lax, leg = layout.draw_legend(fig, leg_box, items, title=title, extra=extra, fontsize=fontsize)
     info.legend_axes = lax
     info.legend_texts = [t.get_text() for t in leg.get_texts()]
@@ -364,20 +381,29 @@ def small_multiples(gdf: gpd.GeoDataFrame, columns: Sequence[str], path: str | P
     g = _metric(gdf)
     pooled = pd.concat([g[c] for c in columns], ignore_index=True).rename(columns[0])
     cat = _is_categorical(pooled, columns[0], categorical)
+    note = None
     if cat:
-        _c, items, _h, shared = _symbolise(pooled, categorical=True, scheme=scheme, k=k, bins=bins,
-                                           palette=palette, unit=unit, language=language, missing_reason=None)
-        pal, _lab = _palette_for(pooled, palette, language)
-        symb = [_symbolise(g[c], categorical=True, scheme=scheme, k=k, bins=bins, palette=pal, unit=unit,
-                           language=language, missing_reason=None) for c in columns] if palette is not None else \
-            [_symbolise(g[c], categorical=True, scheme=scheme, k=k, bins=bins, palette=None, unit=unit,
-                        language=language, missing_reason=None) for c in columns]
+        # text columns: one palette over all panels; named schemes (LISA, DEGURBA...) have
+        # fixed colours per class
+        _c, items, _h, shared, _n = _symbolise(pooled, categorical=True, scheme=scheme, k=k, bins=bins,
+                                               palette=palette, unit=unit, language=language, missing_reason=None)
+        named = palette is None and palettes.scheme_for(columns[0]) is not None
+        pal = None if named else (palette or _palette_for(pooled, None, language)[0])
+        symb = [_symbolise(g[c].rename(columns[0]), categorical=True, scheme=scheme, k=k, bins=bins, palette=pal,
+                           unit=unit, language=language, missing_reason=None)[:3] for c in columns]
     else:
-        _c, items, _h, shared = _symbolise(pooled, categorical=False, scheme=scheme, k=k, bins=bins,
-                                           palette=palette, unit=unit, language=language, missing_reason=None)
-        # the pooled top break is the pooled maximum: every panel's values fall in a class
-        symb = [_symbolise(g[c], categorical=False, scheme="user", k=max(k, 2), bins=shared, palette=None,
-                           unit=unit, language=language, missing_reason=None) for c in columns]
+        pooled_cls = Classes(pooled, scheme=scheme, k=k, bins=bins, unit=unit, language=language)
+        _c, items, _h, shared, note = _symbolise(pooled, categorical=False, scheme=scheme, k=k, bins=bins,
+                                                 palette=palette, unit=unit, language=language, missing_reason=None)
+        upper = np.asarray(pooled_cls.upper if hasattr(pooled_cls, "upper") else pooled_cls.bins, dtype=float)
+        symb = []
+        for c in columns:  # each panel's values in the pooled classes: same break, same colour
+            v = pd.to_numeric(g[c], errors="coerce").replace([np.inf, -np.inf], np.nan)
+            idx = np.minimum(np.searchsorted(upper, v.fillna(0).to_numpy(dtype=float), side="left"), len(upper) - 1)
+            col = pd.Series([palettes.NO_DATA if pd.isna(x) else pooled_cls.colors[i] for x, i in zip(v, idx,
+                                                                                                   strict=True)],
+                            index=g.index)
+            symb.append((col, items, []))
     bounds = g.total_bounds
     n = len(columns)
     with font_context(language, svg_text=svg_text):
@@ -406,13 +432,14 @@ def small_multiples(gdf: gpd.GeoDataFrame, columns: Sequence[str], path: str | P
                 ax.set_title(ptitle, fontsize=9, pad=3)
             denom = max(layout.fit_to_scale(ax, bounds) for ax in axes)
             extra: list = []
-            for ax, (colors, _items, hatched, _b) in zip(axes, symb, strict=True):
+            for ax, (colors, _items, hatched) in zip(axes, symb, strict=True):
                 layout.fit_to_scale(ax, _scaled_bounds(ax, bounds, denom))
                 _draw_units(ax, g, colors, hatched, linewidth=0.2)
                 extra = layout.draw_context(ax, g, context, language=language)
             info.denominator = denom
             leg_title = legend_title if legend_title is not None else (unit or "")
-            _panel(fig, fr, info, g, items, extra, inset=False, bounds=bounds, title=leg_title, fontsize=8.0)
+            _panel(fig, fr, info, g, items, extra, inset=False, bounds=bounds, title=leg_title, fontsize=8.0,
+                   note=note)
             _footer(fig, fr, axes[0], info, g, title=title, subtitle=subtitle, source=source, date=date,
                     language=language)
             info.map_axes = axes
