@@ -152,15 +152,21 @@ class Classes:
                 raw = _snap_down(x, q)
                 raw[-1] = vmax
             else:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # mapclassify lowers k itself when values tie
-                    raw = np.asarray(mapclassify.classify(x, scheme=scheme, k=max(kk, 1)).bins, dtype=float)
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")  # mapclassify lowers k itself when values tie
+                        raw = np.asarray(mapclassify.classify(x, scheme=scheme, k=max(kk, 1)).bins, dtype=float)
+                except (ValueError, ZeroDivisionError, FloatingPointError) as exc:  # degenerate spreads
+                    logger.warning("note: %s: %s classes failed (%s); quantiles drawn instead", values.name, scheme,
+                                   str(exc)[:80])
+                    raw = _snap_down(x, np.quantile(x, np.linspace(0, 1, k + 1)[1:]))
                 raw = np.append(raw[raw < vmax], vmax)
             merged = np.unique(raw)
             brk = _split_ties(x, merged, kk) if scheme in ("quantiles", "natural_breaks", "fisher_jenks") else merged
-            if len(brk) < kk or len(merged) < len(raw):
-                self.note = labels.ui_text("ties", language=language, k=k, n=len(brk))
-                logger.warning("note: %s: tied values; %d %s classes merged into %d (%s)", values.name, k, scheme,
+            if len(brk) < k or len(merged) < len(raw):
+                self.note = labels.ui_text("ties" if len(brk) < k else "ties_split", language=language, k=k,
+                                           n=len(brk))
+                logger.warning("note: %s: tied values; %d %s classes became %d (breaks %s)", values.name, k, scheme,
                                len(brk), ", ".join(labels.format_number(b) for b in brk))
             idx = np.searchsorted(brk, ok.to_numpy(dtype=float), side="left")
             if scheme == "equal_interval":
@@ -179,17 +185,27 @@ class Classes:
         self.bins = self.upper.copy()
         self.counts = [int((self.index == i).sum()) for i in range(len(self.upper))]
         span = (vmax - vmin) * scale
-        dec = 0 if span >= 100 else 1 if span >= 10 else 2 if span >= 0.1 else 3
-        suffix = f" {unit}" if unit and unit != "%" else " %" if unit == "%" else ""
+        base = 0 if span >= 100 else 1 if span >= 10 else 2 if span >= 0.1 else 3
+        suffix = "" if not unit or unit == "0-1" else " %" if unit == "%" else f" {unit}"
 
-        def num(val: float) -> str:
+        def num(val: float, dec: int) -> str:
             if fmt is not None:
                 return fmt.format(val * scale)
             t = f"{val * scale:,.{dec}f}"
             return t.rstrip("0").rstrip(".") if "." in t else t
 
-        self.labels = [(num(lo) if num(lo) == num(hi) else f"{num(lo)} - {num(hi)}") + suffix
-                       for lo, hi in zip(self.lower, self.upper, strict=True)]
+        def texts(dec: int) -> list[tuple[str, str]]:
+            return [(num(lo, dec), num(hi, dec)) for lo, hi in zip(self.lower, self.upper, strict=True)]
+
+        dec = base
+        while dec < base + 3 and fmt is None:  # more decimals until no two classes read alike
+            t = texts(dec)
+            uppers = [hi for _, hi in t]
+            if len(set(uppers)) == len(uppers) and all(
+                    (a == b) == (lo == hi) for (a, b), lo, hi in zip(t, self.lower, self.upper, strict=True)):
+                break
+            dec += 1
+        self.labels = [(a if a == b else f"{a} - {b}") + suffix for a, b in texts(dec)]
         self.scheme = scheme
         self.unit = unit
         self.scale = scale

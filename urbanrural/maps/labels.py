@@ -150,7 +150,7 @@ def label(name: str, *, language: str = "en") -> Label:
             return label(f"tt_{arg}_min", language=language)
         if kind == "iso":
             c = category_name(arg, language=language)
-            return Label(f"{c}等时圈" if zh else f"Travel-time bands to {c}", "min", language)
+            return Label(f"{c}等时圈" if zh else f"Travel-time bands to {c}", _unit("min", language), language)
         if kind in ("lisa", "gi"):
             return label(f"{kind}_{arg}", language=language)
     if name in _FIXED:
@@ -166,10 +166,12 @@ _UI = {
     "en": {"code": "Unit code", "name": "Name", "units": "Units", "roads": "Roads", "isochrones": "Isochrones",
            "facilities": "Facilities", "category": "Category", "road_class": "Road class", "band": "Band",
            "no_data": "no data", "ties": "tied values: {k} classes merged into {n}",
+           "ties_split": "tied values: breaks moved so equal values share a class",
            "min_within": "≤ {m} min", "nearby": "{n} more nearby"},
     "zh": {"code": "单元代码", "name": "名称", "units": "单元", "roads": "道路", "isochrones": "等时圈",
            "facilities": "公共服务设施", "category": "类别", "road_class": "道路等级", "band": "时间圈",
            "no_data": "无数据", "ties": "存在相同取值：{k} 类合并为 {n} 类",
+           "ties_split": "存在相同取值：分级点已调整，相同取值归入同一类",
            "min_within": "{m} 分钟以内", "nearby": "附近另有 {n} 处"},
 }
 

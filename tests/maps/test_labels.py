@@ -1,0 +1,80 @@
+"""The label registry and the class schemes chosen by a column's meaning (en and zh)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from urbanrural.analysis.integration import D_CLASSES
+from urbanrural.maps import labels, palettes
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize(("name", "en", "zh"), [
+    ("tt_hospital_min", "Travel time to hospital (min)", "到医院出行时间（分钟）"),
+    ("tt:clinic", "Travel time to clinic (min)", "到诊所出行时间（分钟）"),
+    ("lisa:integration_index", "LISA clusters: Integration index", "城乡融合指数 LISA 聚类"),
+    ("lisa_p_integration_index", "LISA pseudo p-value: Integration index", "城乡融合指数 LISA 伪 p 值"),
+    ("degurba_l1", "Degree of Urbanisation (level 1)", "城镇化程度（一级）"),
+    ("ccd_class", "Coupling coordination class", "耦合协调等级"),
+    ("iso:hospital", "Travel-time bands to hospital (min)", "医院等时圈（分钟）"),
+    ("within_30min_share_bus_stop", "Share of people within 30 min of bus stop (%)", "30分钟内可达公交站的人口比例（%）"),
+])
+def test_labels_in_both_languages(name, en, zh):
+    assert labels.label(name).text == en
+    assert labels.label(name, language="zh").text == zh
+
+
+def test_unknown_columns_keep_their_name_and_ui_words_translate():
+    assert labels.label("my column").text == "my column"
+    assert labels.ui_text("code") == "Unit code" and labels.ui_text("code", language="zh") == "单元代码"
+    assert labels.category_name("bus_stop", language="zh") == "公交站"
+    assert labels.category_name("bus_stop") == "bus stop"
+
+
+@pytest.mark.parametrize(("name", "value", "en", "zh"), [
+    ("tt_hospital_min", 32.3412, "32.3 min", "32.3 分钟"),
+    ("within_30min_share_clinic", 0.66291, "66.3 %", "66.3 %"),
+    ("population", 272172.49006035924, "272,172 people", "272,172 人"),
+    ("lisa_p_x", 0.0, "< 0.001", "< 0.001"),
+    ("integration_index", 0.43219, "0.43", "0.43"),
+    ("x", float("nan"), "no data", "无数据"),
+    ("name", "<b>", "<b>", "<b>"),
+])
+def test_values_are_formatted_with_units(name, value, en, zh):
+    assert labels.format_value(name, value) == en
+    assert labels.format_value(name, value, language="zh") == zh
+
+
+def test_degurba_level1_is_ghsl_not_ccd():
+    s = palettes.scheme_for("degurba_l1")
+    assert s.colors == palettes.DEGURBA_UNITS and s.colors != {k: palettes.CCD[k] for k in (3, 2, 1)}
+    assert [s.labels[k] for k in s.colors] == ["City", "Town or semi-dense area", "Rural area"]
+    assert s.colors[1] != palettes.CCD[1]  # rural is green, not CCD's darkest red
+    zh = palettes.scheme_for("degurba_l1", language="zh")
+    assert all(CJK.search(t) for t in zh.labels.values())
+    l2 = palettes.scheme_for("degurba_l2")
+    assert l2.labels[30] == "Urban centre" and l2.colors == palettes.DEGURBA
+
+
+def test_ccd_labels_are_tian_et_al():
+    en = palettes.scheme_for("ccd_class")
+    zh = palettes.scheme_for("ccd_class", language="zh")
+    for k, name_zh, name_en in D_CLASSES:
+        assert en.labels[k] == name_en and zh.labels[k] == name_zh
+
+
+def test_lisa_and_significance_schemes():
+    s = palettes.scheme_for("lisa_integration_index")
+    assert s.kind == "lisa" and s.colors["HH"] == "#ff0000" and s.colors["LL"] == "#0000ff" and s.show_all
+    p = palettes.scheme_for("lisa_p_integration_index")
+    assert p.kind == "lisa_p"
+    keys = p.keys(pd.Series([0.0001, 0.001, 0.005, 0.04, 0.05, 0.2, None]))
+    assert keys.tolist()[:6] == ["0.001", "0.001", "0.01", "0.05", "0.05", "ns"] and pd.isna(keys.iloc[6])
+    assert palettes.scheme_for("gi_tt_hospital_min").kind == "gi"
+    assert palettes.scheme_for("reach_clinic").kind == "reach"
+    for plain in ("integration_index", "population", "level", "tt_hospital_min"):
+        assert palettes.scheme_for(plain) is None
