@@ -3,6 +3,7 @@ numeric scale, labels, small multiples."""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import zlib
@@ -11,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from fontTools.ttLib import TTFont
 from PIL import Image
 
 from urbanrural.maps import fonts, layout, static
@@ -49,8 +51,14 @@ def test_pdf_is_a4_with_truetype_fonts_and_no_type3(grid_units, tmp_path):
     assert round(box[2]) == 595 and round(box[3]) == 842
     subtypes, programs = _pdf_fonts(data)
     assert b"Type3" not in subtypes and b"CIDFontType2" in subtypes and programs
+    cjk = 0
     for prog in programs:  # real TrueType outlines, not CFF in a TrueType slot
         assert prog[:4] in (b"\x00\x01\x00\x00", b"true"), prog[:4]
+        with TTFont(io.BytesIO(prog)) as f:
+            assert "glyf" in f and "CFF " not in f
+            cjk += f["name"].getBestFamilyName().startswith("urbanrural CJK")
+    if fonts.find_cjk_font() is not None:
+        assert cjk == 1  # the Chinese glyphs come from the TrueType subset
 
 
 def test_svg_keeps_text_as_text_or_paths_on_request(grid_units, tmp_path):
