@@ -145,7 +145,7 @@ def test_wide_map_turns_landscape(grid_units):
 
 
 def test_unit_labels_do_not_collide(grid_units):
-    g = grid_units.assign(name=[f"a long township name number {i}" for i in range(25)])
+    g = grid_units.assign(name=[f"a long township name {i}" for i in range(25)])
     with static.font_context("en"):
         fig, info = static.map_figure(g, "value", title="t", labels="name")
     try:

@@ -336,9 +336,10 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 
 
 def place_labels(ax: Axes, gdf: gpd.GeoDataFrame, column: str, *, fontsize: float = 7.0,
-                 pad_px: float = 1.5) -> tuple[list[Text], int]:
+                 pad_px: float = 1.5, max_overhang: float = 1.5) -> tuple[list[Text], int]:
     """Unit names at representative points, largest units first; a label whose box would
-    overlap one already placed (or leave the map frame) is dropped.  Returns (drawn, skipped)."""
+    overlap one already placed, leave the map frame, or be wider than ``max_overhang``
+    times its unit is dropped.  Returns (drawn, skipped)."""
     if column not in gdf.columns:
         raise DataError(f"labels={column!r} is not a column of the layer; columns: {', '.join(map(str, gdf.columns))}")
     fig = ax.figure
@@ -346,6 +347,9 @@ def place_labels(ax: Axes, gdf: gpd.GeoDataFrame, column: str, *, fontsize: floa
     frame = ax.get_window_extent(renderer)
     order = gdf.geometry.area.sort_values(ascending=False).index
     pts = gdf.geometry.representative_point()
+    widths = (gdf.geometry.bounds["maxx"] - gdf.geometry.bounds["minx"]).to_numpy()
+    px_per_unit = frame.width / max(np.ptp(ax.get_xlim()), 1e-9)
+    pos = {i: n for n, i in enumerate(gdf.index)}
     placed: list[tuple[float, float, float, float]] = []
     drawn: list[Text] = []
     skipped = 0
@@ -359,7 +363,8 @@ def place_labels(ax: Axes, gdf: gpd.GeoDataFrame, column: str, *, fontsize: floa
         bb = t.get_window_extent(renderer)
         box = (bb.x0 - pad_px, bb.y0 - pad_px, bb.x1 + pad_px, bb.y1 + pad_px)
         inside = bb.x0 >= frame.x0 and bb.x1 <= frame.x1 and bb.y0 >= frame.y0 and bb.y1 <= frame.y1
-        if not inside or any(_overlap(box, p) for p in placed):
+        too_wide = bb.width > max_overhang * widths[pos[i]] * px_per_unit
+        if not inside or too_wide or any(_overlap(box, p) for p in placed):
             t.remove()
             skipped += 1
             continue
