@@ -57,7 +57,7 @@ def test_no_cjk_font_warns_with_install_hint(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="urbanrural"):
         assert fonts.family("zh") == [fonts.BASE_FAMILY]
         assert fonts.family("en") == [fonts.BASE_FAMILY]
-    assert "urbanrural[cjk]" in caplog.text and "fonts-noto-cjk" in caplog.text
+    assert "pylopdf-fonts-zh-cn" in caplog.text and "fonts-noto-cjk" in caplog.text
 
 
 def test_system_font_found_without_the_extra(monkeypatch):

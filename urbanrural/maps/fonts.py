@@ -7,7 +7,7 @@ it, so "到医院出行时间（分钟）" and "1:250,000" mix on one line.
 The CJK font is looked up once, in this order:
 
 1. the file named by the environment variable ``URBANRURAL_CJK_FONT`` (.otf/.ttf/.ttc);
-2. a font that installs with the ``cjk`` extra (``pip install "urbanrural[cjk]"``):
+2. a font that installs with urbanrural (its dependency ``pylopdf-fonts-zh-cn``):
    ``pylopdf-fonts-zh-cn`` ships Noto Sans SC (SIL OFL 1.1, an 8 MB OTF);
 3. a system font matplotlib knows (Noto Sans CJK SC, Source Han Sans SC, WenQuanYi,
    Microsoft YaHei, PingFang SC...: Debian's ``fonts-noto-cjk``);
@@ -49,7 +49,7 @@ __all__ = ["CJKFont", "find_cjk_font", "family", "missing_glyphs", "truetype_fal
 
 logger = logging.getLogger("urbanrural")
 BASE_FAMILY = "DejaVu Sans"
-INSTALL_HINT = ('install a CJK font: pip install "urbanrural[cjk]" (Noto Sans SC, SIL OFL), or '
+INSTALL_HINT = ('install a CJK font: pip install pylopdf-fonts-zh-cn (Noto Sans SC, SIL OFL), or '
                 "apt-get install fonts-noto-cjk, or set URBANRURAL_CJK_FONT=/path/to/font.otf")
 _SYSTEM_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Noto Sans SC",
                     "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "Heiti SC",
