@@ -174,8 +174,10 @@ def test_page_title_context_layers_and_tiles(units, tmp_path):
                              geometry=[shapely.LineString([(400_000, 4_300_500), (405_000, 4_300_500)])], crs=32650)
     iso = gpd.GeoDataFrame({"category": ["clinic", "clinic"], "minutes": [15.0, 30.0]},
                            geometry=[shapely.Point(402_000, 4_302_000).buffer(r) for r in (800, 2000)], crs=32650)
+    plain = draw(units, "population", tmp_path, facilities=fac)
+    assert [d["k"] for d, _ in layers(plain)] == ["polygon"]  # facilities over a column map only when asked
     text = draw(units, "population", tmp_path, facilities=fac, roads=roads, isochrones=iso, language="zh",
-                title="<b>Demo</b>")
+                title="<b>Demo</b>", context=("facilities",))
     assert "<title>&lt;b&gt;Demo&lt;/b&gt;</title>" in text
     kinds = [d["k"] for d, _ in layers(text)]
     assert kinds == ["polygon", "polygon", "line", "point", "point"]  # units, isochrones, roads, 2 categories

@@ -680,8 +680,8 @@ def _add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, language: st
 
 def facilities_map(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, title: str | None = None,
                    language: str = "en", tiles: str | None = None, attr: str | None = None,
-                   cluster_over: int = 500, id_column: str | None = None, roads: gpd.GeoDataFrame | None = None
-                   ) -> folium.Map:
+                   cluster_over: int = 500, id_column: str | None = None, roads: gpd.GeoDataFrame | None = None,
+                   legend_title: str | None = None) -> folium.Map:
     """Unit outlines plus facilities as circle markers coloured by category (one layer each);
     categories with more than ``cluster_over`` points are thinned to one marker per ~200 m
     grid cell with a count in the tooltip (no external clustering plugin needed).
@@ -702,7 +702,7 @@ def facilities_map(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, tit
     cm = matplotlib.colormaps["tab10"]
     m.get_root().html.add_child(_compact.RawHtml(legend_html(
         title, [(matplotlib.colors.to_hex(cm(i % 10)), labels.category_name(c, language=language))
-                for i, c in enumerate(cats)])))
+                for i, c in enumerate(cats)], subtitle=legend_title)))
     return m
 
 

@@ -201,8 +201,11 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     bins : list of float, optional
         Travel-time bands in minutes (the accessibility thresholds).
     facilities, roads, isochrones : GeoDataFrame, optional
-        Context layers over HTML maps (each in the layer control); ``context`` names
-        layers of a results.gpkg ``source`` to add the same way.
+        Context layers over HTML maps (each in the layer control). ``facilities`` make
+        the facilities map and are drawn on ``tt:``/``iso:`` maps (that category's), and
+        over other maps only when ``context`` holds "facilities"; ``roads`` and
+        ``isochrones`` are drawn when given. ``context`` also names layers of a
+        results.gpkg ``source`` to read and add the same way.
     tiles, attr : str, optional
         HTML basemap: an xyzservices name or a URL template with its attribution
         (offline, no tiles, by default).
@@ -255,6 +258,9 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     else:
         gdf = source
     kind, col = resolve_spec(spec, list(gdf.columns))
+    # facilities are drawn on facilities, tt: and iso: maps (that category's); over other
+    # maps only when asked for (context=("facilities",))
+    over = facilities if (kind in ("facilities", "tt", "iso") or "facilities" in context) else None
     head = labels.label(spec if kind in ("tt", "iso") else col, language=language)
     if kind == "facilities":
         head = labels.Label(labels.ui_text("facilities", language=language), None, language)
@@ -274,7 +280,8 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
             fac["category"] = fac["category"].astype(str).map(lambda c: labels.category_name(c, language=language))
             return static.static_map(fac.reset_index(drop=True), "category", out, title=page_title, categorical=True,
                                      language=language, legend_title=head.text)
-        m = interactive.facilities_map(gdf, facilities, title=page_title, language=language, roads=roads, **extra)
+        m = interactive.facilities_map(gdf, facilities, title=page_title, language=language, roads=roads,
+                                       legend_title=head.text, **extra)
         return save_html(m, out)
     if kind == "iso":
         return _isochrone_map(gdf, isochrones, col, out, title=title, language=language, facilities=facilities,
@@ -304,12 +311,12 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     use_scheme, use_bins = (("user", bands) if how == "bands" else (scheme, None))
     if html:
         if categorical:
-            m = interactive.categorical(gdf, col, title=title, language=language, facilities=facilities,
+            m = interactive.categorical(gdf, col, title=title, language=language, facilities=over,
                                         roads=roads, isochrones=isochrones, legend_title=head.text, **extra)
         else:
             m = interactive.choropleth(gdf, col, scheme=use_scheme, k=k, bins=use_bins, title=title,
                                        legend_title=head.text,
-                                       language=language, missing_reason=reason, facilities=facilities, roads=roads,
+                                       language=language, missing_reason=reason, facilities=over, roads=roads,
                                        isochrones=isochrones, **extra)
         return save_html(m, out)
     return static.static_map(gdf, col, out, title=page_title, scheme=use_scheme, k=k, bins=use_bins,
