@@ -177,7 +177,7 @@ def test_page_title_context_layers_and_tiles(units, tmp_path):
     plain = draw(units, "population", tmp_path, facilities=fac)
     assert [d["k"] for d, _ in layers(plain)] == ["polygon"]  # facilities over a column map only when asked
     text = draw(units, "population", tmp_path, facilities=fac, roads=roads, isochrones=iso, language="zh",
-                title="<b>Demo</b>", context=("facilities",))
+                title="<b>Demo</b>", context=("facilities", "roads", "isochrones"))
     assert "<title>&lt;b&gt;Demo&lt;/b&gt;</title>" in text
     kinds = [d["k"] for d, _ in layers(text)]
     assert kinds == ["polygon", "polygon", "line", "point", "point"]  # units, isochrones, roads, 2 categories

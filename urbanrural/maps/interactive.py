@@ -229,7 +229,10 @@ def display_frame(gdf: gpd.GeoDataFrame, *, tolerance_px: float = 0.2, decimals:
     span = max(maxx - minx, maxy - miny, 1e-6)
     tol = span / 1000 * tolerance_px  # ~1000 px across the map
     geom = shapely.simplify(g.geometry.to_numpy(), tol, preserve_topology=True)
-    geom = shapely.set_precision(geom, 10 ** -decimals)
+    try:
+        geom = shapely.set_precision(geom, 10 ** -decimals)
+    except shapely.errors.GEOSException:  # a topology the snap cannot keep valid: snap vertices only
+        geom = shapely.set_precision(shapely.make_valid(geom), 10 ** -decimals, mode="pointwise")
     out = g.copy()
     out["geometry"] = geom
     return out
@@ -725,8 +728,10 @@ _ISO_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef", "#eff3ff"
 
 def isochrone_bands(iso: gpd.GeoDataFrame, category: str | None, crs: object, language: str = "en"
                     ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
-    """The category's isochrones dissolved per threshold (widest first) with a "band"
-    label ("≤ 30 min" / "30 分钟以内") and a colour per band (nearest darkest)."""
+    """The category's isochrones as rings, one per threshold (widest first), labelled
+    "≤ 15 min", "≤ 30 min"...: each place lies in the band of the nearest threshold it
+    meets only (no stacked translucent colours), so the colours drawn are the legend's
+    (nearest darkest)."""
     if "minutes" not in iso.columns:
         raise DataError("the isochrones layer has no 'minutes' column")
     part = iso
@@ -735,11 +740,21 @@ def isochrone_bands(iso: gpd.GeoDataFrame, category: str | None, crs: object, la
         if part.empty:
             raise DataError(f"no isochrones for {category!r}; categories with isochrones: "
                             f"{sorted(iso['category'].astype(str).unique())}")
-    bands = part.to_crs(crs)[["minutes", "geometry"]].dissolve(by="minutes").sort_index(ascending=False)
+    bands = part.to_crs(crs)[["minutes", "geometry"]].dissolve(by="minutes").sort_index()
     names = [labels.ui_text("min_within", language=language, m=f"{mm:g}") for mm in bands.index]
-    colours = dict(zip(reversed(names), _ISO_COLOURS, strict=False))
-    frame = gpd.GeoDataFrame({"band": names}, geometry=list(bands.geometry), crs=crs)
-    return frame, {n: colours.get(n, _ISO_COLOURS[-1]) for n in names}
+    geoms, inner = [], None
+    for geom in bands.geometry:
+        geom = shapely.make_valid(geom)
+        try:
+            ring = geom if inner is None else shapely.difference(geom, inner)
+            inner = geom if inner is None else shapely.union(inner, geom)
+        except shapely.errors.GEOSException:  # a topology GEOS cannot cut: draw the band whole
+            ring = geom
+        geoms.append(shapely.unary_union([p for p in shapely.get_parts(ring)
+                                          if p.geom_type in ("Polygon", "MultiPolygon")]))
+    colours = dict(zip(names, _ISO_COLOURS, strict=False))
+    frame = gpd.GeoDataFrame({"band": names[::-1]}, geometry=geoms[::-1], crs=crs)
+    return frame, {n: colours.get(n, _ISO_COLOURS[-1]) for n in names[::-1]}
 
 
 def add_isochrones(m: folium.Map, iso: gpd.GeoDataFrame, *, category: str | None = None,

@@ -1,17 +1,26 @@
 """One entry point for the CLI and the pipeline: a map spec and an output path.
 
-Specs: a column name (choropleth, or categorical for text/class columns), ``lisa:<var>``,
-``gi:<var>``, ``degurba`` (unit classes), ``ccd``, ``urban_class``, ``facilities``,
-``tt:<category>`` (travel-time raster over the units), ``iso:<category>`` (the
-accessibility step's isochrone polygons of that category over the units, nested by
-threshold). The format follows the suffix:
-.html (offline, self-contained) or .png/.pdf/.svg (print layout).
+Specs: a column name, ``lisa:<var>`` (clusters), ``lisa_p:<var>`` (significance),
+``gi:<var>``, ``degurba`` (level 1 of the units), ``degurba_l2``, ``ccd``, ``urban_class``,
+``facilities``, ``tt:<category>`` (travel-time raster under the units in outline),
+``iso:<category>`` (the accessibility step's isochrone polygons of that category over the
+units, nested by threshold). The format follows the suffix: .html (offline,
+self-contained) or .png/.pdf/.svg (print layout).
+
+How a column is drawn follows its meaning, from its name (:func:`map_kind`), never its
+values: named classes (:func:`.palettes.scheme_for`), travel-time bands for minutes
+(``bins``: the config's thresholds), classed numbers, or text up to a limit. Titles,
+legends and tooltips come from :mod:`.labels` in the map's language; tooltips start with
+the unit code (the index, or the first column of a results.gpkg, which the run writes
+named as the config's id), then the name and the values with their units.
 
 Bad input is refused before anything is written, with a typed error the CLI turns into
 exit 2: a file that is missing, empty, not a vector dataset or without geometry, a layer
 it does not have (the layers are listed), an unknown scheme (the valid ones are listed),
 ``k < 2`` (a ``k`` above the number of distinct values is lowered to it, with a note), an
-output suffix other than .html/.png/.pdf/.svg, an unreadable travel-time raster.
+output suffix other than .html/.png/.pdf/.svg, an unreadable travel-time raster, a text
+column with more classes than a legend can hold, unknown tiles or a tiles URL without
+its attribution.
 
 For ``tt_<cat>_min`` and ``acc_<measure>_<cat>`` columns, a ``reach_<cat>`` column (``ok``,
 ``unreachable``, ``no people``) splits the missing units by reason in the legend.
@@ -201,11 +210,11 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     bins : list of float, optional
         Travel-time bands in minutes (the accessibility thresholds).
     facilities, roads, isochrones : GeoDataFrame, optional
-        Context layers over HTML maps (each in the layer control). ``facilities`` make
-        the facilities map and are drawn on ``tt:``/``iso:`` maps (that category's), and
-        over other maps only when ``context`` holds "facilities"; ``roads`` and
-        ``isochrones`` are drawn when given. ``context`` also names layers of a
-        results.gpkg ``source`` to read and add the same way.
+        Layers of the run. ``facilities`` make the facilities map and are drawn on
+        ``tt:``/``iso:`` maps (that category's); ``isochrones`` make ``iso:`` maps.
+    context : sequence of {"facilities", "roads", "isochrones"}
+        Context layers drawn over an HTML map (each in the layer control): the frames
+        given above, or for a results.gpkg ``source`` its layers of those names.
     tiles, attr : str, optional
         HTML basemap: an xyzservices name or a URL template with its attribution
         (offline, no tiles, by default).
@@ -258,9 +267,11 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     else:
         gdf = source
     kind, col = resolve_spec(spec, list(gdf.columns))
-    # facilities are drawn on facilities, tt: and iso: maps (that category's); over other
-    # maps only when asked for (context=("facilities",))
+    # facilities are drawn on facilities, tt: and iso: maps (that category's); context layers
+    # over other maps only when asked for (context=("facilities", "roads", "isochrones"))
     over = facilities if (kind in ("facilities", "tt", "iso") or "facilities" in context) else None
+    roads = roads if "roads" in context else None
+    iso_over = isochrones if "isochrones" in context else None
     head = labels.label(spec if kind in ("tt", "iso") else col, language=language)
     if kind == "facilities":
         head = labels.Label(labels.ui_text("facilities", language=language), None, language)
@@ -312,12 +323,12 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     if html:
         if categorical:
             m = interactive.categorical(gdf, col, title=title, language=language, facilities=over,
-                                        roads=roads, isochrones=isochrones, legend_title=head.text, **extra)
+                                        roads=roads, isochrones=iso_over, legend_title=head.text, **extra)
         else:
             m = interactive.choropleth(gdf, col, scheme=use_scheme, k=k, bins=use_bins, title=title,
                                        legend_title=head.text,
                                        language=language, missing_reason=reason, facilities=over, roads=roads,
-                                       isochrones=isochrones, **extra)
+                                       isochrones=iso_over, **extra)
         return save_html(m, out)
     return static.static_map(gdf, col, out, title=page_title, scheme=use_scheme, k=k, bins=use_bins,
                              categorical=categorical, language=language, missing_reason=reason,
@@ -368,7 +379,7 @@ def _isochrone_map(units: gpd.GeoDataFrame, iso: gpd.GeoDataFrame | None, catego
         disp = interactive.display_frame(bands)
         interactive._layer(m, disp, disp["band"].map(palette), None, None, title or head.title,
                            tips=[(labels.ui_text("band", language=language), list(disp["band"]))],
-                           style={"fo": 0.55, "w": 0.5, "lc": "#08519c"})
+                           style={"fo": 0.7, "w": 0.4, "lc": "#08519c"})
         interactive._layer(m, disp_units, pd.Series("#333333", index=disp_units.index), None, None,
                            labels.ui_text("units", language=language),
                            tips=interactive.unit_tips(units, [], language=language, id_column=extra.get("id_column")),
