@@ -110,3 +110,35 @@ def test_roads_layer_draws_every_line(browser, grid_units, tmp_path):
     m = maps.add_roads(maps.choropleth(grid_units, "value"), roads)
     p = maps.save_html(m, tmp_path / "roads.html")
     _check(browser, p, features=28, legend_text="No data", tmp_path=tmp_path)
+
+
+def test_layers_in_one_map_with_a_layer_control_and_hover(browser, grid_units, tmp_path):
+    """Choropleth + isochrones + roads + facilities: every layer listed, the units' tooltip
+    (code first) still reachable under the translucent isochrones, hover highlight."""
+    fac = gpd.GeoDataFrame({"category": ["hospital", "school"], "name": ["H", "S"]},
+                           geometry=[shapely.Point(401_500, 4_301_500), shapely.Point(403_500, 4_303_500)], crs=32650)
+    roads = gpd.GeoDataFrame({"road_class": ["county"]},
+                             geometry=[shapely.LineString([(400_000, 4_300_200), (405_000, 4_300_200)])], crs=32650)
+    iso = gpd.GeoDataFrame({"category": ["hospital"] * 2, "minutes": [15.0, 30.0]},
+                           geometry=[shapely.Point(402_500, 4_302_500).buffer(r) for r in (900, 2000)], crs=32650)
+    m = maps.choropleth(grid_units, "value", facilities=fac, roads=roads, isochrones=iso, language="zh")
+    p = maps.save_html(m, tmp_path / "layers.html")
+    browser.open(p)
+    page = browser.page
+    assert browser.requests == [] and browser.errors == []
+    names = page.eval_on_selector_all(".leaflet-control-layers-overlays label", "els => els.map(e => e.innerText.trim())")
+    assert names == ["value", "等时圈: 医院", "道路", "医院", "学校"], names
+    assert page.evaluate("document.querySelectorAll('.leaflet-tile').length") == 0  # no tiles offline
+    b = display_frame(grid_units).geometry.iloc[12].representative_point()  # under the isochrones
+    pt = page.evaluate(f"(() => {{ const m = Object.values(window).find(v => v instanceof L.Map); "
+                       f"const p = m.latLngToContainerPoint([{b.y}, {b.x}]); return [p.x, p.y]; }})()")
+    box = page.query_selector(".leaflet-container").bounding_box()
+    page.mouse.move(box["x"] + pt[0] + 30, box["y"] + pt[1] + 30)
+    page.mouse.move(box["x"] + pt[0], box["y"] + pt[1])
+    page.wait_for_timeout(200)
+    tip = page.inner_text(".leaflet-tooltip")
+    assert tip.startswith("单元代码") and "012" in tip and "名称" in tip, tip
+    heavy = page.evaluate("Array.from(document.querySelectorAll('path.leaflet-interactive'))"
+                          ".filter(p => parseFloat(p.getAttribute('stroke-width')) > 2).length")
+    assert heavy == 1  # the hovered unit is highlighted
+    page.screenshot(path=str(tmp_path / "layers.png"))
