@@ -12,6 +12,19 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.fixture(autouse=True)
+def _urbanrural_logger():
+    """The CLI points the "urbanrural" logger at its own stderr handler (propagate off); put it
+    back after every test so caplog-based tests see records whatever ran before them."""
+    import logging
+
+    log = logging.getLogger("urbanrural")
+    handlers, propagate, level = list(log.handlers), log.propagate, log.level
+    yield
+    log.handlers[:] = handlers
+    log.propagate, log.level = propagate, level
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """One headless Chromium (Debian's) for the session; tests skip when there is none."""

@@ -226,23 +226,50 @@ def degurba(population: Path, land: Path | None, built: Path | None, level: str,
 
 @main.command("map")
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option("--column", required=True, help="Column, or lisa:VAR, gi:VAR, degurba, ccd, facilities, tt:CATEGORY, iso:CATEGORY.")
-@click.option("--layer", default="units", show_default=True)
+@click.option("--column", required=True,
+              help="Column, or lisa:VAR, lisa_p:VAR, gi:VAR, degurba, ccd, facilities, tt:CATEGORY, iso:CATEGORY.")
+@click.option("--layer", default="units", show_default=True, help="Layer of RESULTS to map.")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="MAP.html|.png|.pdf|.svg")
+@click.option("--title", default=None, help="Map title (default: the column's title in the chosen language).")
 @click.option("--scheme", default="quantiles", show_default=True,
-              help="quantiles, natural_breaks, fisher_jenks, equal_interval")
+              help="quantiles, natural_breaks, fisher_jenks, equal_interval (travel times use --bins).")
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(2, 12),
-              help="Number of classes (2-12).")
-@click.option("--language", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+              help="Number of classes (2-12); not used for travel-time bands or named classes.")
+@click.option("--bins", default=None, help="Travel-time bands in minutes, e.g. 15,30,60.")
+@click.option("--lang", "--language", "language", type=click.Choice(["en", "zh"]), default="en",
+              show_default=True, help="Language of titles, legends and tooltips.")
+@click.option("--page", type=click.Choice(["A4", "A3"]), default="A4", show_default=True, help="Print page size.")
+@click.option("--orientation", type=click.Choice(["auto", "portrait", "landscape"]), default="auto",
+              show_default=True)
+@click.option("--dpi", type=click.IntRange(72, 1200), default=300, show_default=True, help="PNG resolution.")
+@click.option("--source", default=None, help="Source line under a print map, e.g. '县统计局 2024'.")
+@click.option("--context", default="", help="HTML: context layers of RESULTS to add, e.g. facilities,roads,isochrones.")
+@click.option("--tiles", default=None, help="HTML: a tile layer by name or URL template (default: none, offline).")
+@click.option("--attribution", default=None, help="Attribution of a --tiles URL template.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
-def map_cmd(results: Path, column: str, layer: str, out: Path, scheme: str, k: int, language: str,
-            overwrite: bool) -> None:
-    """Draw a map of RESULTS.gpkg: offline HTML or a print map (PNG 300 dpi, PDF, SVG)."""
+def map_cmd(results: Path, column: str, layer: str, out: Path, title: str | None, scheme: str, k: int,
+            bins: str | None, language: str, page: str, orientation: str, dpi: int, source: str | None,
+            context: str, tiles: str | None, attribution: str | None, overwrite: bool) -> None:
+    """Draw a map of RESULTS.gpkg: offline HTML or a print map (PNG, PDF, SVG)."""
+    from .geo.errors import UnknownNameError
     from .geo.io import check_output_file
     from .maps.render import render_map
 
     check_output_file(out, overwrite=overwrite, inputs=[results])
-    render_map(results, column, out, layer=layer, language=language, scheme=scheme, k=k)
+    band_list = None
+    if bins:
+        try:
+            band_list = sorted(float(b) for b in bins.split(","))
+        except ValueError:
+            raise UnknownNameError(f"--bins {bins!r}: give minutes separated by commas, e.g. --bins 15,30,60") from None
+    layers = tuple(c.strip() for c in context.split(",") if c.strip())
+    bad = [c for c in layers if c not in ("facilities", "roads", "isochrones")]
+    if bad:
+        raise UnknownNameError(f"--context {bad}: valid layers are facilities, roads, isochrones")
+    render_map(results, column, out, layer=layer, language=language, scheme=scheme, k=k, title=title,
+               bins=band_list, context=layers, tiles=tiles, attr=attribution,
+               print_options={"page": page, "orientation": orientation, "dpi": dpi, "source": source,
+                              "context": {"boundary": True}})
     click.echo(f"wrote {out}")
 
 

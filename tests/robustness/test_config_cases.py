@@ -203,7 +203,9 @@ def test_study_names_drawn_literally_in_print_maps(small_study, tmp_path, name):
     o = invoke(["-q", "run", small_study, "--out", tmp_path / "res"], sandbox=tmp_path)
     assert_ran(o, "res")
     svg = (tmp_path / "res" / "maps" / "population.svg").read_text(encoding="utf-8")
-    assert "population" in svg
+    from xml.sax.saxutils import escape
+
+    assert "Population" in svg and escape(name) in svg  # the name drawn as text, character for character
 
 
 def _indicators(small_study: Path, income: list[str]) -> None:

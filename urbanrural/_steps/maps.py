@@ -1,5 +1,9 @@
 """Pipeline step ``_maps``: every map of ``outputs.maps`` in every format of ``outputs.formats``.
 
+Titles come from the label registry in the run's language (the study name as the place);
+travel-time maps use the accessibility thresholds as bands; print maps follow
+``outputs.page``/``orientation``/``dpi`` with the config's subtitle, source and date and the
+county boundary as context; HTML maps get tiles only when ``outputs.tiles`` names them.
 File names come from the map spec through :meth:`RunFolder.file` (``tt:县级医院`` ->
 ``maps/tt_县级医院.png``; specs that sanitise to the same name stay apart).
 """
@@ -12,11 +16,22 @@ from ..maps.render import render_map
 from ..pipeline import RunContext, analysis
 
 
+def _print_options(ctx: RunContext) -> dict[str, object]:
+    o = ctx.config.outputs
+    return {"page": o.page, "orientation": o.orientation, "dpi": o.dpi, "subtitle": o.subtitle, "source": o.source,
+            "date": o.date, "context": {"boundary": True}}
+
+
 @analysis("_maps")
 def maps_step(ctx: RunContext) -> None:
     cfg = ctx.config.outputs
-    units = ctx.units.to_crs(ctx.area.source_crs) if ctx.area.source_crs is not None else ctx.units
+    source_crs = ctx.area.source_crs
+    units = ctx.units.to_crs(source_crs) if source_crs is not None else ctx.units
     facilities = ctx.area.facilities
+    roads = ctx.area.roads
+    acc = ctx.config.analyses.accessibility
+    bins = list(acc.thresholds) if acc is not None else None
+    popts = _print_options(ctx)
     for spec in progress(cfg.maps, desc="maps", unit="map"):
         raster = None
         if spec.startswith("tt:"):
@@ -25,7 +40,8 @@ def maps_step(ctx: RunContext) -> None:
             out = ctx.out.file("maps", spec, f".{fmt}")
             try:
                 render_map(units, spec, out, language=ctx.config.language, facilities=facilities, raster=raster,
-                           title=f"{ctx.config.name}: {spec}", isochrones=ctx.layers.get("isochrones"))
+                           place=ctx.config.name, isochrones=ctx.layers.get("isochrones"), bins=bins, roads=roads,
+                           tiles=cfg.tiles, attr=cfg.tiles_attribution, id_column=None, print_options=popts)
             except DataError as exc:
                 # preflight (validate/run) refuses specs that cannot be drawn; what remains is data
                 # that turned out empty at run time: a warning in the log, run.json and report

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -142,7 +143,13 @@ def resolve_spec(spec: str, columns: list[str]) -> tuple[str, str]:
     else:
         kind, col = "column", spec
     if col not in columns:
-        raise DataError(f"map {spec!r} needs column {col!r}, which the units do not have")
+        from difflib import get_close_matches
+
+        hint = get_close_matches(col, columns, n=1, cutoff=0.6)
+        mean = f"; did you mean {hint[0]!r}?" if hint else ""
+        shown = ", ".join(c for c in columns if c != "geometry")
+        shown = shown if len(shown) <= 300 else shown[:300] + " ..."
+        raise DataError(f"map {spec!r} needs column {col!r}, which the units do not have{mean} (columns: {shown})")
     return kind, col
 
 
@@ -190,7 +197,8 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
                raster: str | Path | None = None, scheme: str = "quantiles", k: int = 5,
                isochrones: gpd.GeoDataFrame | None = None, bins: Sequence[float] | None = None,
                roads: gpd.GeoDataFrame | None = None, tiles: str | None = None, attr: str | None = None,
-               id_column: str | None = None, context: Sequence[str] = (), place: str | None = None) -> Path:
+               id_column: str | None = None, context: Sequence[str] = (), place: str | None = None,
+               print_options: Mapping[str, Any] | None = None) -> Path:
     """Render map ``spec`` of ``source`` (a GeoDataFrame or a results.gpkg) to ``out``.
 
     The way a column is drawn follows its meaning (its name), never its values: LISA,
@@ -215,6 +223,10 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     context : sequence of {"facilities", "roads", "isochrones"}
         Context layers drawn over an HTML map (each in the layer control): the frames
         given above, or for a results.gpkg ``source`` its layers of those names.
+    print_options : mapping, optional
+        Passed to :func:`.static.static_map` for print formats: ``page``, ``orientation``,
+        ``dpi``, ``subtitle``, ``source``, ``date``, ``context`` ({"boundary": True, ...}),
+        ``labels``, ``graticule``, ``inset``, ``svg_text``.
     tiles, attr : str, optional
         HTML basemap: an xyzservices name or a URL template with its attribution
         (offline, no tiles, by default).
@@ -279,6 +291,7 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
         title = f"{place}: {head.title}"
     page_title = title or head.title
     html = suffix == ".html"
+    popts = dict(print_options or {})
     extra = dict(tiles=tiles, attr=attr, id_column=id_column) if html else {}
     if kind == "facilities":
         if facilities is None:
@@ -290,13 +303,13 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
             fac["geometry"] = fac.buffer(150) if fac.crs is not None and fac.crs.is_projected else fac.geometry
             fac["category"] = fac["category"].astype(str).map(lambda c: labels.category_name(c, language=language))
             return static.static_map(fac.reset_index(drop=True), "category", out, title=page_title, categorical=True,
-                                     language=language, legend_title=head.text)
+                                     language=language, legend_title=head.text, **popts)
         m = interactive.facilities_map(gdf, facilities, title=page_title, language=language, roads=roads,
                                        legend_title=head.text, **extra)
         return save_html(m, out)
     if kind == "iso":
         return _isochrone_map(gdf, isochrones, col, out, title=title, language=language, facilities=facilities,
-                              roads=roads, extra=extra)
+                              roads=roads, extra=extra, print_options=popts)
     if kind == "tt":
         colname = f"tt_{col}_min"
         if not html:
@@ -304,7 +317,7 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
                 raise DataError(f"map {spec!r} needs column {colname!r}")
             return static.static_map(gdf, colname, out, title=page_title, scheme="user", bins=bands,
                                      language=language, missing_reason=missing_reason_for(gdf, colname),
-                                     legend_title=labels.label(colname, language=language).text)
+                                     legend_title=labels.label(colname, language=language).text, **popts)
         if raster is None:
             raise DataError(f"map {spec!r} needs the travel-time raster of {col!r} (rasters/ beside the results, "
                             "written by the accessibility analysis)")
@@ -332,7 +345,7 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
         return save_html(m, out)
     return static.static_map(gdf, col, out, title=page_title, scheme=use_scheme, k=k, bins=use_bins,
                              categorical=categorical, language=language, missing_reason=reason,
-                             legend_title=head.text)
+                             legend_title=head.text, **popts)
 
 
 def _travel_time_html(units: gpd.GeoDataFrame, category: str, raster: str | Path, *, title: str,
@@ -364,7 +377,8 @@ def _travel_time_html(units: gpd.GeoDataFrame, category: str, raster: str | Path
 
 def _isochrone_map(units: gpd.GeoDataFrame, iso: gpd.GeoDataFrame | None, category: str, out: Path, *,
                    title: str, language: str, facilities: gpd.GeoDataFrame | None = None,
-                   roads: gpd.GeoDataFrame | None = None, extra: dict | None = None) -> Path:
+                   roads: gpd.GeoDataFrame | None = None, extra: dict | None = None,
+                   print_options: Mapping[str, Any] | None = None) -> Path:
     """Units in outline with the category's isochrones dissolved per threshold, the widest
     band drawn first so the nearer ones sit on top."""
     if iso is None or "category" not in iso.columns:
@@ -393,4 +407,5 @@ def _isochrone_map(units: gpd.GeoDataFrame, iso: gpd.GeoDataFrame | None, catego
     frame = gpd.GeoDataFrame({"band": [unit_name] * len(units) + names},
                              geometry=list(units.geometry) + list(bands.geometry), crs=units.crs)
     return static.static_map(frame, "band", out, title=title or head.title, categorical=True,
-                             palette={unit_name: "#ffffff", **palette}, language=language, legend_title=head.text)
+                             palette={unit_name: "#ffffff", **palette}, language=language, legend_title=head.text,
+                             **(print_options or {}))
