@@ -11,9 +11,10 @@ True
 from __future__ import annotations
 
 from .interactive import add_raster, add_roads, categorical, choropleth, facilities_map
+from .labels import label
 from .offline import save_html, to_html
 from .render import render_map
-from .static import static_map
+from .static import small_multiples, static_map
 
 __all__ = ["choropleth", "categorical", "facilities_map", "add_roads", "add_raster", "save_html", "to_html",
-           "static_map", "render_map"]
+           "static_map", "small_multiples", "render_map", "label"]
