@@ -116,3 +116,43 @@ def test_multi_layer_water_file_is_named_with_water_layer(small_study, tmp_path)
     cfg["analyses"]["accessibility"]["water_layer"] = "lakes"
     small_study.write_text(yaml.safe_dump(cfg))
     assert invoke(["-q", "run", small_study, "--out", tmp_path / "res"], sandbox=tmp_path).exit_code == 0
+
+
+@pytest.mark.parametrize("extra,words", [
+    (["--bins", "15,abc"], ["--bins", "15,30,60"]),
+    (["--context", "rivers"], ["--context", "facilities, roads, isochrones"]),
+    (["--page", "B5"], ["--page", "A4"]),
+    (["--dpi", "10"], ["--dpi"]),
+    (["--lang", "fr"], ["--lang"]),
+])
+def test_map_option_misuse(small_study, tmp_path, extra, words):
+    import yaml
+
+    cfg = yaml.safe_load(small_study.read_text())
+    cfg["analyses"] = {"urban_rural": {"column": "urban_class"}}
+    small_study.write_text(yaml.safe_dump(cfg))
+    assert invoke(["-q", "run", small_study, "--out", tmp_path / "res"], sandbox=tmp_path).exit_code == 0
+    o = invoke(["map", tmp_path / "res" / "results.gpkg", "--column", "population", "--out", tmp_path / "m.html",
+                *extra], sandbox=tmp_path)
+    assert_refused(o, *words)
+
+
+def test_map_column_did_you_mean(small_study, tmp_path):
+    assert invoke(["-q", "run", small_study, "--out", tmp_path / "res"], sandbox=tmp_path).exit_code == 0
+    o = invoke(["map", tmp_path / "res" / "results.gpkg", "--column", "populaton", "--out", tmp_path / "m.png"],
+               sandbox=tmp_path)
+    assert_refused(o, "did you mean 'population'")
+
+
+def test_map_print_options_reach_the_page(small_study, tmp_path):
+    assert invoke(["-q", "run", small_study, "--out", tmp_path / "res"], sandbox=tmp_path).exit_code == 0
+    o = invoke(["map", tmp_path / "res" / "results.gpkg", "--column", "population", "--out", tmp_path / "m.pdf",
+                "--page", "A3", "--orientation", "landscape", "--source", "县统计局 2024", "--lang", "zh"],
+               sandbox=tmp_path)
+    assert o.exit_code == 0, o.output
+    import re
+
+    data = (tmp_path / "m.pdf").read_bytes()
+    box = [float(v) for v in re.search(rb"/MediaBox \[\s*([^\]]+)\]", data).group(1).split()]
+    assert abs(box[2] - 1190.55) < 1 and abs(box[3] - 841.89) < 1  # A3 landscape (420 x 297 mm) in points
+    assert b"/Type3" not in data

@@ -34,7 +34,6 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from .._progress import progress
 from ..analysis.accessibility import (
     _grid,
     barriers,
@@ -47,6 +46,7 @@ from ..analysis.accessibility import (
     raam,
 )
 from ..analysis.accessibility.decay import gaussian
+from ..geo.progress import progress
 from ..layers.readers import read_vector
 from ..pipeline import RunContext, analysis
 

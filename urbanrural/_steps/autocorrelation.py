@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._progress import progress
 from ..analysis import autocorrelation as ac
 from ..geo.errors import DataError
+from ..geo.progress import progress
 from ..pipeline import RunContext, analysis
 
 

@@ -10,8 +10,8 @@ File names come from the map spec through :meth:`RunFolder.file` (``tt:县级医
 
 from __future__ import annotations
 
-from .._progress import progress
 from ..geo.errors import DataError
+from ..geo.progress import progress
 from ..maps.render import render_map
 from ..pipeline import RunContext, analysis
 

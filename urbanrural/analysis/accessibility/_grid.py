@@ -52,6 +52,7 @@ from numpy.typing import NDArray
 from pyproj import CRS
 
 from ...geo.io import atomic_path
+from ...geo.progress import progress
 from ...geo.raster import RasterInfo, _window
 from .friction import NODATA, UNREACHABLE, grid_for
 
@@ -172,7 +173,9 @@ def write_cell_times(paths: Mapping[str, Path], grid: CellGrid, study: shapely.G
         for k in times:
             tmp = stack.enter_context(atomic_path(paths[k]))
             dsts[k] = stack.enter_context(rasterio.open(tmp, "w", **profile))
-        for r0, r1, inside, xy in cell_blocks(grid, study, block_cells=block_cells):
+        n_blocks = -(-grid.shape[0] // max(1, block_cells // max(grid.shape[1], 1)))
+        for r0, r1, inside, xy in progress(cell_blocks(grid, study, block_cells=block_cells),
+                                           desc="travel-time rasters", total=n_blocks, unit="block"):
             state = prepare(xy) if len(xy) else None
             pick = (srow >= r0) & (srow < r1)
             for k, fn in times.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from urbanrural._progress import progress
+from urbanrural.geo.progress import progress
 
 
 class _Tty(io.StringIO):
