@@ -21,3 +21,27 @@ def write_raster(path, array, *, nodata=-1.0, crs="EPSG:32650", x0=X0, y0=Y0 + 2
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.asarray(array, dtype="float32"), 1)
     return path
+
+
+def demo_run_dir(tmp_path_factory, language: str = "en"):
+    """The demo's run folder in ``language`` ("en" or "zh"), made once per test session and
+    shared by the map and report tests (each demo run takes ~20 s)."""
+    from pathlib import Path
+
+    from urbanrural.layers import demo_region
+    from urbanrural.pipeline import run
+
+    base = tmp_path_factory.getbasetemp() / "demo_runs"
+    out = base / f"run_{language}"
+    if (out / "run.json").exists():
+        return out
+    cfg = base / "data" / "demo.yaml"
+    if not cfg.exists():
+        cfg = Path(demo_region(base / "data"))
+    if language != "en":
+        text = cfg.read_text(encoding="utf-8")
+        assert "language: en" in text
+        cfg = cfg.with_name(f"demo_{language}.yaml")
+        cfg.write_text(text.replace("language: en", f"language: {language}"), encoding="utf-8")
+    run(cfg, out_dir=out)
+    return out

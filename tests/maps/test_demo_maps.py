@@ -8,44 +8,28 @@ import re
 
 import geopandas as gpd
 import pytest
-import yaml
+from _support import demo_run_dir
 
-from urbanrural.layers.demo import demo_region
 from urbanrural.maps import palettes
-from urbanrural.pipeline import run
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CODE = "001001"  # the demo's first unit
 
 
-def _demo(base, **changes):
-    cfg = demo_region(base / "data")
-    if changes:
-        data = yaml.safe_load(cfg.read_text(encoding="utf-8"))
-        for key, value in changes.items():
-            section, _, sub = key.partition(".")
-            if sub:
-                data[section][sub] = value
-            else:
-                data[section] = value
-        cfg = cfg.with_name("demo_changed.yaml")
-        cfg.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return run(cfg, out_dir=base / "results")
-
-
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
-    return _demo(tmp_path_factory.mktemp("demo"))
+    """The demo's run folder (shared with the report tests)."""
+    return demo_run_dir(tmp_path_factory, "en")
 
 
 @pytest.fixture(scope="module")
 def demo_run_zh(tmp_path_factory):
-    """The demo config with ``language: zh`` (HTML maps only, to keep the test short)."""
-    return _demo(tmp_path_factory.mktemp("demo_zh"), language="zh", **{"outputs.formats": ["html"]})
+    """The demo config with ``language: zh``."""
+    return demo_run_dir(tmp_path_factory, "zh")
 
 
 def test_demo_writes_every_format_and_a_report(demo_run):
-    out = demo_run.out_dir
+    out = demo_run
     specs = json.loads((out / "run.json").read_text())["config"]["outputs"]["maps"]
     assert len(specs) >= 7
     for fmt in ("html", "png", "pdf", "svg"):
@@ -56,7 +40,7 @@ def test_demo_writes_every_format_and_a_report(demo_run):
 
 @pytest.mark.browser
 def test_every_demo_map_and_the_report_open_offline(demo_run, browser, tmp_path):
-    out = demo_run.out_dir
+    out = demo_run
     for page in sorted((out / "maps").glob("*.html")):
         browser.open(page)
         assert browser.requests == [] and browser.errors == [], page.name
@@ -123,8 +107,8 @@ def _rgb(hex_colour: str) -> str:
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_demo_maps_say_the_right_thing(request, browser, tmp_path, language):
     result = request.getfixturevalue("demo_run" if language == "en" else "demo_run_zh")
-    maps = result.out_dir / "maps"
-    units = gpd.read_file(result.out_dir / "results.gpkg", layer="units")
+    maps = result / "maps"
+    units = gpd.read_file(result / "results.gpkg", layer="units")
     assert units.iloc[0, 0] == CODE
     seen = {}
     for page in sorted(maps.glob("*.html")):

@@ -11,32 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _support import demo_run_dir
 from robustness.hostile import HOSTILE_NAMES
 
 from urbanrural.maps import _report_fmt as F
 from urbanrural.maps.report import render_report, summary_facts
-
-
-def demo_report_run(tmp_path_factory: pytest.TempPathFactory, language: str) -> Path:
-    """The demo run in ``language``, made once per session (shared with the browser test)."""
-    base = tmp_path_factory.getbasetemp() / "report_demo"
-    out = base / f"run_{language}"
-    if (out / "run.json").exists():
-        return out
-    from urbanrural.layers import demo_region
-    from urbanrural.pipeline import run
-
-    data = base / "data"
-    cfg = data / "demo.yaml"
-    if not cfg.exists():
-        cfg = Path(demo_region(data))
-    if language != "en":
-        text = cfg.read_text(encoding="utf-8")
-        assert "language: en" in text
-        cfg = cfg.with_name(f"demo_{language}.yaml")
-        cfg.write_text(text.replace("language: en", f"language: {language}"), encoding="utf-8")
-    run(cfg, out_dir=out)
-    return out
 
 
 class _Text(HTMLParser):
@@ -74,7 +53,7 @@ def parse(html: str) -> _Text:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    out = demo_report_run(tmp_path_factory, "en")
+    out = demo_run_dir(tmp_path_factory, "en")
     html = (out / "report.html").read_text(encoding="utf-8")
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     tables = {}

@@ -4,37 +4,15 @@ screenshot of each is written to the test's temporary folder for review."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from _support import demo_run_dir
 
 pytestmark = pytest.mark.browser
 
 
-def _demo_run(tmp_path_factory: pytest.TempPathFactory, language: str) -> Path:
-    """Same cache as tests/maps/test_report.py (one demo run per language and session)."""
-    base = tmp_path_factory.getbasetemp() / "report_demo"
-    out = base / f"run_{language}"
-    if (out / "run.json").exists():
-        return out
-    from urbanrural.layers import demo_region
-    from urbanrural.pipeline import run
-
-    data = base / "data"
-    cfg = data / "demo.yaml"
-    if not cfg.exists():
-        cfg = Path(demo_region(data))
-    if language != "en":
-        text = cfg.read_text(encoding="utf-8")
-        cfg = cfg.with_name(f"demo_{language}.yaml")
-        cfg.write_text(text.replace("language: en", f"language: {language}"), encoding="utf-8")
-    run(cfg, out_dir=out)
-    return out
-
-
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_demo_report_in_chromium(chromium, tmp_path_factory, language):
-    out = _demo_run(tmp_path_factory, language)
+    out = demo_run_dir(tmp_path_factory, language)
     report = out / "report.html"
     page = chromium.new_page(viewport={"width": 1000, "height": 800})
     requests: list[str] = []

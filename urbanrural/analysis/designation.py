@@ -162,12 +162,9 @@ def designate(values: pd.Series, *, labels: Mapping[str, str] | None = None, rur
         out[ok] = from_codes(s[ok]).to_numpy()
         return Designation(out.rename("urban_class"), "codes",
                            f"China's urban-rural codes in {name}: 111-123 urban, 210/220 rural")
-    non_null = s.dropna()
-    numeric = pd.api.types.is_numeric_dtype(s) or (
-        len(non_null) > 0 and pd.to_numeric(non_null.astype(str).str.replace(",", ""), errors="coerce").notna().all())
-    if numeric:
-        lo, hi = (float(pd.to_numeric(non_null.astype(str).str.replace(",", "")).min()),
-                  float(pd.to_numeric(non_null.astype(str).str.replace(",", "")).max())) if len(non_null) else (0, 0)
+    nums = pd.to_numeric(s.dropna().astype(str).str.replace(",", ""), errors="coerce")
+    if pd.api.types.is_numeric_dtype(s) or (len(nums) and nums.notna().all()):
+        lo, hi = (float(nums.min()), float(nums.max())) if len(nums) else (0.0, 0.0)
         raise DataError(f"{name} holds numbers ({lo:g} to {hi:g}) that are not China's urban-rural codes; say "
                         f"which are rural, e.g. analyses.urban_rural.rural_if: '>= 50' (or urban_if:)")
     return Designation(from_labels(s, name=name), "labels", f"labels of {name} (built in)")

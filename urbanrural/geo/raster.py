@@ -77,7 +77,8 @@ class RasterInfo:
 
 # what GDAL raises for a file it cannot open or a block it cannot decode (truncated,
 # corrupt, wrong format): turned into InputFileError naming the file
-_READ_ERRORS = (rasterio.errors.RasterioError, CPLE_BaseError)
+READ_ERRORS = (rasterio.errors.RasterioError, CPLE_BaseError)
+"""What rasterio/GDAL raise for a file it cannot open or read (truncated, corrupt, foreign)."""
 
 
 def _unreadable(label: str, exc: BaseException, *, when: str) -> InputFileError:
@@ -123,7 +124,7 @@ def open_raster(path: str | Path, *, nodata: float | None = None, name: str | No
         with rasterio.open(p) as src:
             crs, transform, w, h = src.crs, src.transform, src.width, src.height
             declared, dtype = src.nodata, src.dtypes[0]
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise _unreadable(label, exc, when="(header)") from exc
     if crs is None:
         raise CRSError(f"{label} has no CRS; assign one (gdal_edit.py -a_srs EPSG:xxxx {p.name}) before use")
@@ -164,7 +165,7 @@ def read_band(info: RasterInfo, *, window: rasterio.windows.Window | None = None
     try:
         with rasterio.open(info.path) as src:
             return src.read(1, window=window, out_dtype="float64")
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise _unreadable(label, exc, when="(reading its cells)") from exc
 
 

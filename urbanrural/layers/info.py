@@ -8,16 +8,14 @@ from typing import Any
 
 import pyogrio
 import rasterio
-import rasterio.errors
-from rasterio._err import CPLE_BaseError
 
 from ..geo.crs import crs_label
 from ..geo.errors import InputFileError
 from ..geo.io import require_file
+from ..geo.raster import READ_ERRORS
 
 __all__ = ["info"]
 
-_READ_ERRORS = (rasterio.errors.RasterioError, CPLE_BaseError)
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img", ".asc", ".nc"}
 
 
@@ -53,7 +51,7 @@ def info(path: str | Path) -> dict[str, Any]:
     if suffix in RASTER_SUFFIXES:
         try:
             src = rasterio.open(p)
-        except _READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             raise InputFileError(f"{p.name} cannot be read as a raster ({exc}); the file is truncated, "
                                  "corrupt or not a raster") from exc
         with src:
