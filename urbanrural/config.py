@@ -191,6 +191,12 @@ class FlowsConfig(_Section):
     origin: str = "origin"
     destination: str = "destination"
     volume: str = "volume"
+    kind: str | None = None            # column: commuting / migration / capital / land / ... per row
+    year: str | None = None            # column: the year of each row
+    kind_name: str | None = None       # the one kind of a table without a kind column (default "flows")
+    unknown_ids: Literal["drop", "refuse"] = "drop"
+    sheet: str | int | None = None
+    encoding: str | None = None
 
 
 class UrbanRuralConfig(_Section):
@@ -292,11 +298,28 @@ class AutocorrelationConfig(_Section):
     adjust: str | None = None
 
 
+class LinkageConfig(_Section):
+    value: str                          # G: an economic or integration measure (unit column)
+    population: str | None = None       # P: a unit column (default: the run's population)
+
+
+class FlowsAnalysisConfig(_Section):
+    kinds: list[str] | None = None      # default: every kind in the table
+    groups: str = "urban_class"         # unit column for the class-by-class matrix
+    model: Literal["doubly", "production", "attraction", "unconstrained", "none"] = "doubly"
+    decay: Literal["power", "exponential"] = "power"
+    cost: Literal["auto", "network", "euclidean"] = "auto"   # auto: network when roads are given
+    top_n: int = Field(default=200, ge=1)          # flows drawn on the flow map
+    underflow: float = Field(default=-2.0, lt=0)   # standardised residual at or below: "flows less than predicted"
+    linkage: LinkageConfig | None = None
+
+
 class AnalysesConfig(_Section):
     urban_rural: UrbanRuralConfig | None = None
     accessibility: AccessibilityConfig | None = None
     integration: IntegrationConfig | None = None
     autocorrelation: AutocorrelationConfig | None = None
+    flows: FlowsAnalysisConfig | None = None
 
 
 class OutputsConfig(_Section):
@@ -501,6 +524,11 @@ def config_problems(path: str | Path) -> tuple[Config | None, list[str]]:
         problems.append("analyses.urban_rural: density_threshold needs a population: section")
     if a.accessibility is not None and a.accessibility.mode == "network" and cfg.roads is None:
         problems.append("analyses.accessibility: mode network needs a roads: section (or use mode: euclidean)")
+    if a.flows is not None and cfg.flows is None and a.flows.linkage is None:
+        problems.append("analyses.flows: needs a flows: section (an origin-destination table) or "
+                        "analyses.flows.linkage: {value: <unit column>} for the linkage network")
+    if a.flows is not None and a.flows.cost == "network" and cfg.roads is None:
+        problems.append("analyses.flows: cost network needs a roads: section (or use cost: euclidean)")
     if a.accessibility is not None and a.accessibility.demand == "raster" and pop_col is not None:
         pass  # column population falls back to centroids; reported at run time
     return cfg, problems

@@ -138,7 +138,8 @@ def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
     if cfg.flows is not None:
         fl = cfg.flows
         flows = read_flows(fl.path, origin_col=fl.origin, destination_col=fl.destination,
-                           volume_col=fl.volume, units=units, log=log)
+                           volume_col=fl.volume, kind_col=fl.kind, year_col=fl.year, kind=fl.kind_name,
+                           units=units, unknown_ids=fl.unknown_ids, sheet=fl.sheet, encoding=fl.encoding, log=log)
     pop = None
     if cfg.population is not None:
         pc = cfg.population

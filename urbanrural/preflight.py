@@ -22,14 +22,14 @@ def _fmt(th: float) -> str:
     return f"{th:g}"
 
 
-_ORDER = ("urban_rural", "accessibility", "integration", "autocorrelation")
+_ORDER = ("urban_rural", "accessibility", "integration", "autocorrelation", "flows")
 
 
 def computed_columns(cfg: Config, area: StudyArea, *, before: str | None = None) -> dict[str, str]:
     """Unit columns the configured analyses will compute, mapped to the analysis that makes them.
 
     ``before``: only what the analyses that run before this one compute (analyses run in
-    the order urban_rural, accessibility, integration, autocorrelation).
+    the order urban_rural, accessibility, integration, autocorrelation, flows).
     """
     out: dict[str, str] = {}
     a = cfg.analyses
@@ -65,7 +65,25 @@ def computed_columns(cfg: Config, area: StudyArea, *, before: str | None = None)
         for v in a.autocorrelation.variables:
             for name in (f"lisa_{v}", f"lisa_p_{v}", f"gi_{v}"):
                 out[name] = "analyses.autocorrelation"
+    if a.flows is not None:
+        from ._steps.flows import kind_slug
+
+        for k in flow_kinds(cfg, area):
+            for col in ("in", "out", "net", "gross", "balance"):
+                out[f"flow_{col}_{kind_slug(k)}"] = "analyses.flows"
+        if a.flows.linkage is not None:
+            out.update({"linkage_strength": "analyses.flows", "linkage_degree": "analyses.flows"})
     return out
+
+
+def flow_kinds(cfg: Config, area: StudyArea) -> list[str]:
+    """The flow kinds the flows analysis will account (configured ones that are in the table)."""
+    if area.flows is None or not len(area.flows):
+        return []
+    present = [str(k) for k in area.flows["kind"].unique()]
+    a = cfg.analyses.flows
+    wanted = a.kinds if a is not None and a.kinds else present
+    return [k for k in wanted if k in present]
 
 
 def _categories(area: StudyArea) -> list[str]:
@@ -133,8 +151,17 @@ def _map_problem(spec: str, cfg: Config, area: StudyArea, have: dict[str, str]) 
             mean = f"; did you mean '{kind}:{hint[0]}'?" if hint else ""
             return f"{where}: map {spec!r}: no facility category {arg!r}{mean} (categories: {', '.join(acc_cats)})"
         return None
+    if kind in ("flow", "flow_matrix"):
+        if a.flows is None or cfg.flows is None:
+            return f"{where}: map {spec!r} needs a flows: table and analyses.flows"
+        kinds = flow_kinds(cfg, area)
+        if arg not in kinds:
+            hint = get_close_matches(arg, kinds, n=1)
+            mean = f"; did you mean '{kind}:{hint[0]}'?" if hint else ""
+            return f"{where}: map {spec!r}: no flow kind {arg!r}{mean} (kinds: {', '.join(kinds) or 'none'})"
+        return None
     return (f"{where}: map {spec!r}: unknown kind {kind!r} (valid: a column, lisa:VAR, gi:VAR, tt:CATEGORY, "
-            "iso:CATEGORY, degurba, ccd, facilities)")
+            "iso:CATEGORY, flow:KIND, flow_matrix:KIND, degurba, ccd, facilities)")
 
 
 def run_problems(cfg: Config, area: StudyArea, *, out_dir: str | Path | None = None) -> list[str]:
@@ -200,6 +227,23 @@ def run_problems(cfg: Config, area: StudyArea, *, out_dir: str | Path | None = N
             if v not in have_a:
                 where = "analyses.autocorrelation.variables"
                 problems.append(_indicator_only(v, area, where) or _unknown(v, where, have_a, what="variable"))
+    fa = a.flows
+    if fa is not None:
+        have_f = available_columns(cfg, area, before="flows")
+        if fa.groups not in have_f:
+            problems.append(_unknown(fa.groups, "analyses.flows.groups", have_f, what="unit column"))
+        present = [] if area.flows is None else [str(k) for k in area.flows["kind"].unique()]
+        for k in fa.kinds or []:
+            if k not in present:
+                hint = get_close_matches(k, present, n=1)
+                mean = f"; did you mean {hint[0]!r}?" if hint else ""
+                problems.append(f"analyses.flows.kinds: no flows of kind {k!r}{mean} (kinds in the flow table: "
+                                f"{', '.join(present) or 'none'}; name the kind column with flows: kind:)")
+        if fa.linkage is not None:
+            for key in ("value", "population"):
+                col = getattr(fa.linkage, key)
+                if col is not None and col not in have_f:
+                    problems.append(_unknown(col, f"analyses.flows.linkage.{key}", have_f, what="unit column"))
     for spec in cfg.outputs.maps:
         p = _map_problem(spec, cfg, area, have)
         if p:

@@ -92,7 +92,7 @@ def test_config_is_valid_and_the_demo_is_deterministic(demo_yaml, tmp_path):
         a, b = gpd.read_file(demo_yaml.parent / name), gpd.read_file(again.parent / name)
         pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
         assert a.geometry.geom_equals_exact(b.geometry, 0).all()
-    for name in ("indicators.csv", "schools.csv", "commuting.csv", "demo.yaml"):
+    for name in ("indicators.csv", "schools.csv", "flows.csv", "demo.yaml"):
         assert (demo_yaml.parent / name).read_bytes() == (again.parent / name).read_bytes()
     with rasterio.open(demo_yaml.parent / "population.tif") as a, rasterio.open(again.parent / "population.tif") as b:
         np.testing.assert_array_equal(a.read(1), b.read(1))

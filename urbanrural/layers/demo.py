@@ -23,7 +23,7 @@ What :func:`demo_region` writes (GeoPackage + GeoTIFF + CSV, with ``demo.yaml``)
 - ``indicators.csv``: urban and rural figures per unit: income and consumption per
   capita (yuan), non-farm employment share, beds and doctors per 1,000, pension
   coverage, broadband and tap-water shares, forest cover (%).
-- ``commuting.csv``: origin, destination, volume (daily commuters between units).
+- ``flows.csv``: origin, destination, kind (commuting, migration, capital), year, volume.
 
 Examples
 --------
@@ -31,7 +31,7 @@ Examples
 >>> from urbanrural.layers.demo import demo_region
 >>> cfg = demo_region(pathlib.Path(tempfile.mkdtemp()) / "demo")
 >>> cfg.name, sorted(p.name for p in cfg.parent.iterdir() if not p.name.startswith("."))[:3]
-('demo.yaml', ['README.md', 'commuting.csv', 'demo.yaml'])
+('demo.yaml', ['README.md', 'demo.yaml', 'facilities.gpkg'])
 """
 
 from __future__ import annotations
@@ -306,20 +306,44 @@ def _indicators(rng: np.random.Generator, units: gpd.GeoDataFrame) -> pd.DataFra
 
 
 def _flows(units: gpd.GeoDataFrame, pop: pd.Series) -> pd.DataFrame:
-    """Daily commuters from each unit to its 3 strongest gravity destinations."""
+    """Commuting, migration and capital flows of 2023 with a deliberate rural->urban lean.
+
+    Each unit sends to its strongest gravity destinations (population ** 1.2 / km ** 2);
+    towns attract more than villages, and what villages send to towns outweighs what towns
+    send back (commuters 3:1, migrants about 6:1, deposits lent on in town about 4:1), as
+    the integration literature reports for counties. Units whose China urban-rural code
+    starts with 1 are town units here (the run classifies them itself).
+    """
     c = units.geometry.representative_point()
     xy = np.column_stack([c.x, c.y])
     d = np.hypot(*(xy[:, None, :] - xy[None]).transpose(2, 0, 1)) / 1000 + 1.0
-    attract = pop.to_numpy() ** 1.2
-    g = attract[None, :] / d ** 2
-    np.fill_diagonal(g, 0)
-    rows = []
-    for i in range(len(units)):
-        top = np.argsort(-g[i])[:3]
-        share = g[i, top] / g[i, top].sum()
-        for j, s in zip(top, share, strict=True):
-            rows.append((units["code"].iat[i], units["code"].iat[j], int(round(0.08 * pop.iat[i] * s))))
-    return pd.DataFrame(rows, columns=["origin", "destination", "volume"])
+    town = units["urban_code"].astype(str).str.startswith("1").to_numpy()
+    p = pop.to_numpy(dtype=float)
+    codes = units["code"].to_numpy()
+    rows: list[tuple[str, str, str, int, float]] = []
+
+    def send(kind: str, rate: np.ndarray, pull: np.ndarray, top: int, beta: float, digits: int) -> None:
+        g = (p ** 1.2 * pull)[None, :] / d ** beta
+        np.fill_diagonal(g, 0)
+        for i in range(len(units)):
+            best = np.argsort(-g[i])[:top]
+            share = g[i, best] / g[i, best].sum()
+            for j, s in zip(best, share, strict=True):
+                v = round(float(rate[i] * p[i] * s), digits)
+                if v > 0:
+                    rows.append((codes[i], codes[j], kind, 2023, v))
+        for i in range(len(units)):  # work and money that stay inside the unit
+            v = round(float(rate[i] * p[i] * 0.5), digits)
+            if v > 0:
+                rows.append((codes[i], codes[i], kind, 2023, v))
+
+    # daily commuters: 8 % of villagers, 3 % of town people leave their unit; towns pull 3x
+    send("commuting", np.where(town, 0.03, 0.08), np.where(town, 3.0, 1.0), 3, 2.0, 0)
+    # migrants a year: 1.5 % of villagers move, mostly to towns; 0.25 % of town people move out
+    send("migration", np.where(town, 0.0025, 0.015), np.where(town, 6.0, 1.0), 4, 1.5, 0)
+    # capital (10,000 yuan a year): rural deposits lent on in town, town loans to villages
+    send("capital", np.where(town, 0.04, 0.10), np.where(town, 4.0, 1.0), 3, 1.0, 1)
+    return pd.DataFrame(rows, columns=["origin", "destination", "kind", "year", "volume"])
 
 
 def _config() -> dict:
@@ -337,7 +361,7 @@ def _config() -> dict:
         "roads": {"path": "roads.gpkg", "class": "road_class", "speeds": dict(SPEEDS), "default_speed": 20,
                   "off_road_speed": 5},
         "indicators": {"path": "indicators.csv", "id": "code"},
-        "flows": {"path": "commuting.csv"},
+        "flows": {"path": "flows.csv", "kind": "kind", "year": "year"},
         "analyses": {
             "urban_rural": {"method": "degurba"},
             "accessibility": {"mode": "network", "thresholds": [15, 30, 60],
@@ -377,7 +401,7 @@ coordinates and CRS checks behave as on real data. It describes no real place.
 | facilities.gpkg | {n_fac} points; `type` (hospital, health_centre, clinic, nursing_home, bus_stop, post_office), `capacity` |
 | schools.csv | {n_schools} primary schools, lon/lat in GCJ-02 (as copied from a Chinese web map), `seats` |
 | indicators.csv | urban and rural figures per unit (income, consumption, non-farm share, beds, doctors, pension, broadband, tap water, forest) |
-| commuting.csv | origin, destination, volume (daily commuters) |
+| flows.csv | origin, destination, kind (commuting: daily commuters; migration: migrants a year; capital: 10,000 yuan a year), year, volume; a deliberate rural->urban lean |
 | demo.yaml | the study configuration (`urbanrural run demo.yaml`) |
 
 Licence: generated data, CC0.
@@ -434,7 +458,7 @@ def demo_region(out_dir: str | Path, *, overwrite: bool = False) -> Path:
         facilities.to_file(tmp / "facilities.gpkg", layer="facilities", driver="GPKG")
         schools.to_csv(tmp / "schools.csv", index=False, encoding="utf-8")
         indicators.to_csv(tmp / "indicators.csv", index=False, encoding="utf-8")
-        flows.to_csv(tmp / "commuting.csv", index=False, encoding="utf-8")
+        flows.to_csv(tmp / "flows.csv", index=False, encoding="utf-8")
         (tmp / "demo.yaml").write_text(
             "# Demo County: a SYNTHETIC study (see README.md). Run: urbanrural run demo.yaml --out results\n"
             + yaml.safe_dump(_config(), sort_keys=False, allow_unicode=True), encoding="utf-8")

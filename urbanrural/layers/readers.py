@@ -578,27 +578,104 @@ def _numeric_columns(frame: pd.DataFrame, *, name: str, log: CheckLog) -> pd.Dat
 
 
 def read_flows(path: PathLike, *, origin_col: str = "origin", destination_col: str = "destination",
-               volume_col: str = "volume", units: gpd.GeoDataFrame | None = None,
+               volume_col: str = "volume", kind_col: str | None = None, year_col: str | None = None,
+               kind: str | None = None, units: gpd.GeoDataFrame | None = None, unknown_ids: str = "drop",
+               sheet: str | int | None = None, encoding: str | None = None,
                log: CheckLog | None = None) -> pd.DataFrame:
-    """Read origin-destination flows (e.g. commuters) with text ids and a volume >= 0."""
+    """Read an origin-destination table (commuters, migrants, loans, land transfers).
+
+    Returns a DataFrame with text ``origin``, ``destination``, a float ``volume`` >= 0,
+    ``kind`` (the ``kind_col`` values, else ``kind`` or ``"flows"``) and ``year`` (the
+    ``year_col`` values as integers, else missing). Bad rows are refused or repaired in
+    the open, never silently:
+
+    - a missing, negative or non-numeric volume: DataError naming the file rows;
+    - ids that are not units (when ``units`` is given): dropped, counted and listed in
+      the log (``unknown_ids="drop"``), or refused (``unknown_ids="refuse"``);
+    - repeated (origin, destination, kind, year) rows: summed, with a note;
+    - self-flows (origin == destination) are kept; the accounts hold them apart as
+      intra-unit flows.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "f.csv"
+    >>> _ = p.write_text("o,d,n\\na,b,3\\na,b,2\\nb,a,1\\n")
+    >>> read_flows(p, origin_col="o", destination_col="d", volume_col="n")[["origin", "destination", "volume"]]
+      origin destination  volume
+    0      a           b     5.0
+    1      b           a     1.0
+    """
     log = get_log(log)
+    if unknown_ids not in ("drop", "refuse"):
+        raise ValueError("unknown_ids must be 'drop' or 'refuse'")
     p = require_file(path, what="flow table")
-    frame = read_table(p, text_cols=(origin_col, destination_col), log=log)
-    for c, role in ((origin_col, "origin"), (destination_col, "destination"), (volume_col, "volume")):
+    text = tuple(c for c in (origin_col, destination_col, kind_col) if c)
+    frame = read_table(p, sheet=sheet, encoding=encoding, text_cols=text, log=log, encoding_key="flows: encoding")
+    roles = [(origin_col, "origin"), (destination_col, "destination"), (volume_col, "volume")]
+    roles += [(c, r) for c, r in ((kind_col, "kind"), (year_col, "year")) if c]
+    for c, role in roles:
         _require_column(frame, c, name=p.name, role=role)
-    out = pd.DataFrame({
-        "origin": frame[origin_col].astype(str).str.strip().to_numpy(),
-        "destination": frame[destination_col].astype(str).str.strip().to_numpy(),
-        "volume": check_numeric(_formatted(frame[volume_col], name=p.name, column=volume_col, log=log),
-                                name=f"{p.name} column {volume_col!r}", nonnegative=True).to_numpy(),
-    })
+    rows = pd.RangeIndex(len(frame)) + 2  # the rows as a spreadsheet shows them (one header row)
+    vol = _formatted(frame[volume_col], name=p.name, column=volume_col, log=log)
+    vol.index = rows
+    volume = check_numeric(vol, name=f"{p.name} column {volume_col!r} (file rows)", nonnegative=True)
+    ids = {}
+    for c, role in ((origin_col, "origin"), (destination_col, "destination")):
+        v = frame[c]
+        blank = v.isna() | (v.astype(str).str.strip() == "")
+        if blank.any():
+            raise DataError(f"{p.name}: {int(blank.sum())} row(s) without an {role} id in column {c!r} "
+                            f"(file rows {preview(rows[blank.to_numpy()])}); fill or delete them")
+        ids[role] = v.astype(str).str.strip().to_numpy()
+    if kind_col:
+        kinds = frame[kind_col].astype("string").str.strip().fillna("")
+        if (kinds == "").any():
+            raise DataError(f"{p.name}: {int((kinds == '').sum())} row(s) without a kind in column {kind_col!r} "
+                            f"(file rows {preview(rows[(kinds == '').to_numpy()])}); fill them (e.g. commuting)")
+        kind_values = kinds.to_numpy(dtype=object)
+    else:
+        kind_values = np.full(len(frame), kind or "flows", dtype=object)
+    if year_col:
+        years = pd.to_numeric(frame[year_col], errors="coerce")
+        bad = years.isna() | (years % 1 != 0)
+        if bad.any():
+            raise DataError(f"{p.name}: {int(bad.sum())} row(s) with a year that is not a whole number in column "
+                            f"{year_col!r} (file rows {preview(rows[bad.to_numpy()])}); write years like 2023")
+        year_values = years.astype("Int64").to_numpy()
+    else:
+        year_values = pd.array([pd.NA] * len(frame), dtype="Int64")
+    out = pd.DataFrame({"origin": ids["origin"], "destination": ids["destination"], "volume": volume.to_numpy(),
+                        "kind": kind_values, "year": pd.array(year_values, dtype="Int64")})
     if units is not None:
         known = out["origin"].isin(units.index) & out["destination"].isin(units.index)
         if not known.any():
-            raise DataError(f"{p.name}: no flow links two known units (e.g. {preview(out['origin'])}); check the ids")
+            raise DataError(f"{p.name}: no flow links two known units (e.g. {preview(out['origin'])}); check the ids "
+                            f"against the units' id column (e.g. {preview(units.index[:3])})")
         if (~known).any():
-            log.add(p.name, "flows", "dropped", count=int((~known).sum()),
-                    detail="rows whose origin or destination is not a unit")
+            strange = pd.unique(np.concatenate([out.loc[~out["origin"].isin(units.index), "origin"].to_numpy(),
+                                                out.loc[~out["destination"].isin(units.index), "destination"].to_numpy()]))
+            if unknown_ids == "refuse":
+                raise DataError(f"{p.name}: {int((~known).sum())} row(s) name {len(strange)} id(s) that are not units "
+                                f"({preview(strange)}); correct them, or set flows: unknown_ids: drop to leave "
+                                "those rows out")
+            log.add(p.name, "flows with unknown ids", "dropped", count=int((~known).sum()),
+                    detail=f"{len(strange)} id(s) not among the units: {preview(strange)} "
+                           f"({out.loc[~known, 'volume'].sum():,.0f} of {out['volume'].sum():,.0f} volume)")
             out = out.loc[known].reset_index(drop=True)
-    log.add(p.name, "flows read", "ok", count=len(out))
+    keys = ["origin", "destination", "kind", "year"]
+    dup = out.duplicated(keys, keep=False)
+    if dup.any():
+        n_before = len(out)
+        out = out.groupby(keys, sort=False, dropna=False, as_index=False)["volume"].sum()
+        log.add(p.name, "repeated flow pairs", "repaired", count=n_before - len(out),
+                detail=f"{int(dup.sum())} rows for the same origin, destination, kind and year were summed")
+    self_flows = out["origin"] == out["destination"]
+    if self_flows.any():
+        log.add(p.name, "intra-unit flows", "ok", count=int(self_flows.sum()),
+                detail="origin = destination: kept apart as intra-unit flows, not counted in in/out")
+    log.add(p.name, "flows read", "ok", count=len(out),
+            detail=f"kinds: {', '.join(map(str, pd.unique(out['kind'])))}"
+                   + ("" if out["year"].isna().all() else
+                      f"; years: {', '.join(map(str, sorted(out['year'].dropna().unique())))}"))
     return out
