@@ -342,6 +342,7 @@ class Config(_Section):
     """A whole study configuration (see CONFIG.md / the README)."""
 
     name: str = "Study"
+    name_zh: str | None = None         # the study's name in Chinese, used when language: zh
     crs: str = "auto"
     # largest scale error of the analysis CRS over the study area (0.01 = distances off by 1 %)
     crs_tolerance: float = Field(default=0.01, gt=0, le=0.5)
@@ -355,6 +356,11 @@ class Config(_Section):
     analyses: AnalysesConfig = Field(default_factory=AnalysesConfig)
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
     source: Path | None = Field(default=None, exclude=True)
+
+    def title(self, language: str | None = None) -> str:
+        """The study's name in ``language`` (default the config's): ``name_zh`` for zh when given."""
+        lang = language or self.language
+        return self.name_zh if lang == "zh" and self.name_zh else self.name
 
     def input_paths(self) -> dict[str, Path]:
         """Every input file named by the config, keyed by its role."""

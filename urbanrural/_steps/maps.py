@@ -40,7 +40,7 @@ def maps_step(ctx: RunContext) -> None:
             out = ctx.out.file("maps", spec, f".{fmt}")
             try:
                 render_map(units, spec, out, language=ctx.config.language, facilities=facilities, raster=raster,
-                           place=ctx.config.name, isochrones=ctx.layers.get("isochrones"), bins=bins, roads=roads,
+                           place=ctx.config.title(), isochrones=ctx.layers.get("isochrones"), bins=bins, roads=roads,
                            tiles=cfg.tiles, attr=cfg.tiles_attribution, id_column=None, print_options=popts)
             except DataError as exc:
                 # preflight (validate/run) refuses specs that cannot be drawn; what remains is data

@@ -349,6 +349,7 @@ def _flows(units: gpd.GeoDataFrame, pop: pd.Series) -> pd.DataFrame:
 def _config() -> dict:
     return {
         "name": "Demo County (synthetic)",
+        "name_zh": "示范县（合成数据）",
         "crs": "auto",
         "language": "en",
         "units": {"path": "units.gpkg", "id": "code", "name": "name"},

@@ -617,8 +617,8 @@ def read_flows(path: PathLike, *, origin_col: str = "origin", destination_col: s
     for c, role in roles:
         _require_column(frame, c, name=p.name, role=role)
     rows = pd.RangeIndex(len(frame)) + 2  # the rows as a spreadsheet shows them (one header row)
-    vol = _formatted(frame[volume_col], name=p.name, column=volume_col, log=log)
-    vol.index = rows
+    vol = frame[volume_col].set_axis(rows)
+    vol = _formatted(vol, name=f"{p.name} (file rows)", column=volume_col, log=log)
     volume = check_numeric(vol, name=f"{p.name} column {volume_col!r} (file rows)", nonnegative=True)
     ids = {}
     for c, role in ((origin_col, "origin"), (destination_col, "destination")):
