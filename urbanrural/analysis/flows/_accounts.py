@@ -91,12 +91,12 @@ def _check_text_ids(values: pd.Series, *, what: str, problems: list[str]) -> Non
                         f"(e.g. '001001', not 1001)")
 
 
-def check_flows(flows: pd.DataFrame, *, name: str = "flows") -> pd.DataFrame:
-    """Check an OD table and return ``origin``, ``destination``, ``volume`` (float).
+def check_flows(flows: pd.DataFrame, *, name: str = "flows") -> NDArray[np.float64]:
+    """Check an OD table (``origin``, ``destination``, ``volume``); return the volumes as floats.
 
     Every problem is collected, then one :class:`~urbanrural.geo.errors.DataError` is
-    raised naming each rule and its fix. Duplicate (origin, destination) rows are left
-    in place: the callers sum them.
+    raised naming each rule and its fix. Duplicate (origin, destination) rows are
+    allowed: the callers sum them.
 
     Examples
     --------
@@ -124,8 +124,7 @@ def check_flows(flows: pd.DataFrame, *, name: str = "flows") -> pd.DataFrame:
                                 f"{name}[{name}['{col}'] == {vals[0]!r}]")
     for col in ("origin", "destination"):
         _check_text_ids(flows[col], what=f"{name}.{col}", problems=problems)
-    vol = pd.to_numeric(flows["volume"], errors="coerce").astype(float)
-    v = vol.to_numpy()
+    v = pd.to_numeric(flows["volume"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad = ~np.isfinite(v)
     if bad.any():
         problems.append(f"{name}.volume has {int(bad.sum())} missing, non-numeric or infinite value(s) "
@@ -133,26 +132,25 @@ def check_flows(flows: pd.DataFrame, *, name: str = "flows") -> pd.DataFrame:
     neg = v < 0
     if neg.any():
         first = flows.loc[neg, ["origin", "destination"]].head(3)
-        shown = ", ".join(f"{i} ({o}->{d}: {x:g})" for (i, (o, d)), x in zip(first.iterrows(), v[neg][:3], strict=True))
+        shown = ", ".join(f"{i} ({o}->{d}: {x:g})"
+                          for (i, (o, d)), x in zip(first.iterrows(), v[neg][:3], strict=False))
         problems.append(f"{name}.volume has {int(neg.sum())} negative value(s) (rows {shown}): volumes are "
                         f">= 0; a flow the other way is a row with origin and destination swapped; "
                         f"fix or drop these rows")
     if problems:
         raise DataError(f"{name} cannot be used: " + "; ".join(problems))
-    return pd.DataFrame({"origin": flows["origin"].to_numpy(), "destination": flows["destination"].to_numpy(),
-                         "volume": v})
+    return v
 
 
 def unit_index(units: Any, ids: Iterable[Hashable] = (), *, name: str = "units") -> pd.Index:
     """The units' index: ``units`` as given (a DataFrame gives its index), else sorted ``ids``."""
     if units is None:
-        return pd.Index(sorted(pd.unique(np.asarray(ids, dtype=object))), dtype=object, name="unit")
-    idx = units.index if isinstance(units, pd.DataFrame) else pd.Index(np.asarray(units, dtype=object))
-    idx = pd.Index(idx, dtype=object, name="unit")
+        return pd.Index(sorted(ids), name="unit")
+    idx = pd.Index(units.index if isinstance(units, pd.DataFrame) else units, name="unit")
     problems: list[str] = []
     if idx.isna().any():
         problems.append(f"{int(idx.isna().sum())} missing id(s)")
-    if not idx.map(lambda x: isinstance(x, str)).to_numpy(dtype=bool)[~idx.isna()].all():
+    if pd.api.types.infer_dtype(idx, skipna=True) not in ("string", "empty"):
         problems.append("ids that are not text (convert with .astype(str), keeping leading zeros)")
     if idx.has_duplicates:
         problems.append(f"duplicated id(s) {preview(idx[idx.duplicated()].unique())}")
@@ -161,14 +159,25 @@ def unit_index(units: Any, ids: Iterable[Hashable] = (), *, name: str = "units")
     return idx
 
 
-def codes(ids: NDArray[Any], idx: pd.Index, *, what: str, name: str = "units") -> NDArray[np.int64]:
+def codes(ids: Any, idx: pd.Index, *, what: str, name: str = "units") -> NDArray[np.int64]:
     """Positions of ``ids`` in ``idx``; ids not in ``idx`` raise a JoinError naming a few."""
     pos = idx.get_indexer(ids)
     if (pos < 0).any():
-        unknown = pd.unique(ids[pos < 0])
+        unknown = pd.unique(np.asarray(ids, dtype=object)[pos < 0])
         raise JoinError(f"{what} name(s) {len(unknown)} unit id(s) not in {name}: {preview(unknown)}; pass every "
                         f"unit in {name}= or drop those rows (ids are text: '001001' is not '1001')")
     return pos.astype(np.int64)
+
+
+def od_codes(flows: pd.DataFrame, *, units: Any = None, name: str = "flows"
+             ) -> tuple[pd.Index, NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Checked flows as (units' index, origin positions, destination positions, volumes)."""
+    v = check_flows(flows, name=name)
+    m = len(flows)
+    both, uniq = pd.factorize(pd.concat([flows["origin"], flows["destination"]], ignore_index=True))
+    idx = unit_index(units, uniq)
+    pos = codes(uniq, idx, what=name)
+    return idx, pos[both[:m]], pos[both[m:]], v
 
 
 def numeric_by_unit(values: Any, idx: pd.Index, *, name: str, allow_zero: bool = True) -> NDArray[np.float64]:
@@ -185,14 +194,15 @@ def numeric_by_unit(values: Any, idx: pd.Index, *, name: str, allow_zero: bool =
     s = pd.to_numeric(values.reindex(idx), errors="coerce").astype(float)
     v = s.to_numpy()
     problems = []
+    rule = ">= 0" if allow_zero else "> 0"
     if (~np.isfinite(v)).any():
         problems.append(f"missing, non-numeric or infinite values for {preview(idx[~np.isfinite(v)])}")
     if (v < 0).any() or (not allow_zero and (v == 0).any()):
-        rule = ">= 0" if allow_zero else "> 0"
         low = (v < 0) if allow_zero else (v <= 0)
         problems.append(f"values that are not {rule} for {preview(idx[low])}")
     if problems:
-        raise DataError(f"{name} has " + "; ".join(problems) + ": fix them or leave those units out of units=")
+        raise DataError(f"{name} has " + "; ".join(problems) + f": give every unit a number {rule} "
+                        "(or leave those units out of the analysis)")
     return v
 
 
@@ -492,14 +502,9 @@ def accounts(flows: pd.DataFrame, *, units: Any = None, groups: pd.Series | None
     b     8.0  2.0     0.25          12.0
     c     0.0  0.0      NaN           0.0
     """
-    table = check_flows(flows)
+    idx, o, d, v = od_codes(flows, units=units)
     kind, year = _single(flows, "kind"), _single(flows, "year")
-    o_ids, d_ids = table["origin"].to_numpy(), table["destination"].to_numpy()
-    idx = unit_index(units, np.concatenate([o_ids, d_ids]))
     n = len(idx)
-    o = codes(o_ids, idx, what="flows")
-    d = codes(d_ids, idx, what="flows")
-    v = table["volume"].to_numpy()
 
     # sum duplicates: one entry per ordered pair
     key, inv = np.unique(o * n + d, return_inverse=True)
