@@ -283,3 +283,24 @@ def test_summary_and_balance_misuse(small_flows, small_accounts):
         balance_index(1, 2, form="ratio")
     with pytest.raises(DataError, match="missing or negative"):
         balance_index([1.0, -1.0], [1.0, 1.0])
+
+
+@pytest.fixture
+def empty_flows() -> pd.DataFrame:
+    return pd.DataFrame({"origin": pd.Series([], dtype=str), "destination": pd.Series([], dtype=str),
+                         "volume": pd.Series([], dtype=float)})
+
+
+def test_empty_table_gives_zero_accounts(empty_flows):
+    acc = accounts(empty_flows, units=["a", "b"], groups=pd.Series({"a": "urban", "b": "rural"}))
+    assert acc.per_unit["in"].dtype == float and acc.per_unit["in"].tolist() == [0.0, 0.0]
+    assert acc.pairs.empty and acc.by_group.values.sum() == 0
+    assert acc.summary() == "Rural->urban 0 vs urban->rural 0: no flow either way."
+
+
+def test_integer_and_nullable_volumes(small_flows):
+    ints = small_flows.assign(volume=small_flows["volume"].astype(int))
+    pd.testing.assert_frame_equal(accounts(ints).per_unit, accounts(small_flows).per_unit)
+    nullable = small_flows.assign(volume=pd.array([1, None, 2, 3, 4, 5, 6], dtype="Int64"))
+    with pytest.raises(DataError, match=r"1 missing, non-numeric or infinite value\(s\) \(rows '1'\)"):
+        accounts(nullable)

@@ -424,6 +424,11 @@ class FlowAccounts:
         return f"{head}：双向平衡指数 {b:.2f}（{band(b, 'zh')}）"
 
 
+def _wsum(positions: NDArray[np.int64], *, weights: NDArray[np.float64], minlength: int) -> NDArray[np.float64]:
+    """Weights summed by position, as floats even when there is nothing to sum."""
+    return np.bincount(positions, weights=weights, minlength=minlength).astype(float, copy=False)
+
+
 def _num(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() or abs(x) >= 100 else f"{x:,.2f}"
 
@@ -508,15 +513,15 @@ def accounts(flows: pd.DataFrame, *, units: Any = None, groups: pd.Series | None
 
     # sum duplicates: one entry per ordered pair
     key, inv = np.unique(o * n + d, return_inverse=True)
-    vs = np.bincount(inv.ravel(), weights=v, minlength=len(key))
+    vs = _wsum(inv.ravel(), weights=v, minlength=len(key))
     if len(key) < len(v):
         logger.info("flows: %d duplicate (origin, destination) row(s) summed", len(v) - len(key))
     po, pd_ = key // n, key % n
     self_ = po == pd_
     between = ~self_
-    inflow = np.bincount(pd_[between], weights=vs[between], minlength=n)
-    outflow = np.bincount(po[between], weights=vs[between], minlength=n)
-    intra = np.bincount(po[self_], weights=vs[self_], minlength=n)
+    inflow = _wsum(pd_[between], weights=vs[between], minlength=n)
+    outflow = _wsum(po[between], weights=vs[between], minlength=n)
+    intra = _wsum(po[self_], weights=vs[self_], minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         intra_share = intra / (intra + outflow)
     per = pd.DataFrame({"in": inflow, "out": outflow, "net": inflow - outflow, "gross": inflow + outflow,
@@ -534,7 +539,7 @@ def accounts(flows: pd.DataFrame, *, units: Any = None, groups: pd.Series | None
     if distance is not None:
         used = between & (vs > 0)
         cost = cost_lookup(distance, idx, po[used], pd_[used])
-        weighted = np.bincount(po[used], weights=vs[used] * cost, minlength=n)
+        weighted = _wsum(po[used], weights=vs[used] * cost, minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             per["mean_distance_km"] = np.where(outflow > 0, weighted / np.where(outflow > 0, outflow, 1.0), np.nan)
 
@@ -546,8 +551,8 @@ def accounts(flows: pd.DataFrame, *, units: Any = None, groups: pd.Series | None
     lo, hi = np.minimum(ro, rd), np.maximum(ro, rd)
     pkey, pinv = np.unique(lo * n + hi, return_inverse=True)
     pinv = pinv.ravel()
-    fwd = np.bincount(pinv, weights=np.where(ro < rd, vb, 0.0), minlength=len(pkey))
-    bwd = np.bincount(pinv, weights=np.where(ro > rd, vb, 0.0), minlength=len(pkey))
+    fwd = _wsum(pinv, weights=np.where(ro < rd, vb, 0.0), minlength=len(pkey))
+    bwd = _wsum(pinv, weights=np.where(ro > rd, vb, 0.0), minlength=len(pkey))
     anyflow = (fwd + bwd) > 0
     by_rank = idx.to_numpy()[np.argsort(rank)]
     pairs = pd.DataFrame({"origin": by_rank[pkey[anyflow] // n], "destination": by_rank[pkey[anyflow] % n],
@@ -563,7 +568,7 @@ def accounts(flows: pd.DataFrame, *, units: Any = None, groups: pd.Series | None
         lab = pd.Index(labels)
         pairs["origin_group"] = lab[gcode[idx.get_indexer(pairs["origin"])]] if len(pairs) else []
         pairs["destination_group"] = lab[gcode[idx.get_indexer(pairs["destination"])]] if len(pairs) else []
-        m = np.bincount(gcode[po[between]] * k + gcode[pd_[between]], weights=vb, minlength=k * k).reshape(k, k)
+        m = _wsum(gcode[po[between]] * k + gcode[pd_[between]], weights=vb, minlength=k * k).reshape(k, k)
         by_group = pd.DataFrame(m, index=pd.Index(labels, name="origin_group"),
                                 columns=pd.Index(labels, name="destination_group"))
         ia, ib = np.triu_indices(k, 1)
