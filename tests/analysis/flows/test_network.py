@@ -51,7 +51,7 @@ def test_against_networkx(random_digraph, random_flows):
     m = network_measures(random_flows, units=sorted(random_digraph.nodes))
     g = random_digraph
     assert m.n_units == g.number_of_nodes() == 40
-    assert m.n_links == g.number_of_edges()
+    assert m.links == g.number_of_edges()
     assert m.density == pytest.approx(nx.density(g))
     assert m.reciprocity == pytest.approx(nx.reciprocity(g))
     p = m.per_unit
@@ -67,7 +67,7 @@ def test_against_networkx(random_digraph, random_flows):
 def test_weighted_reciprocity_by_hand(small_flows):
     m = network_measures(small_flows)
     # links a->b, b->a, a->c; min(5, 2) counted for (a, b) and (b, a): 4 of 10 between units
-    assert (m.n_units, m.n_links) == (3, 3)
+    assert (m.n_units, m.links) == (3, 3)
     assert m.density == pytest.approx(3 / 6)
     assert m.reciprocity == pytest.approx(2 / 3)
     assert m.weighted_reciprocity == pytest.approx(0.4)
@@ -77,7 +77,7 @@ def test_weighted_reciprocity_by_hand(small_flows):
 
 def test_no_links_gives_nan_not_an_error():
     m = network_measures(pd.DataFrame({"origin": ["a"], "destination": ["a"], "volume": [5.0]}), units=["a", "b"])
-    assert m.n_links == 0 and m.density == 0
+    assert m.links == 0 and m.density == 0
     assert np.isnan(m.reciprocity) and np.isnan(m.weighted_reciprocity)
 
 
@@ -106,8 +106,9 @@ def test_linkage_network_by_hand(three_units):
     assert sorted(s.index[s["kept"]]) == [("a", "b"), ("b", "a"), ("c", "b")]
     assert net.density == pytest.approx(3 / 6)
     per = net.per_unit
-    assert per["total_linkage"].tolist() == pytest.approx([4.2, 1.2, 2.6])
-    assert per["linkage_share"].sum() == pytest.approx(1)
+    assert per["total"].tolist() == pytest.approx([4.2, 1.2, 2.6])
+    assert per["share"].tolist() == pytest.approx([4.2 / 8, 1.2 / 8, 2.6 / 8])
+    assert per["degree"].tolist() == [2, 3, 1]
     assert per["out_degree"].tolist() == [1, 1, 1]
     assert per["in_degree"].tolist() == [1, 2, 0]
     assert "k_ij = G_i / (G_i + G_j)" in net.variant and "row" in net.variant and "d_ij^2" in net.variant

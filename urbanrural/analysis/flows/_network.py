@@ -23,7 +23,7 @@ Examples
 >>> f = pd.DataFrame({"origin": ["a", "b", "a", "c"], "destination": ["b", "a", "c", "c"],
 ...                   "volume": [5.0, 2.0, 3.0, 10.0]})
 >>> m = network_measures(f)
->>> m.n_links, round(m.density, 4), round(m.reciprocity, 4), m.weighted_reciprocity
+>>> m.links, round(m.density, 4), round(m.reciprocity, 4), m.weighted_reciprocity
 (3, 0.5, 0.6667, 0.4)
 """
 
@@ -52,10 +52,12 @@ class NetworkMeasures:
     per_unit : DataFrame
         Indexed by unit id: in_strength, out_strength (volumes), in_degree, out_degree
         (links), all without self-flows.
-    n_units, n_links : int
-        Units (nodes) and directed links between distinct units with a volume > 0.
+    n_units : int
+        Units (nodes), n.
+    links : int
+        Directed links between distinct units with a volume > 0.
     density : float
-        n_links / (n (n - 1)); NaN with fewer than two units.
+        links / (n (n - 1)); NaN with fewer than two units.
     reciprocity : float
         Share of links whose reverse exists (networkx's definition); NaN with no link.
     weighted_reciprocity : float
@@ -66,7 +68,7 @@ class NetworkMeasures:
 
     per_unit: pd.DataFrame = field(repr=False)
     n_units: int
-    n_links: int
+    links: int
     density: float
     reciprocity: float
     weighted_reciprocity: float
@@ -128,7 +130,7 @@ def network_measures(flows: pd.DataFrame, *, units: Any = None) -> NetworkMeasur
         "in_degree": np.bincount(a.indices, minlength=n).astype(np.int64),
         "out_degree": np.diff(a.indptr).astype(np.int64),
     }, index=idx)
-    return NetworkMeasures(per_unit=per, n_units=n, n_links=links, density=float(density),
+    return NetworkMeasures(per_unit=per, n_units=n, links=links, density=float(density),
                            reciprocity=float(reciprocity), weighted_reciprocity=weighted, total=total,
                            intra_total=float(v[~between].sum()))
 
@@ -152,8 +154,8 @@ class LinkageNetwork:
         One row per ordered pair of distinct units: origin, destination, k (contribution
         of the origin), R (linkage strength), kept (R above its row mean).
     per_unit : DataFrame
-        Indexed by unit id: total_linkage (sum_j R_ij), linkage_share (of the sum over
-        all units), out_degree and in_degree (kept links).
+        Indexed by unit id: total (the unit's total linkage, sum_j R_ij), share (of the
+        sum over all units), degree (kept links in and out), out_degree, in_degree.
     density : float
         Kept links / (n (n - 1)).
     variant : str
@@ -249,9 +251,10 @@ def linkage_network(values: pd.Series, population: pd.Series, distance: pd.DataF
     grand = row_total.sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         share = row_total / grand if grand > 0 else np.full(n, np.nan)
-    per = pd.DataFrame({"total_linkage": row_total, "linkage_share": share,
-                        "out_degree": np.bincount(o[kept], minlength=n).astype(np.int64),
-                        "in_degree": np.bincount(dd[kept], minlength=n).astype(np.int64)}, index=idx)
+    out_degree = np.bincount(o[kept], minlength=n).astype(np.int64)
+    in_degree = np.bincount(dd[kept], minlength=n).astype(np.int64)
+    per = pd.DataFrame({"total": row_total, "share": share, "degree": out_degree + in_degree,
+                        "out_degree": out_degree, "in_degree": in_degree}, index=idx)
     variant = LINKAGE_VARIANT.format(k="G" if economic is None else "E (economic)")
     return LinkageNetwork(strength=strength, per_unit=per, density=float(kept.sum() / (n * (n - 1))),
                           variant=variant)
