@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import logging
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -233,3 +236,31 @@ def test_collections_count_their_polygons_only(grid3):
     assert z.sums.tolist() == [7.0, 0.0, 0.0]  # the south-west cell holds 7
     rec = [r for r in log.records if r.status == "warning" and "no cell" in r.detail][0]
     assert rec.count == 2 and "['none', 'empty']" in rec.detail
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_large_window_shows_a_bar_over_blocks_small_and_quiet_do_not(tmp_path, monkeypatch):
+    vals = np.random.default_rng(2).gamma(0.6, 30, (40, 30))
+    path = write_raster(tmp_path / "pop.tif", vals, y0=Y0 + 4000)
+    u = units(_voronoi_tiling(3, 12, shapely.box(X0, Y0, X0 + 3000, Y0 + 4000)))
+    err = _Tty()
+    monkeypatch.setattr("sys.stderr", err)
+    log = logging.getLogger("urbanrural")
+    log.setLevel(logging.INFO)
+    small = zonal_sum(path, u, block_cells=100)  # 30 x 40 cells: far below BAR_MIN_CELLS
+    assert err.getvalue() == ""
+    monkeypatch.setattr(zonal, "BAR_MIN_CELLS", 1_000)  # the same window now counts as large
+    large = zonal_sum(path, u, block_cells=100)
+    out = err.getvalue()
+    assert "zonal pop.tif" in out and "block" in out and "/14" in out  # 30 columns: 3 rows a block, 14 blocks
+    np.testing.assert_array_equal(large.sums.to_numpy(), small.sums.to_numpy())
+    cell_people(open_raster(path), u, block_cells=100)
+    assert "people per cell pop.tif" in err.getvalue()
+    log.setLevel(logging.WARNING)  # -q
+    before = err.getvalue()
+    zonal_sum(path, u, block_cells=100)
+    assert err.getvalue() == before
