@@ -104,6 +104,21 @@ def _population(ctx: RunContext) -> pd.Series | None:
     return p
 
 
+def _sentences(acc: Any, groups: pd.Series | None) -> dict[str, str]:
+    """The two-way answer in one sentence (en, zh): rural vs urban, else the two groups there are."""
+    if groups is None:
+        return {}
+    present = sorted(set(groups.unique()) - {"no class"})
+    if {"rural", "urban"} <= set(present):
+        a, b = "rural", "urban"
+    elif len(present) == 2:
+        a, b = present
+    else:
+        return {}
+    return {"sentence_en": acc.summary(language="en", group_a=a, group_b=b),
+            "sentence_zh": acc.summary(language="zh", group_a=a, group_b=b)}
+
+
 def _lines(pairs: pd.DataFrame, points: pd.DataFrame, crs: Any) -> gpd.GeoDataFrame:
     a = points.loc[pairs["origin"].to_numpy(), ["x", "y"]].to_numpy()
     b = points.loc[pairs["destination"].to_numpy(), ["x", "y"]].to_numpy()
@@ -225,7 +240,7 @@ def flows_step(ctx: RunContext) -> None:
                 for col in ("in", "out", "net", "gross", "balance"):
                     ctx.units[f"flow_{col}_{slug}"] = per[col].reindex(index).to_numpy()
                 info = {"year": year, "total": float(per["out"].sum()), "intra": float(per["intra"].sum()),
-                        "sentence_en": acc.summary(language="en"), "sentence_zh": acc.summary(language="zh")}
+                        **_sentences(acc, groups)}
                 if acc.group_pairs is not None:
                     info["group_pairs"] = acc.group_pairs.to_dict("records")
                 ctx.results.setdefault("flows", {}).setdefault(kind, {}).update(info)
