@@ -19,6 +19,11 @@ Conventions follow GHSL R2023A as reconstructed by cvmigero/flexurba (0.2.x):
 - holes (4-connected regions enclosed by a single centre) of at most ``max_gap - 1``
   km2 are filled after smoothing (flexurba fills polygon holes of area <= max_gap - 1);
 - water (10, level 1: 0) only replaces very-low-density (level 1: rural) cells.
+
+The rules are whole-grid operations (a cluster may span any tile), so a large grid is
+not split into tiles; from ``BAR_MIN_CELLS`` cells (about a 3,000 x 3,000 km grid, a few
+seconds) a bar on stderr counts the stages (urban centres, dense, semi-dense, suburban
+and rural clusters, rural and water) and names the one running; not under ``-q``.
 """
 
 from __future__ import annotations
@@ -32,11 +37,13 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from ..geo.errors import ConfigError
+from ..geo.progress import Bar, progress_bar
 from ..geo.registry import check_choice
 
-__all__ = ["GridParams", "classify_arrays", "optimal_builtup", "NODATA"]
+__all__ = ["GridParams", "classify_arrays", "optimal_builtup", "NODATA", "BAR_MIN_CELLS"]
 
 NODATA = 255
+BAR_MIN_CELLS = 10_000_000  # grids from this size show a bar over the stages
 _N4 = ndimage.generate_binary_structure(2, 1)
 _N8 = ndimage.generate_binary_structure(2, 2)
 _OFFSETS = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)]
@@ -367,11 +374,44 @@ def _ceil2(x: float) -> float:
 
 # ---------------------------------------------------------------------------- classification
 
+class _Stages:
+    """Moves a bar one stage on and names the stage now running."""
+
+    def __init__(self, bar: Bar) -> None:
+        self.bar = bar
+        self.running = False
+
+    def __call__(self, name: str) -> None:
+        if self.running:
+            self.bar.update(1)
+        self.running = True
+        self.bar.set_postfix_str(name)
+
+    def done(self) -> None:
+        if self.running:
+            self.bar.update(1)
+        self.running = False
+
+
 def classify_arrays(pop: NDArray, land: NDArray | None, built: NDArray | None, *, level: int, params: GridParams,
                     cell_km2: float = 1.0) -> tuple[NDArray[np.uint8], dict[str, Any]]:
     """Classify aligned arrays; returns the codes and a dict of what was used
-    (``built_threshold_uc``/``_duc`` after resolving ``"optimal"``, ``built_criterion``)."""
+    (``built_threshold_uc``/``_duc`` after resolving ``"optimal"``, ``built_criterion``).
+
+    Grids of at least ``BAR_MIN_CELLS`` cells show a bar over the stages (3 at level 1,
+    5 at level 2)."""
+    with progress_bar(desc="degurba grid", total=3 if level == 1 else 5, unit="stage",
+                      show=pop.size >= BAR_MIN_CELLS) as bar:
+        stage = _Stages(bar)
+        out = _classify(pop, land, built, level=level, params=params, cell_km2=cell_km2, stage=stage)
+        stage.done()
+    return out
+
+
+def _classify(pop: NDArray, land: NDArray | None, built: NDArray | None, *, level: int, params: GridParams,
+              cell_km2: float, stage: _Stages) -> tuple[NDArray[np.uint8], dict[str, Any]]:
     p = params
+    stage("urban centres")
     inp = _Inputs(pop, land, built, cell_km2)
     info: dict[str, Any] = {"built_criterion": built is not None and (p.uc_built or (level == 2 and p.duc_built))}
 
@@ -425,6 +465,7 @@ def classify_arrays(pop: NDArray, land: NDArray | None, built: NDArray | None, *
     del ids, lab
 
     if level == 1:
+        stage("urban clusters")
         if p.ucl_smooth_pop:
             ucl_pop = _smooth(pop, p.ucl_smooth_pop_window)
             ucl_density = _smooth(inp.density, p.ucl_smooth_pop_window)
@@ -434,9 +475,11 @@ def classify_arrays(pop: NDArray, land: NDArray | None, built: NDArray | None, *
             m = inp.cluster_mask(("dense", p.ucl_density, None, False), lambda: inp.dense(inp.density, p.ucl_density,
                                  None), p.ucl_contiguity, p.ucl_size)
         out[(out == 0) & m] = 21
+        stage("rural and water")
     else:
         later = (("dense", p.sduc_density, None, False), ("dense", p.surb_density, None, False),
                  ("dense", p.rc_density, None, False))
+        stage("dense urban clusters")
         duc_key = ("dense", p.duc_density, duc_thr, False)
         inp.release(key, keep=(duc_key, *later))
         m = inp.cluster_mask(duc_key, lambda: inp.dense(inp.density, p.duc_density, duc_thr), p.duc_contiguity,
@@ -444,6 +487,7 @@ def classify_arrays(pop: NDArray, land: NDArray | None, built: NDArray | None, *
         inp.release(duc_key, keep=later)
         out[(out == 0) & m] = 23
         del m
+        stage("semi-dense urban clusters")
         buffer = _dilate_square(out > 0, p.sduc_buffer)
         lab, n, sums = inp.clusters(("dense", p.sduc_density, None, False),
                                     lambda: inp.dense(inp.density, p.sduc_density, None), p.sduc_contiguity,
@@ -454,11 +498,13 @@ def classify_arrays(pop: NDArray, land: NDArray | None, built: NDArray | None, *
         out[(out == 0) & keep[lab]] = 22
         del buffer, lab
         inp.release(later[0], keep=later[1:])
+        stage("suburban and rural clusters")
         for density, size, contiguity, code in ((p.surb_density, p.surb_size, p.surb_contiguity, 21),
                                                 (p.rc_density, p.rc_size, p.rc_contiguity, 13)):
             m = inp.cluster_mask(("dense", density, None, False), lambda d=density: inp.dense(inp.density, d, None),
                                  contiguity, size)
             out[(out == 0) & m] = code
+        stage("rural and water")
         with np.errstate(invalid="ignore"):
             out[(out == 0) & (inp.density >= p.ldr_density)] = 12
     out[out == 0] = 11

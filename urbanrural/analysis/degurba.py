@@ -39,6 +39,14 @@ edges at multiples of 1,000 m) by splitting every source cell into k x k equal p
 contains its centre: totals are preserved exactly (to float rounding) and the location
 error is at most 125 m.  Land and built-up shares are averaged by area (GDAL "average").
 
+Progress
+--------
+Long steps show a bar with an ETA on stderr (not under ``-q``, not off a terminal): the
+resampling over its chunks of sub-cell points when there are at least
+``BAR_MIN_POINTS`` of them, and the grid rules over their stages from
+``_degurba_grid.BAR_MIN_CELLS`` cells (the rules label clusters over the whole grid, so
+it is not cut into tiles).
+
 Examples
 --------
 >>> import numpy as np
@@ -68,6 +76,7 @@ from rasterio.warp import Resampling, reproject
 
 from ..geo.errors import CRSError, DataError, RasterError
 from ..geo.io import atomic_path
+from ..geo.progress import progress
 from ..geo.raster import open_raster, read_masked
 from ..geo.registry import check_choice
 from ._degurba_grid import NODATA, GridParams, classify_arrays, optimal_builtup
@@ -87,6 +96,7 @@ UNIT_LEVEL2 = {30: "city", 23: "dense town", 22: "semi-dense town", 21: "suburba
                13: "village", 12: "dispersed rural area", 11: "mostly uninhabited area"}
 _SUB_M = 250.0  # resampling: sub-cell spacing (m)
 _CHUNK = 4_000_000  # resampling: sub-points per chunk
+BAR_MIN_POINTS = 8_000_000  # resampling: sub-points from which a bar is shown (~ a few seconds)
 
 
 # ---------------------------------------------------------------------------- stage 1
@@ -366,7 +376,8 @@ def _population_to_1km(arr: NDArray, info, like) -> tuple[NDArray[np.float64], r
     covered = np.zeros(shape, dtype=bool)
     lost = 0.0
     per = max(1, _CHUNK // (k * k))
-    for s in range(0, len(rows), per):
+    for s in progress(range(0, len(rows), per), desc="degurba: population to 1 km", unit="chunk",
+                      show=len(rows) * k * k >= BAR_MIN_POINTS):
         rr, cc, vv = rows[s:s + per], cols[s:s + per], vals[s:s + per]
         fr = (rr[:, None] + offs[None, :]).repeat(k, axis=1).ravel()
         fc = np.tile(cc[:, None] + offs[None, :], (1, k)).ravel()
