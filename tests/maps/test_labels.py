@@ -78,3 +78,33 @@ def test_lisa_and_significance_schemes():
     assert palettes.scheme_for("reach_clinic").kind == "reach"
     for plain in ("integration_index", "population", "level", "tt_hospital_min"):
         assert palettes.scheme_for(plain) is None
+
+
+@pytest.mark.parametrize(("name", "en", "zh"), [
+    ("flow_net_commuting", "Net inflow: commuting (people)", "通勤净流入（人）"),
+    ("flow_in_migration", "Inflow: migration (people)", "人口迁移流入（人）"),
+    ("flow_out_capital", "Outflow: capital", "资本流出"),
+    ("flow_gross_goods", "Gross flow: goods", "货物总流量"),
+    ("flow_balance_land", "Flow balance: land (0-1)", "土地流动平衡度（0-1）"),
+    ("flow:commuting", "Commuting flows (people)", "通勤流动（人）"),
+    ("flow_matrix:capital", "Capital flows by origin and destination class", "资本流动：按起讫类型汇总"),
+    ("flow_net_tourism", "Net inflow: tourism", "tourism净流入"),  # unknown kinds as given
+    ("flow:my kind", "my kind flows", "my kind流动"),
+])
+def test_flow_labels_in_both_languages(name, en, zh):
+    assert labels.label(name).text == en
+    assert labels.label(name, language="zh").text == zh
+
+
+def test_flow_kinds_groups_and_class_pairs():
+    assert [labels.flow_kind_name(k, language="zh") for k in labels.FLOW_KINDS] == ["通勤", "人口迁移", "资本", "土地",
+                                                                                   "货物"]
+    assert labels.group_name("urban", language="zh") == palettes.URBAN_CLASS_LABELS["zh"]["urban"]
+    assert labels.group_name(None) == "no class" and labels.group_name(float("nan"), language="zh") == "未分类"
+    assert labels.flow_pair_name("rural", "urban") == "Rural → urban"
+    assert labels.flow_pair_name("Rural", "URBAN", language="zh") == "农村→城镇"
+    assert labels.flow_pair_name("city", "rural") == "city → rural"
+    assert palettes.flow_pair_key("rural", "urban") == "rural>urban" and palettes.flow_pair_key(None, "urban") == "other"
+    assert len(set(palettes.FLOW_PAIRS.values()) | {palettes.FLOW_OTHER}) == 5
+    assert labels.format_value("flow_net_commuting", -1234.0) == "-1,234 people"
+    assert palettes.ramp_for("flow_net_x") == palettes.DIVERGING and palettes.ramp_for("flow_in_x") == "Blues"

@@ -124,7 +124,8 @@ class Classes:
         if scale is None:
             scale = 100.0 if labels.is_share(name) and vmin >= 0 and vmax <= 1 else 1.0
         if cmap is None:
-            cmap = palettes.BAND_CMAP if (scheme == "user" and labels.is_minutes(name)) else palettes.SEQUENTIAL
+            cmap = palettes.BAND_CMAP if (scheme == "user" and labels.is_minutes(name)) else \
+                palettes.ramp_for(name)
         self.note: str | None = None
         kk = min(k, nuniq)
         if kk < k and scheme != "user":

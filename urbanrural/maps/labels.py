@@ -16,6 +16,10 @@ Examples
 'LISA clusters: PctRural'
 >>> label("within_30min_share_clinic", language="zh").text
 '30分钟内可达诊所的人口比例（%）'
+>>> label("flow_net_commuting").text, label("flow_net_commuting", language="zh").text
+('Net inflow: commuting (people)', '通勤净流入（人）')
+>>> label("flow:migration").text, flow_pair_name("rural", "urban", language="zh")
+('Migration flows (people)', '农村→城镇')
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import re
 from dataclasses import dataclass
 
 __all__ = ["Label", "label", "category_name", "measure_name", "CATEGORY_ZH", "format_number", "format_value",
-           "ui_text", "is_share", "is_minutes"]
+           "ui_text", "is_share", "is_minutes", "FLOW_KINDS", "flow_kind_name", "flow_unit", "group_name",
+           "flow_pair_name"]
 
 CATEGORY_ZH: dict[str, str] = {
     "hospital": "医院", "county_hospital": "县医院", "clinic": "诊所", "health_centre": "卫生院",
@@ -65,6 +70,15 @@ _FIXED = {
     "facilities": (("Facilities", None), ("公共服务设施", None)),
 }
 
+FLOW_KINDS: dict[str, tuple[str, str, str | None]] = {
+    "commuting": ("commuting", "通勤", "people"), "migration": ("migration", "人口迁移", "people"),
+    "capital": ("capital", "资本", None), "land": ("land", "土地", None), "goods": ("goods", "货物", None),
+}
+"""Known flow kinds: English and Chinese names, unit of volume (others are shown as given)."""
+
+_FLOW_ACCOUNTS = {"in": ("Inflow", "流入"), "out": ("Outflow", "流出"), "net": ("Net inflow", "净流入"),
+                  "gross": ("Gross flow", "总流量"), "balance": ("Flow balance", "流动平衡度")}
+
 _UNIT_ZH = {"min": "分钟", "km": "公里", "people": "人", "%": "%", "0-1": "0-1", "people/km²": "人/平方公里"}
 
 
@@ -96,6 +110,45 @@ def measure_name(measure: str, *, language: str = "en") -> str:
     return _MEASURES["zh" if language == "zh" else "en"].get(measure, measure)
 
 
+def flow_kind_name(kind: str, *, language: str = "en") -> str:
+    """A flow kind as a reader says it ("commuting" / "通勤"); unknown kinds as given."""
+    k = str(kind)
+    known = FLOW_KINDS.get(k.strip().lower())
+    if known is None:
+        return k
+    return known[1] if language == "zh" else known[0]
+
+
+def flow_unit(kind: str) -> str | None:
+    """The unit of a flow kind's volume ("people" for commuting and migration; else None)."""
+    known = FLOW_KINDS.get(str(kind).strip().lower())
+    return known[2] if known else None
+
+
+def group_name(group: object, *, language: str = "en") -> str:
+    """A flow end's class (``urban_class`` value) as the urban/rural maps name it ("rural" ->
+    "Rural" / "农村"); missing as "no class" / "未分类"; others as given."""
+    from . import palettes
+
+    try:
+        missing = group is None or bool(group != group) or str(group).strip() == ""
+    except (TypeError, ValueError):
+        missing = False
+    if missing:
+        return ui_text("no_class", language=language)
+    names = palettes.URBAN_CLASS_LABELS["zh" if language == "zh" else "en"]
+    return names.get(str(group).strip().lower(), str(group))
+
+
+def flow_pair_name(origin_group: object, destination_group: object, *, language: str = "en") -> str:
+    """A class pair of flows, origin first ("Rural → urban" / "农村→城镇")."""
+    o = group_name(origin_group, language=language)
+    d = group_name(destination_group, language=language)
+    if language == "zh":
+        return f"{o}→{d}"
+    return f"{o} → {d[:1].lower() + d[1:] if d in ('Urban', 'Rural') else d}"
+
+
 def _unit(unit: str | None, language: str) -> str | None:
     return _UNIT_ZH.get(unit, unit) if (unit and language == "zh") else unit
 
@@ -123,6 +176,11 @@ def _pattern(name: str, zh: bool) -> tuple[str, str | None] | None:
         meas = measure_name(m[1], language="zh" if zh else "en")
         unit = "min" if m[1] in ("nearest", "raam") else None
         return (f"{c}{meas}", unit) if zh else (f"{c.capitalize()}: {meas}", unit)
+    if m := re.fullmatch(r"flow_(in|out|net|gross|balance)_(.+)", name):
+        k = flow_kind_name(m[2], language="zh" if zh else "en")
+        en, cn = _FLOW_ACCOUNTS[m[1]]
+        unit = "0-1" if m[1] == "balance" else flow_unit(m[2])
+        return (f"{k}{cn}", unit) if zh else (f"{en}: {k}", unit)
     if m := re.fullmatch(r"score_(.+)", name):
         return (f"{m[1]}得分", "0-1") if zh else (f"Score: {m[1]}", "0-1")
     if m := re.fullmatch(r"lisa_p_(.+)", name):
@@ -153,6 +211,14 @@ def label(name: str, *, language: str = "en") -> Label:
             return Label(f"{c}等时圈" if zh else f"Travel-time bands to {c}", _unit("min", language), language)
         if kind in ("lisa", "gi"):
             return label(f"{kind}_{arg}", language=language)
+        if kind in ("flow", "flow_matrix"):
+            k = flow_kind_name(arg, language=language)
+            big = k[:1].upper() + k[1:] if str(arg).strip().lower() in FLOW_KINDS else k
+            if kind == "flow":
+                title = f"{k}流动" if zh else f"{big} flows"
+            else:
+                title = f"{k}流动：按起讫类型汇总" if zh else f"{big} flows by origin and destination class"
+            return Label(title, _unit(flow_unit(arg), language), language)
     if name in _FIXED:
         title, unit = _FIXED[name][1 if zh else 0]
         return Label(title, _unit(unit, language), language)
@@ -167,12 +233,33 @@ _UI = {
            "facilities": "Facilities", "category": "Category", "road_class": "Road class", "band": "Band",
            "no_data": "no data", "ties": "tied values: {k} classes merged into {n}",
            "ties_split": "tied values: breaks moved so equal values share a class",
-           "min_within": "≤ {m} min", "nearby": "{n} more nearby"},
+           "min_within": "≤ {m} min", "nearby": "{n} more nearby",
+           "flow": "Flow", "reverse": "Reverse flow", "balance": "Balance", "pair": "Class pair",
+           "predicted": "Gravity model", "std_resid": "Standardised residual", "no_class": "no class",
+           "other_pairs": "Other classes", "flows": "Flows", "origin": "Origin", "destination": "Destination",
+           "total": "Total", "share": "share", "year": "Year",
+           "flows_shown": "{n} of {total} flows shown ({share} of the volume)",
+           "flows_filter": "top {top_n}", "flows_min": "volume ≥ {v}",
+           "flow_direction": "Each flow bends to its right; the arrow points to the destination",
+           "flow_width": "Line width: volume",
+           "matrix_note": "Rows: origin class; columns: destination class. Share: of all flows. "
+                          "Balance: min/max of the two directions between the classes",
+           "matrix_rows": "Origin class", "matrix_cols": "Destination class"},
     "zh": {"code": "单元代码", "name": "名称", "units": "单元", "roads": "道路", "isochrones": "等时圈",
            "facilities": "公共服务设施", "category": "类别", "road_class": "道路等级", "band": "时间圈",
            "no_data": "无数据", "ties": "存在相同取值：{k} 类合并为 {n} 类",
            "ties_split": "存在相同取值：分级点已调整，相同取值归入同一类",
-           "min_within": "{m} 分钟以内", "nearby": "附近另有 {n} 处"},
+           "min_within": "{m} 分钟以内", "nearby": "附近另有 {n} 处",
+           "flow": "流量", "reverse": "反向流量", "balance": "平衡度", "pair": "起讫类型",
+           "predicted": "重力模型预测", "std_resid": "标准化残差", "no_class": "未分类",
+           "other_pairs": "其他类型", "flows": "流线", "origin": "起点", "destination": "终点",
+           "total": "合计", "share": "占比", "year": "年份",
+           "flows_shown": "显示 {total} 条流中的 {n} 条（占总量 {share}）",
+           "flows_filter": "前 {top_n} 条", "flows_min": "流量 ≥ {v}",
+           "flow_direction": "流线向行进方向右侧弯曲，箭头指向终点",
+           "flow_width": "线宽：流量",
+           "matrix_note": "行：起点类型；列：终点类型。占比：占全部流量的比例。平衡度：两类之间两个方向流量的最小值/最大值",
+           "matrix_rows": "起点类型", "matrix_cols": "终点类型"},
 }
 
 

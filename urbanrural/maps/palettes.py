@@ -8,6 +8,14 @@ colours, every class listed), ``lisa_p_<var>`` (GeoDa's significance map: p <= 0
 (GHSL level 2 codes), ``ccd_class`` (Tian et al. 2021 classes 1-10 with their names),
 ``urban_class`` and ``reach_<cat>`` (ok / unreachable / no people).
 
+Numbers are drawn in a colour ramp that also follows the name (:func:`ramp_for`): flow
+accounts ``flow_net_<kind>`` diverge around 0 (:data:`DIVERGING`: red = net outflow,
+white = balanced, blue = net inflow) in classes symmetric around 0
+(:func:`diverging_bins`); ``flow_balance_<kind>`` is a 0-1 ramp in fixed classes
+(:data:`BALANCE_BINS`); ``flow_in_`` (blues), ``flow_out_`` (reds), ``flow_gross_``
+(purples) are sequential. Flow lines are coloured by the class pair of their ends
+(:data:`FLOW_PAIRS`, :func:`flow_pair_key`).
+
 Examples
 --------
 >>> s = scheme_for("degurba_l1", language="en")
@@ -19,6 +27,8 @@ Examples
 ['0.001', '0.05', 'ns']
 >>> scheme_for("integration_index") is None
 True
+>>> ramp_for("flow_net_commuting"), diverging_bins([-90.0, -10.0, 0.0, 5.0, 40.0], k=5)
+('RdBu', [-40.0, -10.0, 10.0, 40.0])
 """
 
 from __future__ import annotations
@@ -33,7 +43,9 @@ import pandas as pd
 __all__ = ["ClassScheme", "scheme_for", "LISA", "LISA_LABELS", "LISA_P", "LISA_P_LABELS", "GI", "GI_LABELS",
            "DEGURBA", "DEGURBA_LABELS", "DEGURBA_UNITS", "DEGURBA_UNITS_LABELS", "CCD", "ccd_labels",
            "URBAN_CLASS", "URBAN_CLASS_LABELS", "REACH", "REACH_LABELS", "NO_DATA", "NO_DATA_LABEL", "SEQUENTIAL",
-           "MISSING", "MISSING_EXTRA", "MISSING_LABELS", "TEXT_CLASS_LIMIT", "TEXT_CLASS_LIMIT_HTML", "BANDS"]
+           "MISSING", "MISSING_EXTRA", "MISSING_LABELS", "TEXT_CLASS_LIMIT", "TEXT_CLASS_LIMIT_HTML", "BANDS",
+           "DIVERGING", "BALANCE_BINS", "ramp_for", "is_diverging", "diverging_bins", "FLOW_PAIRS", "FLOW_OTHER",
+           "flow_pair_key"]
 
 # GeoDa's LISA cluster map colours (Anselin's convention)
 LISA = {"HH": "#ff0000", "LL": "#0000ff", "LH": "#a7adf9", "HL": "#f4ada8", "ns": "#eeeeee"}
@@ -84,6 +96,68 @@ BANDS = (15.0, 30.0, 60.0)
 """Planners' travel-time bands (minutes) when the caller gives none (the config's thresholds)."""
 # travel-time bands: green (near) to red (far), one colour per band edge position
 BAND_CMAP = "RdYlGn_r"
+DIVERGING = "RdBu"
+"""Net flows: red net outflow (< 0), white about balanced, blue net inflow (> 0)."""
+BALANCE_BINS = (0.2, 0.4, 0.6, 0.8)
+"""Pair balance min/max classes (0 one-way, 1 balanced): the same colour on every map."""
+_RAMPS = (("flow_net_", DIVERGING), ("flow_in_", "Blues"), ("flow_out_", "Reds"), ("flow_gross_", "Purples"),
+          ("flow_balance_", "YlGnBu"))
+# flow lines by the classes of their ends: into towns warm, out to the countryside cool
+FLOW_PAIRS = {"rural>urban": "#e66101", "urban>rural": "#5e3c99", "urban>urban": "#b2182b",
+              "rural>rural": "#1b7837"}
+FLOW_OTHER = "#8c8c8c"
+"""Flows between other (or missing) classes."""
+
+
+def ramp_for(name: str) -> str:
+    """The matplotlib colour map a numeric column's name means (:data:`SEQUENTIAL` else)."""
+    n = str(name)
+    return next((cmap for prefix, cmap in _RAMPS if n.startswith(prefix)), SEQUENTIAL)
+
+
+def is_diverging(name: str) -> bool:
+    """Whether a column is drawn diverging around 0 (net flows)."""
+    return ramp_for(name) == DIVERGING
+
+
+def _nice(x: float) -> float:
+    """``x`` rounded to two significant digits."""
+    if x <= 0 or not np.isfinite(x):
+        return 0.0
+    mag = 10 ** (np.floor(np.log10(x)) - 1)
+    return float(np.round(x / mag) * mag)
+
+
+def diverging_bins(values: object, *, k: int = 5) -> list[float]:
+    """Class edges symmetric around 0 for a diverging map: ``k // 2`` classes on each side
+    (at least one) and one middle class about 0 (``k`` rounded up to an odd number).
+
+    The edges are quantiles of the absolute values (so each side's classes hold about as
+    many units) rounded to two significant digits: ``[-b2, -b1, b1, b2]`` gives the classes
+    ``<= -b2``, ``-b2 - -b1``, ``-b1 - b1`` (about balanced), ``b1 - b2`` and ``> b2``.
+    """
+    v = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
+    a = np.abs(v[np.isfinite(v)])
+    side = max(1, int(k) // 2)
+    nz = a[a > 0]
+    if nz.size == 0:
+        return [-1.0, 1.0]
+    edges: list[float] = []
+    for j in range(1, side + 1):
+        b = _nice(float(np.quantile(nz, j / (side + 1))))
+        if b > 0 and (not edges or b > edges[-1]):
+            edges.append(b)
+    if not edges:
+        edges = [_nice(float(nz.max()))]
+    return [-b for b in reversed(edges)] + edges
+
+
+def flow_pair_key(origin_group: object, destination_group: object) -> str:
+    """The pair key of a flow's two classes (``"rural>urban"``); ``"other"`` when either
+    is missing or not urban/rural."""
+    o, d = (str(g).strip().lower() if not _isna(g) else "" for g in (origin_group, destination_group))
+    key = f"{o}>{d}"
+    return key if key in FLOW_PAIRS else "other"
 
 
 def ccd_labels(language: str = "en") -> dict[int, str]:

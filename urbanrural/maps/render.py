@@ -9,7 +9,9 @@ self-contained) or .png/.pdf/.svg (print layout).
 
 How a column is drawn follows its meaning, from its name (:func:`map_kind`), never its
 values: named classes (:func:`.palettes.scheme_for`), travel-time bands for minutes
-(``bins``: the config's thresholds), classed numbers, or text up to a limit. Titles,
+(``bins``: the config's thresholds), net flows ``flow_net_<kind>`` diverging around 0 in
+symmetric classes (red net outflow, blue net inflow), pair balances ``flow_balance_<kind>``
+in fixed 0-1 classes, classed numbers, or text up to a limit. Titles,
 legends and tooltips come from :mod:`.labels` in the map's language; tooltips start with
 the unit code (the index, or the first column of a results.gpkg, which the run writes
 named as the config's id), then the name and the values with their units.
@@ -42,6 +44,7 @@ import pyogrio
 from ..geo.errors import DataError, InputFileError
 from ..geo.io import safe_name
 from . import _compact, interactive, labels, palettes, static
+from . import flows as flow_maps
 from .offline import save_html
 
 __all__ = ["render_map", "resolve_spec", "read_layer", "missing_reason_for", "map_kind", "OUTPUT_SUFFIXES"]
@@ -138,7 +141,7 @@ def resolve_spec(spec: str, columns: list[str]) -> tuple[str, str]:
         col = "degurba_l1" if "degurba_l1" in columns else "urban_class"
     elif kind == "ccd" and not arg:
         col = "ccd_class"
-    elif kind in ("facilities", "tt", "iso"):
+    elif kind in ("facilities", "tt", "iso", "flow", "flow_matrix"):
         return kind, arg
     else:
         kind, col = "column", spec
@@ -175,12 +178,25 @@ def run_raster(results: Path, name: str) -> Path | None:
 def map_kind(column: str, values: pd.Series) -> str:
     """How a column is drawn, by its meaning: "classes" (a categorical result named by
     :func:`.palettes.scheme_for`), "bands" (minutes: planners' travel-time bands),
-    "numeric" (classed), or "text" (one colour per value, up to a limit)."""
+    "diverging" (net flows: classes symmetric around 0, :func:`.palettes.diverging_bins`),
+    "balance" (0-1 in :data:`.palettes.BALANCE_BINS`), "numeric" (classed), or "text" (one
+    colour per value, up to a limit).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> [map_kind(c, pd.Series([1.0])) for c in ("flow_net_commuting", "flow_balance_capital", "flow_in_land")]
+    ['diverging', 'balance', 'numeric']
+    """
     if palettes.scheme_for(column) is not None:
         return "classes"
     if labels.is_minutes(column):
         return "bands"
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        if palettes.is_diverging(column):
+            return "diverging"
+        if str(column).startswith("flow_balance_"):
+            return "balance"
         return "numeric"
     return "text"
 
@@ -198,7 +214,8 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
                isochrones: gpd.GeoDataFrame | None = None, bins: Sequence[float] | None = None,
                roads: gpd.GeoDataFrame | None = None, tiles: str | None = None, attr: str | None = None,
                id_column: str | None = None, context: Sequence[str] = (), place: str | None = None,
-               print_options: Mapping[str, Any] | None = None) -> Path:
+               print_options: Mapping[str, Any] | None = None, flows: gpd.GeoDataFrame | None = None,
+               top_n: int | None = flow_maps.TOP_N, min_volume: float | None = None) -> Path:
     """Render map ``spec`` of ``source`` (a GeoDataFrame or a results.gpkg) to ``out``.
 
     The way a column is drawn follows its meaning (its name), never its values: LISA,
@@ -233,6 +250,13 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     id_column : str, optional
         The unit code shown first in tooltips; by default the index when it is named or
         not a row number, else the first text column (results.gpkg writes the id first).
+    flows : GeoDataFrame, optional
+        The flow lines of ``flow:`` and ``flow_matrix:`` maps (one row per directed pair:
+        origin, destination, kind, volume...; see :mod:`.flows`); for a results.gpkg
+        ``source`` its layer ``flows``.
+    top_n, min_volume : optional
+        Which flows a ``flow:`` map draws: the ``top_n`` largest (200; None for all) with a
+        volume of at least ``min_volume``.
 
     Raises
     ------
@@ -243,6 +267,9 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
         a text column with too many values.
     RasterError
         The travel-time raster of a ``tt:`` map cannot be read.
+    UnknownNameError
+        A ``flow:``/``flow_matrix:`` kind (or year) the flows layer does not hold (the
+        kinds present are listed).
     """
     out = Path(out)
     suffix = out.suffix.lower()
@@ -270,6 +297,12 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
                 isochrones = read_layer(src, "isochrones")
             except InputFileError as exc:
                 raise DataError(f"{src.name} has no isochrones layer (run the accessibility analysis)") from exc
+        if flows is None and kind0 in ("flow", "flow_matrix"):
+            try:
+                flows = read_layer(src, "flows")
+            except (InputFileError, DataError) as exc:
+                raise DataError(f"{src.name} has no flows (no layer 'flows' with flow lines): this run has no "
+                                "flows; add flows: to the config and run the flows analysis") from exc
         if raster is None and spec.startswith("tt:"):
             raster = run_raster(src, f"tt_{spec[3:]}")
         if id_column is None and layer == "units":
@@ -279,6 +312,14 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     else:
         gdf = source
     kind, col = resolve_spec(spec, list(gdf.columns))
+    if kind in ("flow", "flow_matrix"):
+        flow_title = title
+        if flow_title is None and place:
+            flow_kind, _year = flow_maps.parse_flow_spec(col)
+            flow_title = f"{place}: {labels.label(f'{kind}:{flow_kind}', language=language).title}"
+        return flow_maps.render_flows(gdf, flows, spec, out, language=language, title=flow_title, top_n=top_n,
+                                      min_volume=min_volume, tiles=tiles, attr=attr, id_column=id_column,
+                                      print_options=print_options)
     # facilities are drawn on facilities, tt: and iso: maps (that category's); context layers
     # over other maps only when asked for (context=("facilities", "roads", "isochrones"))
     over = facilities if (kind in ("facilities", "tt", "iso") or "facilities" in context) else None
@@ -333,6 +374,10 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     categorical = how in ("classes", "text")
     reason = None if categorical else missing_reason_for(gdf, col)
     use_scheme, use_bins = (("user", bands) if how == "bands" else (scheme, None))
+    if how == "diverging":  # net flows: symmetric classes around 0 (the scheme does not apply)
+        use_scheme, use_bins = "user", palettes.diverging_bins(values, k=k)
+    elif how == "balance":
+        use_scheme, use_bins = "user", list(palettes.BALANCE_BINS)
     if html:
         if categorical:
             m = interactive.categorical(gdf, col, title=title, language=language, facilities=over,
@@ -378,7 +423,8 @@ def _travel_time_html(units: gpd.GeoDataFrame, category: str, raster: str | Path
 def _isochrone_map(units: gpd.GeoDataFrame, iso: gpd.GeoDataFrame | None, category: str, out: Path, *,
                    title: str, language: str, facilities: gpd.GeoDataFrame | None = None,
                    roads: gpd.GeoDataFrame | None = None, extra: dict | None = None,
-                   print_options: Mapping[str, Any] | None = None) -> Path:
+                   print_options: Mapping[str, Any] | None = None, flows: gpd.GeoDataFrame | None = None,
+               top_n: int | None = flow_maps.TOP_N, min_volume: float | None = None) -> Path:
     """Units in outline with the category's isochrones dissolved per threshold, the widest
     band drawn first so the nearer ones sit on top."""
     if iso is None or "category" not in iso.columns:
