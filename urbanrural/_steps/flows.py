@@ -176,7 +176,7 @@ def _model(ctx: RunContext, kind: str, sub: pd.DataFrame, cost: pd.DataFrame, un
     pairs = res.pairs
     under = None
     if groups is not None:
-        under = fl.underflow(res, groups, threshold=cfg.underflow)
+        under = fl.underflow(res, groups, threshold=cfg.underflow).reset_index()
         under.insert(0, "kind", kind)
     ctx.results.setdefault("flows", {}).setdefault(kind, {}).update(
         model=res.constraint, decay=res.decay, cost_unit=unit, pseudo_r2=float(res.pseudo_r2),

@@ -310,8 +310,8 @@ def _flows(units: gpd.GeoDataFrame, pop: pd.Series) -> pd.DataFrame:
 
     Each unit sends to its strongest gravity destinations (population ** 1.2 / km ** 2);
     towns attract more than villages, and what villages send to towns outweighs what towns
-    send back (commuters 3:1, migrants about 6:1, deposits lent on in town about 4:1), as
-    the integration literature reports for counties. Units whose China urban-rural code
+    send back (commuters, migrants and capital all lean rural->urban), as the integration
+    literature reports for counties. Units whose China urban-rural code
     starts with 1 are town units here (the run classifies them itself).
     """
     c = units.geometry.representative_point()
@@ -322,28 +322,44 @@ def _flows(units: gpd.GeoDataFrame, pop: pd.Series) -> pd.DataFrame:
     codes = units["code"].to_numpy()
     rows: list[tuple[str, str, str, int, float]] = []
 
-    def send(kind: str, rate: np.ndarray, pull: np.ndarray, top: int, beta: float, digits: int) -> None:
+    def send(kind: str, rate: np.ndarray, pull: np.ndarray, top: int, beta: float, digits: int,
+             to: np.ndarray | None = None) -> None:
         g = (p ** 1.2 * pull)[None, :] / d ** beta
         np.fill_diagonal(g, 0)
-        for i in range(len(units)):
+        if to is not None:
+            g[:, ~to] = 0
+        for i in np.flatnonzero(rate > 0):
             best = np.argsort(-g[i])[:top]
             share = g[i, best] / g[i, best].sum()
             for j, s in zip(best, share, strict=True):
                 v = round(float(rate[i] * p[i] * s), digits)
                 if v > 0:
                     rows.append((codes[i], codes[j], kind, 2023, v))
-        for i in range(len(units)):  # work and money that stay inside the unit
+
+    def stay(kind: str, rate: np.ndarray, digits: int) -> None:  # work and money that stay inside the unit
+        for i in range(len(units)):
             v = round(float(rate[i] * p[i] * 0.5), digits)
             if v > 0:
                 rows.append((codes[i], codes[i], kind, 2023, v))
 
-    # daily commuters: 8 % of villagers, 3 % of town people leave their unit; towns pull 3x
+    rural = ~town
+    # daily commuters: 8 % of villagers leave their unit (towns pull 3x); 3 % of town people
+    # commute within the towns and 1.5 % out to villages (teachers, clinic staff, farm work)
     send("commuting", np.where(town, 0.03, 0.08), np.where(town, 3.0, 1.0), 3, 2.0, 0)
-    # migrants a year: 1.5 % of villagers move, mostly to towns; 0.25 % of town people move out
-    send("migration", np.where(town, 0.0025, 0.015), np.where(town, 6.0, 1.0), 4, 1.5, 0)
-    # capital (10,000 yuan a year): rural deposits lent on in town, town loans to villages
+    send("commuting", np.where(town, 0.015, 0.0), np.ones(len(p)), 3, 2.0, 0, to=rural)
+    stay("commuting", np.where(town, 0.03, 0.08), 0)
+    # migrants a year: 1.5 % of villagers move, mostly to towns; 0.1 % of town people retire
+    # or return to villages, 0.15 % move between towns
+    send("migration", np.where(town, 0.0015, 0.015), np.where(town, 6.0, 1.0), 4, 1.5, 0)
+    send("migration", np.where(town, 0.001, 0.0), np.ones(len(p)), 4, 1.5, 0, to=rural)
+    stay("migration", np.where(town, 0.0025, 0.015), 0)
+    # capital (10,000 yuan a year): rural deposits lent on in town; town loans and
+    # investment reach villages at about a quarter of that
     send("capital", np.where(town, 0.04, 0.10), np.where(town, 4.0, 1.0), 3, 1.0, 1)
-    return pd.DataFrame(rows, columns=["origin", "destination", "kind", "year", "volume"])
+    send("capital", np.where(town, 0.03, 0.0), np.ones(len(p)), 5, 1.0, 1, to=rural)
+    stay("capital", np.where(town, 0.04, 0.10), 1)
+    out = pd.DataFrame(rows, columns=["origin", "destination", "kind", "year", "volume"])
+    return out.groupby(["origin", "destination", "kind", "year"], as_index=False, sort=False)["volume"].sum()
 
 
 def _config() -> dict:
@@ -380,6 +396,8 @@ def _config() -> dict:
             },
             "autocorrelation": {"variables": ["integration_index", "tt_hospital_min"], "weights": "queen",
                                 "permutations": 999, "seed": 12345, "alpha": 0.05},
+            "flows": {"groups": "urban_class", "model": "doubly", "decay": "power", "top_n": 200,
+                      "linkage": {"value": "integration_index"}},
         },
         "outputs": {"dir": "../results",
                     "maps": ["integration_index", "lisa:integration_index", "gi:tt_hospital_min", "tt:hospital",
