@@ -298,14 +298,21 @@ def gravity_model(
         raise DataError("; ".join(problems))
 
     # unit codes shared by both tables: sorted text ids (the reference unit is the first)
-    fo = flows["origin"].astype(str).to_numpy()
-    fd = flows["destination"].astype(str).to_numpy()
-    co = cost["origin"].astype(str).to_numpy()
-    cd = cost["destination"].astype(str).to_numpy()
-    codes, uniq = pd.factorize(np.concatenate([fo, fd, co, cd]), sort=True)
-    nf, nc, nu = len(fo), len(co), len(uniq)
-    fo_c, fd_c = codes[:nf], codes[nf:2 * nf]
-    co_c, cd_c = codes[2 * nf:2 * nf + nc], codes[2 * nf + nc:]
+    columns = (flows["origin"], flows["destination"], cost["origin"], cost["destination"])
+    parts = [pd.factorize(col) for col in columns]  # per column: no 1M Python strings made
+    for (cd_, _), col, name in zip(parts, columns, ("flows.origin", "flows.destination", "cost.origin",
+                                                    "cost.destination"), strict=True):
+        if (cd_ < 0).any():
+            problems.append(f"{name} has {int((cd_ < 0).sum())} missing id(s) "
+                            f"(first rows: {', '.join(map(str, col.index[cd_ < 0][:_SHOW]))})")
+    if problems:
+        raise DataError("; ".join(problems))
+    texts = [np.asarray(u).astype(str).astype(object) for _, u in parts]
+    uniq = np.asarray(pd.Index(np.concatenate(texts)).unique().sort_values(), dtype=object)
+    nu = len(uniq)
+    fo_c, fd_c, co_c, cd_c = (pd.Index(uniq).get_indexer(t)[c_] for (c_, _), t in zip(parts, texts, strict=True))
+    nf = len(fo_c)
+    fo, fd, co, cd = uniq[fo_c], uniq[fd_c], uniq[co_c], uniq[cd_c]
     fkey = fo_c.astype(np.int64) * nu + fd_c
     ckey = co_c.astype(np.int64) * nu + cd_c
     f_inter = fo_c != fd_c
