@@ -24,7 +24,7 @@ from urbanrural.geo.errors import DataError, UnknownNameError
 from urbanrural.maps import flows as fm
 from urbanrural.maps import palettes, render_map
 from urbanrural.maps._flow_print import flow_map_static
-from urbanrural.maps.interactive import Classes, display_frame
+from urbanrural.maps.interactive import Classes
 
 URBAN = {"U05", "U06", "U09", "U10"}  # the 4 central cells of the 4 x 4 grid
 
@@ -146,17 +146,36 @@ def test_hostile_ids_names_and_kinds_are_text(flow_units, tmp_path):
     units = flow_units.copy()
     units["name"] = hostile
     units.index = pd.Index([f"{h}#{i}" for i, h in enumerate(hostile)], name="code")
-    lines = flow_layer(units, {"<script>alert(1)</script>": 5})
     kind = "<script>alert(1)</script>"
+    lines = flow_layer(units, {kind: 5})
     text = render_map(units, f"flow:{kind}", tmp_path / "x.html", flows=lines, top_n=None).read_text()
     for bad in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>", "{{7*7}}",
                 "</script><script>"):
         assert bad not in text
-    assert "49" not in re.sub(r"[0-9.,\-]*\d49\d*|49[\d,]+", "", " ".join(re.findall(r"<title>(.*?)</title>", text)))
+    assert "<title>&lt;script&gt;alert(1)&lt;/script&gt; flows</title>" in text  # title and legend escaped
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; flows (" not in text  # no made-up unit for an unknown kind
     (data, _aliases), = flow_layers(text)
-    shown = " ".join(data["t"][0])
-    assert f"{hostile[1]} ({hostile[1]}#1)" in shown or f"({hostile[1]}#1)" in shown  # raw text, shown by textContent
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; flows" in text  # the title and legend escaped
+    shown = " ".join(data["t"][0] + data["t"][1])  # decoded JSON: the raw text, shown with textContent
+    for i, h in enumerate(hostile):
+        assert f"{h}#{i}" in shown
+
+
+def test_units_in_outline_with_their_code_and_no_tiles(flow_units, flow_lines, tmp_path):
+    text = render_map(flow_units, "flow:commuting", tmp_path / "u.html", flows=flow_lines, top_n=3).read_text()
+    units_layer = [json.loads(m.group(1)) for m in re.finditer(r"urLayer\((\{.*?\}), (\[.*?\])\);", text)]
+    assert len(units_layer[0]["g"]) == 16 and units_layer[0]["t"][0][:2] == ["U00", "U01"]
+    assert units_layer[1]["ni"] == 1 and len(units_layer[1]["g"]) == 3  # arrowheads, not interactive
+    assert "L.tileLayer" not in text
+    with_tiles = render_map(flow_units, "flow:commuting", tmp_path / "t.html", flows=flow_lines, top_n=3,
+                            tiles="OpenStreetMap.Mapnik").read_text()
+    assert "L.tileLayer" in with_tiles
+
+
+def test_a_table_without_lines_is_drawn_from_the_units(flow_units, flow_lines, tmp_path):
+    table = pd.DataFrame(flow_lines.drop(columns="geometry"))
+    text = render_map(flow_units, "flow:commuting", tmp_path / "t.html", flows=table, top_n=5).read_text()
+    assert len(flow_layers(text)[0][0]["g"]) == 5
+    render_map(flow_units, "flow:commuting", tmp_path / "t.png", flows=table, top_n=5, print_options={"dpi": 50})
 
 
 def test_zh_labels_and_pairs(flow_units, flow_lines, tmp_path):
@@ -275,11 +294,6 @@ def test_diverging_bins_are_symmetric(values, k):
     bins = palettes.diverging_bins(values, k=k)
     assert bins == [-b for b in reversed(bins)]
     assert all(a < b for a, b in zip(bins, bins[1:], strict=False)) and len(bins) <= 2 * max(1, k // 2)
-
-
-def test_units_outline_and_tooltips_in_display(flow_units, flow_lines):
-    m = fm.flow_map(flow_units, flow_lines, "commuting", top_n=3)
-    assert display_frame(flow_units).total_bounds[0] == pytest.approx(m.location[1], abs=0.2)
 
 
 @pytest.mark.browser

@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+from .flows import flow_map, flow_matrix
 from .interactive import add_raster, add_roads, categorical, choropleth, facilities_map
 from .labels import label
 from .offline import save_html, to_html
@@ -17,4 +18,4 @@ from .render import render_map
 from .static import small_multiples, static_map
 
 __all__ = ["choropleth", "categorical", "facilities_map", "add_roads", "add_raster", "save_html", "to_html",
-           "static_map", "small_multiples", "render_map", "label"]
+           "static_map", "small_multiples", "render_map", "label", "flow_map", "flow_matrix"]

@@ -37,6 +37,7 @@ from .flows import (
     _of_kind,
     _pair_items,
     _samples,
+    flow_lines,
     flow_matrix,
     line_widths,
     matrix_cells,
@@ -55,7 +56,7 @@ def flow_map_static(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame, kind: str,
                     orientation: str = "auto", margin_mm: float = 12.0, dpi: int = 300,
                     context: Mapping[str, object] | None = None, labels: str | None = None,
                     graticule: bool = False, inset: bool | gpd.GeoDataFrame = False, svg_text: bool = True,
-                    _return_info: bool = False) -> Path | tuple[Path, LayoutInfo]:
+                    id_column: str | None = None, _return_info: bool = False) -> Path | tuple[Path, LayoutInfo]:
     """A print flow map of ``kind``: the units in outline, the flows selected by
     :func:`.flows.select_flows` as arcs bending to their right with an arrowhead at the
     destination, width by volume (three sample widths in the legend), colour by class
@@ -67,11 +68,7 @@ def flow_map_static(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame, kind: str,
     head = _lab.label(f"flow:{kind}", language=language)
     title = title or head.title
     g = static._metric(units)
-    if sel.flows.crs is None:
-        from ..geo.errors import DataError
-
-        raise DataError("the flows layer has no CRS; write it with the units' CRS (the run does)")
-    lines = sel.flows.geometry.to_crs(g.crs)
+    lines = flow_lines(sel, units, g.crs, id_column=id_column)
     vmax = float(sel.flows["volume"].max())
     widths = line_widths(sel.flows["volume"], vmax, html=False)
     keys, colours = pair_colours(sel.flows)

@@ -57,7 +57,7 @@ from .escape import css_color, html_attr, html_text
 
 __all__ = ["FlowSelection", "flow_kinds", "select_flows", "flow_arcs", "flow_matrix", "flow_map",
            "flow_map_static", "flow_matrix_html", "flow_matrix_static", "render_flows", "parse_flow_spec",
-           "pair_colours", "line_widths", "TOP_N", "BEND"]
+           "pair_colours", "line_widths", "flow_lines", "TOP_N", "BEND"]
 
 logger = logging.getLogger("urbanrural")
 
@@ -277,11 +277,26 @@ def _metric_crs(units: gpd.GeoDataFrame) -> object:
     return units.crs if units.crs.is_projected else units.estimate_utm_crs()
 
 
-def _metric_lines(sel: FlowSelection, crs: object) -> gpd.GeoSeries:
+def flow_lines(sel: FlowSelection, units: gpd.GeoDataFrame, crs: object, *, id_column: str | None = None
+               ) -> gpd.GeoSeries:
+    """The selected flows' lines in ``crs``: their own geometry, or (a table without
+    geometry, or a missing line) from the origin unit's representative point to the
+    destination's, matched on the unit code (:func:`.interactive.id_values`)."""
     f = sel.flows
-    if f.crs is None:
+    geom = f.geometry if isinstance(f, gpd.GeoDataFrame) and f.geometry.name in f.columns else None
+    if geom is not None and f.crs is None:
         raise DataError("the flows layer has no CRS; write it with the units' CRS (the run does)")
-    return f.geometry.to_crs(crs)
+    lines = geom.to_crs(crs) if geom is not None else gpd.GeoSeries([None] * len(f), index=f.index, crs=crs)
+    gap = lines.isna() | lines.is_empty
+    if gap.any():
+        found = interactive.id_values(units, id_column)
+        ids = found[1] if found is not None else pd.Series(units.index, index=units.index)
+        pts = dict(zip(ids.astype(str), units.to_crs(crs).geometry.representative_point(), strict=True))
+        made = [shapely.LineString([pts[o], pts[d]]) if o in pts and d in pts else None
+                for o, d in zip(f.loc[gap, "origin"], f.loc[gap, "destination"], strict=True)]
+        lines = lines.copy()
+        lines[gap] = gpd.GeoSeries(made, index=f.index[gap], crs=crs)
+    return lines
 
 
 def _unit_names(units: gpd.GeoDataFrame, id_column: str | None, language: str) -> dict[str, str]:
@@ -402,7 +417,7 @@ def flow_map(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame, kind: str, *, yea
     sel = select_flows(flows, kind, year=year, top_n=top_n, min_volume=min_volume)
     head = labels.label(f"flow:{kind}", language=language)
     crs = _metric_crs(units)
-    lines = _metric_lines(sel, crs)
+    lines = flow_lines(sel, units, crs, id_column=id_column)
     arcs = flow_arcs(lines)
     vmax = float(sel.flows["volume"].max())
     keys, colours = pair_colours(sel.flows)
@@ -412,7 +427,8 @@ def flow_map(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame, kind: str, *, yea
     heads, arcs = _arrowheads(arcs, widths, max(ext[2] - ext[0], ext[3] - ext[1]) / 600)
     ok = np.array([a is not None for a in arcs])
     if not ok.all():
-        logger.warning("note: %d %s flow(s) have no line geometry and are not drawn", int((~ok).sum()), kind)
+        logger.warning("note: %d %s flow(s) have no line and no unit with their code; not drawn",
+                       int((~ok).sum()), kind)
     disp_units = interactive.display_frame(units)
     m = interactive._base(disp_units, tiles, attr, title or head.title)
     interactive._layer(m, disp_units, pd.Series("#f0f0f0", index=disp_units.index), None, None,
@@ -598,4 +614,4 @@ def render_flows(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame | None, spec: 
                      title=title, tiles=tiles, attr=attr, id_column=id_column)
         return save_html(m, out)
     return flow_map_static(units, flows, kind, out, year=year, top_n=top_n, min_volume=min_volume,
-                           language=language, title=title, **popts)
+                           language=language, title=title, id_column=id_column, **popts)
