@@ -303,6 +303,10 @@ def test_too_few_units_and_other_misuse(flow_table, cost_table, population):
         gravity_model(flow_table.rename(columns={"volume": "count"}), cost_table)
     with pytest.raises(UnknownNameError, match="did you mean 'production'"):
         gravity_model(flow_table, cost_table, constraint="productoin")
+    holes = flow_table.astype({"origin": object})
+    holes.loc[4, "origin"] = None
+    with pytest.raises(DataError, match=r"flows.origin has 1 missing id\(s\) \(first rows: 4\)"):
+        gravity_model(holes, cost_table)
     flat = cost_table.assign(cost=5.0)
     with pytest.raises(DataError, match="collinear"):
         gravity_model(flow_table, flat, decay="exponential")
