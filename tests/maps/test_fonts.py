@@ -72,3 +72,66 @@ def test_system_font_found_without_the_extra(monkeypatch):
         assert found.origin in ("system", "fontconfig") and fonts._covers(found.path, found.index, ZH)
     finally:
         fonts.find_cjk_font.cache_clear()
+
+
+def _ink(text: str, weight: str) -> int:
+    """Dark pixels of ``text`` drawn at 40 pt with the map's font family list."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    with plt.rc_context({"font.family": fonts.family("zh")}):
+        fig = plt.figure(figsize=(4, 1), dpi=100)
+        fig.text(0.02, 0.2, text, fontsize=40, fontweight=weight)
+        fig.canvas.draw()
+        img = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+        plt.close(fig)
+    return int((img.mean(axis=2) < 128).sum())
+
+
+def test_bold_chinese_title_picks_a_bold_face(cjk):
+    if cjk.bold is None:
+        pytest.skip("no bold face of the CJK fallback's design here (pylopdf-fonts-zh-cn ships Regular only); "
+                    "apt-get install fonts-noto-cjk or set URBANRURAL_CJK_FONT_BOLD")
+    from matplotlib import font_manager
+    from matplotlib.font_manager import FontProperties
+
+    bold = FontProperties(family=fonts.family("zh"), weight="bold")
+    picked = [str(p) for p in font_manager.fontManager._find_fonts_by_props(bold)]
+    assert str(cjk.bold.path) in picked  # the fallback for bold text is the bold face
+    assert fonts._face_weight(cjk.bold.path, cjk.bold.index) >= 600 and fonts._covers(cjk.bold.path, cjk.bold.index, ZH)
+    regular = FontProperties(family=fonts.family("zh"))
+    assert str(cjk.path) in [str(p) for p in font_manager.fontManager._find_fonts_by_props(regular)]
+    # drawn: the bold title has clearly more ink than the regular one
+    assert _ink("县统计局", "bold") > 1.15 * _ink("县统计局", "normal")
+    # PDF: asked for, the TrueType subset family has a bold member too
+    fam = fonts.truetype_fallback(ZH, bold=True)
+    path = font_manager.findfont(FontProperties(family=fam, weight="bold"), fallback_to_default=False)
+    with TTFont(path) as f:
+        assert f["OS/2"].usWeightClass >= 600 and {ord(c) for c in ZH} <= set(f.getBestCmap())
+        assert f["name"].getBestFamilyName() == fam and f["name"].getDebugName(6).endswith("-Bold")
+    regular_path = font_manager.findfont(FontProperties(family=fam), fallback_to_default=False)
+    assert regular_path != path
+
+
+def test_without_a_bold_face_bold_chinese_is_drawn_regular(monkeypatch):
+    monkeypatch.delenv("URBANRURAL_CJK_FONT_BOLD", raising=False)
+    monkeypatch.setattr(fonts, "_find_bold", lambda font: None)
+    fonts.find_cjk_font.cache_clear()
+    try:
+        found = fonts.find_cjk_font()
+        if found is None:
+            pytest.skip("no CJK font")
+        assert found.bold is None
+        assert _ink("县统计局", "bold") > 0  # drawn (in the regular face), not boxes or an error
+    finally:
+        fonts.find_cjk_font.cache_clear()
+
+
+def test_bold_companion_only_of_the_same_design(cjk):
+    assert fonts._design("Noto Sans SC")[:2] == ("Noto Sans SC", "Noto Sans CJK SC")
+    assert fonts._design("WenQuanYi Zen Hei") == ("WenQuanYi Zen Hei",)
+    if cjk.bold is not None:
+        assert cjk.bold.family in fonts._design(cjk.family)

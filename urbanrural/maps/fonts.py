@@ -13,6 +13,27 @@ The CJK font is looked up once, in this order:
    Microsoft YaHei, PingFang SC...: Debian's ``fonts-noto-cjk``);
 4. any font fontconfig lists for ``:lang=zh``.
 
+Bold: matplotlib picks a face per weight within a family, so a bold title in Chinese is
+bold only if a bold face is registered under the fallback's family name.  The bundled
+``pylopdf-fonts-zh-cn`` ships Noto Sans SC *Regular* only (and Noto Serif SC Regular), so
+after the regular face is found a bold companion is looked up, in this order:
+
+1. the file named by ``URBANRURAL_CJK_FONT_BOLD``;
+2. a file beside the regular one with ``Bold`` for ``Regular`` in its name;
+3. a bold (weight >= 600) face matplotlib knows of the same family or of the same design
+   under another name: Noto Sans SC = Noto Sans CJK SC = Source Han Sans SC/CN (Debian's
+   ``fonts-noto-cjk`` installs ``NotoSansCJK-Bold.ttc``), likewise for the serif;
+4. the same, among fonts fontconfig lists as bold for ``:lang=zh``.
+
+The face found is registered under the fallback's family name with its own weight, so
+``fontweight="bold"`` picks it on screen, in PNG and SVG.  PDF/PS text goes through the
+TrueType subset below: ``truetype_fallback(chars, bold=True)`` adds a bold subset to the
+subset's family (a second embedded font program); without ``bold=True`` bold Chinese in
+PDF is drawn with the regular subset.  A face of another design (WenQuanYi, SimHei) is not used as bold: a
+title would change typeface, not weight.  With none, bold Chinese is drawn in the
+regular face (``CJKFont.bold`` is None; ``pip install pylopdf-fonts-zh-cn`` alone gives
+no bold: add ``fonts-noto-cjk`` or set ``URBANRURAL_CJK_FONT_BOLD``).
+
 Noto/Source Han fonts are CFF-flavoured OpenType; matplotlib embeds a Type 42 font by
 copying the file's outlines, and a CFF font in a TrueType slot (``/FontFile2``) makes
 PDFs that strict readers reject (matplotlib issue 20870).  :func:`truetype_fallback`
@@ -39,7 +60,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from matplotlib import font_manager
@@ -57,6 +78,10 @@ _SYSTEM_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans C
 # (importable package, path of the font inside it)
 _PACKAGED = (("pylopdf_fonts_zh_cn", "NotoSansSC-Regular.otf"), ("mplfonts", "fonts/NotoSansCJKsc-Regular.otf"))
 _PROBE = "中国县乡镇村统计"  # a font must have these to count as Chinese
+# one design published under several family names: a bold face of one serves the others
+_SAME_DESIGN = (("Noto Sans SC", "Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN"),
+                ("Noto Serif SC", "Noto Serif CJK SC", "Source Han Serif SC", "Source Han Serif CN"))
+_BOLD_MIN = 600  # weights from semibold up count as bold
 
 
 @dataclass(frozen=True)
@@ -67,6 +92,8 @@ class CJKFont:
     index: int
     family: str
     origin: str  # "env", "package:<name>", "system", "fontconfig"
+    bold: CJKFont | None = None
+    """The bold companion registered under ``family`` (None: bold text uses this face)."""
 
     @property
     def is_cff(self) -> bool:
@@ -193,7 +220,12 @@ def find_cjk_font() -> CJKFont | None:
         found = finder()
         if found is not None:
             _register(found)
-            logger.debug("CJK font: %s (%s, face %d) from %s", found.family, found.path, found.index, found.origin)
+            bold = _find_bold(found)
+            if bold is not None:
+                _register_bold(found, bold)
+                found = replace(found, bold=bold)
+            logger.debug("CJK font: %s (%s, face %d) from %s; bold: %s", found.family, found.path, found.index,
+                         found.origin, f"{bold.path} face {bold.index}" if bold else "none (drawn regular)")
             return found
     return None
 
@@ -202,6 +234,121 @@ def _register(font: CJKFont) -> None:
     known = {(Path(e.fname), getattr(e, "index", 0)) for e in font_manager.fontManager.ttflist}
     if (font.path, font.index) not in known:
         font_manager.fontManager.addfont(str(font.path))
+
+
+# ---------------------------------------------------------------------------- bold
+def _weight(value: object) -> int:
+    if isinstance(value, (int, float)):
+        return int(value)
+    return font_manager.weight_dict.get(str(value).lower(), 400)
+
+
+def _design(family: str) -> tuple[str, ...]:
+    """The family names of ``family``'s design (itself first)."""
+    for group in _SAME_DESIGN:
+        if family in group:
+            return (family, *[f for f in group if f != family])
+    return (family,)
+
+
+def _bold_face(path: Path, origin: str, names: tuple[str, ...], index: int | None = None) -> CJKFont | None:
+    """A face of ``path`` that covers Chinese, is bold and belongs to one of ``names``
+    (the first name preferred)."""
+    if not path.is_file():
+        return None
+    try:
+        faces = [index] if index is not None else list(_faces(path))
+        hits = []
+        for i in faces:
+            fam = _family_of(path, i)
+            if fam in names and _face_weight(path, i) >= _BOLD_MIN and _covers(path, i):
+                hits.append((names.index(fam), i, fam))
+        if hits:
+            _, i, fam = min(hits)
+            return CJKFont(path, i, fam, origin)
+    except Exception as exc:  # a broken font file is skipped, with a note
+        logger.debug("bold font %s skipped: %s", path, exc)
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _face_weight(path: Path, index: int) -> int:
+    with _open(str(path), index) as f:
+        return int(f["OS/2"].usWeightClass) if "OS/2" in f else 400
+
+
+def _bold_from_env() -> CJKFont | None:
+    value = os.environ.get("URBANRURAL_CJK_FONT_BOLD")
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    found = None
+    try:
+        found = next((CJKFont(path, i, _family_of(path, i), "env") for i in _faces(path) if _covers(path, i)), None)
+    except Exception as exc:
+        logger.debug("bold font %s skipped: %s", path, exc)
+    if found is None:
+        logger.warning("URBANRURAL_CJK_FONT_BOLD=%s is not a readable font with Chinese glyphs; looking elsewhere",
+                       value)
+    return found
+
+
+def _bold_sibling(font: CJKFont, names: tuple[str, ...]) -> CJKFont | None:
+    if "Regular" not in font.path.name:
+        return None
+    for weight in ("Bold", "SemiBold", "Semibold"):
+        found = _bold_face(font.path.with_name(font.path.name.replace("Regular", weight)), font.origin, names)
+        if found is not None:
+            return found
+    return None
+
+
+def _bold_from_matplotlib(names: tuple[str, ...]) -> CJKFont | None:
+    entries = [e for e in font_manager.fontManager.ttflist
+               if e.name in names and e.style == "normal" and _weight(e.weight) >= _BOLD_MIN]
+    entries.sort(key=lambda e: (names.index(e.name), abs(_weight(e.weight) - 700)))
+    for e in entries:
+        found = _bold_face(Path(e.fname), "system", names, getattr(e, "index", 0))
+        if found is not None:
+            return found
+    return None
+
+
+def _bold_from_fontconfig(names: tuple[str, ...]) -> CJKFont | None:
+    exe = shutil.which("fc-list")
+    if not exe:
+        return None
+    try:  # fontconfig weight 200 is bold (180 semibold)
+        out = subprocess.run([exe, ":lang=zh:weight=200", "-f", "%{file}|%{index}\n"], capture_output=True,
+                             text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for row in sorted({r for r in out.splitlines() if r.count("|") == 1}):
+        file, index = row.split("|")
+        found = _bold_face(Path(file), "fontconfig", names, int(index or 0))
+        if found is not None:
+            return found
+    return None
+
+
+def _find_bold(font: CJKFont) -> CJKFont | None:
+    """A bold face for ``font`` (see the module notes for the order), or None."""
+    names = _design(font.family)
+    return (_bold_from_env() or _bold_sibling(font, names) or _bold_from_matplotlib(names)
+            or _bold_from_fontconfig(names))
+
+
+def _register_bold(font: CJKFont, bold: CJKFont) -> None:
+    """Register ``bold`` under ``font.family`` with its own weight, once."""
+    fm = font_manager.fontManager
+    if any(e.name == font.family and Path(e.fname) == bold.path and getattr(e, "index", 0) == bold.index
+           for e in fm.ttflist):
+        return
+    from matplotlib import ft2font
+
+    prop = font_manager.ttfFontProperty(ft2font.FT2Font(str(bold.path), face_index=bold.index))
+    fm.ttflist.append(replace(prop, name=font.family))
+    fm._findfont_cached.cache_clear()
 
 
 _warned: set[str] = set()
@@ -252,12 +399,14 @@ def _cache_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=64)
-def _truetype_subset(path: str, index: int, chars: str) -> tuple[str, str]:
-    """(file, family) of a TrueType-outline subset of ``path`` holding ``chars``."""
+def _truetype_subset(path: str, index: int, chars: str, family: str | None = None) -> tuple[str, str]:
+    """(file, family) of a TrueType-outline subset of ``path`` holding ``chars``; named
+    ``family`` when given (a bold face joining a regular subset's family), else after a
+    digest of its source."""
     from fontTools import subset
 
     digest = hashlib.sha1(f"{path}|{index}|{chars}".encode()).hexdigest()[:10]
-    name = f"urbanrural CJK {digest}"
+    name = family or f"urbanrural CJK {digest}"
     out = _cache_dir() / f"cjk-{digest}.ttf"
     opts = subset.Options()
     opts.font_number = index
@@ -313,14 +462,20 @@ def _subset_to_truetype(font: object, chars: str, opts: object, name: str, out: 
     for rec in list(names.names):
         if rec.nameID in (1, 4, 16, 21):
             names.setName(name, rec.nameID, rec.platformID, rec.platEncID, rec.langID)
-        elif rec.nameID == 6:
-            names.setName(name.replace(" ", ""), rec.nameID, rec.platformID, rec.platEncID, rec.langID)
+        elif rec.nameID == 6:  # PostScript names differ per face (PDF readers key fonts on them)
+            bold = "OS/2" in font and font["OS/2"].usWeightClass >= _BOLD_MIN
+            ps = name.replace(" ", "") + ("-Bold" if bold else "")
+            names.setName(ps, rec.nameID, rec.platformID, rec.platEncID, rec.langID)
     font.save(str(out))
 
 
-def truetype_fallback(chars: str) -> str | None:
+def truetype_fallback(chars: str, *, bold: bool = False) -> str | None:
     """A family name of a TrueType subset of the CJK font holding ``chars`` (None when no
-    CJK font or no character needs it): what PDF/PS output uses for Type 42 embedding."""
+    CJK font or no character needs it): what PDF/PS output uses for Type 42 embedding.
+
+    With ``bold=True`` and a bold companion (``find_cjk_font().bold``), a bold subset of
+    the same characters joins the family, so bold text stays bold in the PDF (the file
+    then embeds two CJK font programs)."""
     cjk = find_cjk_font()
     if cjk is None:
         return None
@@ -329,4 +484,7 @@ def truetype_fallback(chars: str) -> str | None:
     need = "".join(sorted({c for c in chars if ord(c) in cmap and ord(c) not in base}))
     if not need:
         return None
-    return _truetype_subset(str(cjk.path), cjk.index, need)[1]
+    family_name = _truetype_subset(str(cjk.path), cjk.index, need)[1]
+    if bold and cjk.bold is not None:  # bold text stays bold in PDF: a bold subset under the same family
+        _truetype_subset(str(cjk.bold.path), cjk.bold.index, need, family_name)
+    return family_name
