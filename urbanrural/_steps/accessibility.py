@@ -21,6 +21,7 @@ within T of the category's nearest facility, clipped to the study area); rasters
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ from ..analysis.accessibility import (
 from ..analysis.accessibility.decay import gaussian
 from ..geo.progress import progress
 from ..layers.readers import read_vector
+from ..maps._report_zh import UNIT_POINT_ZH, Phrase, straight_line_zh
 from ..pipeline import RunContext, analysis
 
 logger = logging.getLogger("urbanrural")
@@ -55,9 +57,9 @@ logger = logging.getLogger("urbanrural")
 NAME = "accessibility"
 
 
-def _demand_points(ctx: RunContext, how: str) -> tuple[pd.DataFrame, str, str]:
+def _demand_points(ctx: RunContext, how: str) -> tuple[pd.DataFrame, str, Phrase]:
     """Demand points (with a zero-people point per unit without people), the variant used
-    and its run.json description."""
+    and its run.json description (with its Chinese for the report)."""
     units = ctx.units
     pop = ctx.area.population
     raster = pop.raster if pop is not None else None
@@ -79,15 +81,21 @@ def _demand_points(ctx: RunContext, how: str) -> tuple[pd.DataFrame, str, str]:
     n_rep = int((up["point"] != "centroid").sum())
     unit_point = (f"the unit point: {demand.UNIT_POINT_RULE}; {n_rep} of {len(units)} units use the "
                   "representative point")
+    unit_point_zh = f"单元代表点：{UNIT_POINT_ZH}；{len(units)} 个单元中有 {n_rep} 个使用代表点"
     empty = int(points["fallback"].sum())
     desc = {"raster": "populated raster cells (cell centres), weight = people",
             "weighted_centroid": "one point per unit at the population-weighted mean of its cell centres",
             "centroid": f"one point per unit, weight = the unit's people; {unit_point}"}[used]
+    zh = {"raster": "有人口的栅格（取栅格中心点），权重为人口",
+          "weighted_centroid": "每个单元一个点，位于其栅格中心点的人口加权平均位置",
+          "centroid": f"每个单元一个点，权重为单元人口；{unit_point_zh}"}[used]
     if used != "centroid":
         desc += f"; units without people ({empty}): {unit_point}"
+        zh += f"；无人口单元（{empty} 个）：{unit_point_zh}"
     else:
         desc += f"; units without people: {empty}"
-    return points, used, desc
+        zh += f"；无人口单元：{empty} 个"
+    return points, used, Phrase(desc, zh)
 
 
 def _capacity(ctx: RunContext, fac: gpd.GeoDataFrame, cat: str) -> pd.Series:
@@ -152,9 +160,11 @@ def _distances(ctx: RunContext, points: pd.DataFrame, kept: gpd.GeoDataFrame, us
         col = f"dist_{cat}_km"
         ctx.units[col] = d[col] if col in d.columns else np.nan
     ctx.units = ctx.units.copy()
-    ctx.variants["straight_line"] = euclidean.straight_line_variant(used) + (
-        "; facilities outside the study area left out (facilities_outside: drop)"
-        if ctx.config.analyses.accessibility.facilities_outside == "drop" else "")
+    drop = ctx.config.analyses.accessibility.facilities_outside == "drop"
+    ctx.variants["straight_line"] = Phrase(
+        euclidean.straight_line_variant(used)
+        + ("; facilities outside the study area left out (facilities_outside: drop)" if drop else ""),
+        straight_line_zh(used) + ("；研究区外的设施不参与计算（`facilities_outside: drop`）" if drop else ""))
 
 
 def _raster_surface(ctx: RunContext, roads: gpd.GeoDataFrame | None, walk: float,
@@ -186,42 +196,110 @@ def _raster_surface(ctx: RunContext, roads: gpd.GeoDataFrame | None, walk: float
     return surface, mask
 
 
+_WALK_ZH = "`off_road_kmh`"
+_FCA = Phrase(
+    "pysal access semantics: catchment cost <= max_cost; e2sfca step {10:1, 20:.68, 30:.22}; "
+    "3sfca step {10:.962, 20:.704, 30:.377, 60:.042} with G over all destinations; "
+    "gravity gaussian(sigma = max_cost/2); g2sfca gaussian(sigma = max_cost/2); "
+    "cumulative = capacity within max_cost; capacity missing -> 1",
+    "采用 `pysal access` 的定义：服务范围为出行成本 ≤ `max_cost`；增强两步移动搜索法（E2SFCA）分段权重 "
+    "{10:1, 20:.68, 30:.22}；三步移动搜索法（3SFCA）分段权重 {10:.962, 20:.704, 30:.377, 60:.042}，"
+    "选择概率 G 按全部目的地计算；引力模型采用高斯距离衰减（σ = `max_cost`/2）；高斯两步移动搜索法（G2SFCA）"
+    "同样采用高斯衰减（σ = `max_cost`/2）；累积机会法 = `max_cost` 以内的设施容量之和；容量缺失时计为 1")
+_AGGREGATION = Phrase(
+    "population-weighted mean over people with a finite time; unreachable people counted "
+    "in underserved_* and accessibility_summary, never given a time",
+    "对出行时间有限的人口求人口加权平均；无法到达的人口计入 `underserved_*` 与 `accessibility_summary`，"
+    "不赋予出行时间")
+_REACH = Phrase(
+    "reach_<cat>: 'ok' = tt_<cat>_min is the mean over the unit's people who can reach a facility; "
+    "'unreachable' = none of its people (for a unit without people: its point) can reach one, "
+    "tt_<cat>_min NaN; 'no people' = the unit has no people, tt_<cat>_min is the time from its point",
+    "`reach_<cat>`：`'ok'` 表示 `tt_<cat>_min` 为单元内能到达设施的人口的平均出行时间；`'unreachable'` 表示"
+    "单元内无人（无人口单元则为其代表点）能到达任何设施，`tt_<cat>_min` 为空值（NaN）；`'no people'` 表示单元"
+    "无人口，`tt_<cat>_min` 为自其代表点起算的出行时间")
+_NO_PEOPLE = Phrase(
+    "a unit without people takes every per-point value from its unit point: tt, dist and the FCA "
+    "family (2sfca, e2sfca, g2sfca, 3sfca, gravity, cumulative: its point joins the OD table with "
+    "0 people, so it changes no one else's score); acc_raam is NaN for it (RAAM assigns people, "
+    "a point without people has no assignment)",
+    "无人口单元的各项逐点指标均取自其代表点：出行时间、直线距离及移动搜索法（FCA）系列（`2sfca`、`e2sfca`、"
+    "`g2sfca`、`3sfca`、`gravity`、`cumulative`：该点以 0 人口加入起讫点（OD）表，不改变其他点的得分）；"
+    "其 `acc_raam` 为空值（RAAM 分配的是人口，无人口的点没有分配结果）")
+_UNREACHABLE = Phrase(
+    "tt NaN, reach 'unreachable'; FCA family 0 (no supply in reach); RAAM NaN",
+    "出行时间为空值（NaN），`reach` 为 `'unreachable'`；FCA 系列得分为 0（可达范围内无供给）；RAAM 为空值（NaN）")
+_ISOCHRONES = Phrase(
+    "cells of the travel-time raster within T minutes of the category's nearest facility, "
+    "polygonised and clipped to the study area (union of the units); facility = 'all'",
+    "出行时间栅格中到该类别最近设施不超过 T 分钟的栅格，转为面并裁剪至研究区（各单元的并集）；"
+    "`facility` = `'all'`")
+_NETWORK = Phrase(
+    "road graph, nodes at shared vertices, nearest node by KD-tree, off-road legs at off_road_kmh, "
+    "exact multi-source Dijkstra (scipy.sparse.csgraph)",
+    f"道路网络图：以共享顶点为节点，用 KD 树查找最近节点，道路外路段按 {_WALK_ZH} 速度计时，"
+    "精确多源 Dijkstra 最短路径算法（`scipy.sparse.csgraph`）")
+
+
+def _grid_zh(grid_desc: str) -> str:
+    """Chinese of the travel-time grid's description (:func:`_grid.study_grid`)."""
+    if m := re.fullmatch(r"population raster grid \((\S+) m cells\)", grid_desc):
+        return f"人口栅格格网（{m[1]} 米栅格）"
+    if m := re.fullmatch(r"(\S+) m grid \(analyses\.accessibility\.resolution\)", grid_desc):
+        return f"{m[1]} 米格网（`analyses.accessibility.resolution`）"
+    if m := re.fullmatch(r"(\S+) m friction grid", grid_desc):
+        return f"{m[1]} 米摩擦成本格网"
+    return f"`{grid_desc}`"
+
+
+def _raster_variant(cfg: Any, walk: float) -> Phrase:
+    water = ("impassable except on roads", "除道路外不可通行") if cfg.water else ("not given", "未提供")
+    penalty = ("multiplier raster (area average)", "倍数栅格（按面积平均）") if cfg.penalty else ("none", "无")
+    return Phrase(
+        f"friction surface {cfg.resolution:g} m, roads at class speeds (fastest wins), off-road "
+        f"{walk:g} km/h, water {water[0]}, off-road penalty {penalty[0]}; 8-neighbour "
+        "cost distance, step = mean of the two cells x geometric length (MCP_Geometric rule)",
+        f"摩擦成本面 {cfg.resolution:g} 米，道路按等级速度计（取最快者），道路外 {walk:g} 公里/小时，水域：{water[1]}，"
+        f"道路外惩罚：{penalty[1]}；8 邻域成本距离，每步成本 = 相邻两栅格成本均值 × 几何长度（`MCP_Geometric` 规则）")
+
+
+def _raam_variant(cfg: Any) -> Phrase:
+    return Phrase(
+        f"Saxon and Snow RAAM, access's iteration; tau {cfg.raam_tau:g} min, rho = demand/supply, options "
+        f"= pairs within max_cost; {cfg.raam_max_cycles} cycles, cut short exactly once the assignment settles "
+        "(no one moves, or a repeating cycle of states); access runs 150 cycles",
+        f"Saxon 与 Snow 的理性主体可达性模型（RAAM），迭代方式同 `access` 库；τ = {cfg.raam_tau:g} 分钟，"
+        f"ρ = 需求/供给，可选设施为 `max_cost` 以内的起讫点对；最多迭代 {cfg.raam_max_cycles} 次，分配稳定后"
+        "（无人再移动，或状态出现重复循环）即精确终止；`access` 库固定迭代 150 次")
+
+
+def _tt_raster_variant(mode: str, grid_desc: str) -> Phrase:
+    if mode == "raster":
+        return Phrase(f"rasters/tt_<cat>.tif: the friction surface's travel time ({grid_desc}); -2 = "
+                      "unreachable; nodata -1 outside the study area",
+                      f"`rasters/tt_<cat>.tif`：摩擦成本面的出行时间（{_grid_zh(grid_desc)}）；-2 表示无法到达；"
+                      "研究区外为无数据值 -1")
+    return Phrase(f"rasters/tt_<cat>.tif: every cell of the {grid_desc} whose centre lies in the study area, "
+                  "priced like a demand point (network: nearest node + off-road leg; straight line: nearest "
+                  "facility); -2 = no facility reachable; nodata -1 outside the study area",
+                  f"`rasters/tt_<cat>.tif`：{_grid_zh(grid_desc)}中中心位于研究区内的每个栅格，按需求点的方式计算"
+                  "出行时间（路网：最近节点 + 道路外路段；直线：最近设施）；-2 表示无可达设施；研究区外为无数据值 -1")
+
+
 def _variants(ctx: RunContext, mode: str, walk: float, demand_desc: str, grid_desc: str) -> None:
+    """``variants.accessibility`` of run.json: each description in English with its Chinese."""
     cfg = ctx.config.analyses.accessibility
     ctx.variants["accessibility"] = {
         "engine": mode, "demand": demand_desc, "off_road_kmh": walk,
-        "network": "road graph, nodes at shared vertices, nearest node by KD-tree, off-road legs at off_road_kmh, "
-                   "exact multi-source Dijkstra (scipy.sparse.csgraph)" if mode == "network" else None,
-        "raster": (f"friction surface {cfg.resolution:g} m, roads at class speeds (fastest wins), off-road "
-                   f"{walk:g} km/h, water {'impassable except on roads' if cfg.water else 'not given'}, "
-                   f"off-road penalty {'multiplier raster (area average)' if cfg.penalty else 'none'}; 8-neighbour "
-                   "cost distance, step = mean of the two cells x geometric length (MCP_Geometric rule)")
-        if mode == "raster" else None,
-        "straight_line": f"circuity {cfg.circuity}, {cfg.speed_kmh} km/h" if mode == "euclidean" else None,
-        "fca": "pysal access semantics: catchment cost <= max_cost; e2sfca step {10:1, 20:.68, 30:.22}; "
-               "3sfca step {10:.962, 20:.704, 30:.377, 60:.042} with G over all destinations; "
-               "gravity gaussian(sigma = max_cost/2); g2sfca gaussian(sigma = max_cost/2); "
-               "cumulative = capacity within max_cost; capacity missing -> 1",
-        "raam": (f"Saxon and Snow RAAM, access's iteration; tau {cfg.raam_tau:g} min, rho = demand/supply, options "
-                 f"= pairs within max_cost; {cfg.raam_max_cycles} cycles, cut short exactly once the assignment settles "
-                 "(no one moves, or a repeating cycle of states); access runs 150 cycles") if "raam" in cfg.measures else None,
-        "unit aggregation": "population-weighted mean over people with a finite time; unreachable people counted "
-                            "in underserved_* and accessibility_summary, never given a time",
-        "reach": "reach_<cat>: 'ok' = tt_<cat>_min is the mean over the unit's people who can reach a facility; "
-                 "'unreachable' = none of its people (for a unit without people: its point) can reach one, "
-                 "tt_<cat>_min NaN; 'no people' = the unit has no people, tt_<cat>_min is the time from its point",
-        "no people": "a unit without people takes every per-point value from its unit point: tt, dist and the FCA "
-                     "family (2sfca, e2sfca, g2sfca, 3sfca, gravity, cumulative: its point joins the OD table with "
-                     "0 people, so it changes no one else's score); acc_raam is NaN for it (RAAM assigns people, "
-                     "a point without people has no assignment)",
-        "unreachable": "tt NaN, reach 'unreachable'; FCA family 0 (no supply in reach); RAAM NaN",
-        "tt raster": (f"rasters/tt_<cat>.tif: every cell of the {grid_desc} whose centre lies in the study area, "
-                      "priced like a demand point (network: nearest node + off-road leg; straight line: nearest "
-                      "facility); -2 = no facility reachable; nodata -1 outside the study area")
-        if mode != "raster" else f"rasters/tt_<cat>.tif: the friction surface's travel time ({grid_desc}); -2 = "
-                                 "unreachable; nodata -1 outside the study area",
-        "isochrones": "cells of the travel-time raster within T minutes of the category's nearest facility, "
-                      "polygonised and clipped to the study area (union of the units); facility = 'all'"}
+        "network": _NETWORK if mode == "network" else None,
+        "raster": _raster_variant(cfg, walk) if mode == "raster" else None,
+        "straight_line": Phrase(f"circuity {cfg.circuity}, {cfg.speed_kmh} km/h",
+                                f"绕行系数 {cfg.circuity}，速度 {cfg.speed_kmh} 公里/小时")
+        if mode == "euclidean" else None,
+        "fca": _FCA,
+        "raam": _raam_variant(cfg) if "raam" in cfg.measures else None,
+        "unit aggregation": _AGGREGATION, "reach": _REACH, "no people": _NO_PEOPLE, "unreachable": _UNREACHABLE,
+        "tt raster": _tt_raster_variant(mode, grid_desc), "isochrones": _ISOCHRONES}
 
 
 @analysis("accessibility")
@@ -391,8 +469,11 @@ def accessibility_step(ctx: RunContext) -> None:
         rural = (points["urban_class"] == "rural").to_numpy()
         rai = coverage.rural_access_index(points, roads, rural=rural)
         ctx.results["rural_access_index"] = rai.to_dict()
-        ctx.variants["rural_access_index"] = ("SDG 9.1.1: rural people within 2 km (straight line) of a road; every "
-                                              "road class counted as all-season (no all-season list configured)")
+        ctx.variants["rural_access_index"] = Phrase(
+            "SDG 9.1.1: rural people within 2 km (straight line) of a road; every road class counted as "
+            "all-season (no all-season list configured)",
+            "可持续发展目标 SDG 9.1.1：距道路 2 公里（直线距离）以内的农村人口；所有道路等级均视为全天候道路"
+            "（未配置全天候道路清单）")
     ctx.results["accessibility"] = {"categories": [r["category"] for r in summary],
                                     "demand_points": int((~points["fallback"]).sum()),
                                     "unit_points_without_people": int(points["fallback"].sum()),

@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from ..analysis import autocorrelation as ac
 from ..geo.errors import DataError
 from ..geo.progress import progress
+from ..maps._report_zh import VALUES_ZH, Phrase
 from ..pipeline import RunContext, analysis
+
+
+def _zh(value: object) -> str:
+    """A config value in Chinese for the report: its gloss and the value as code."""
+    gloss = VALUES_ZH.get(str(value))
+    return f"{gloss}（`{value}`）" if gloss else f"`{value}`"
+
+
+def _variants(cfg: Any) -> dict[str, Phrase]:
+    """``variants.autocorrelation`` of run.json: each description in English with its Chinese."""
+    adjust_zh = _zh(cfg.adjust) if cfg.adjust else "无"
+    level = f"{(1 - cfg.alpha) * 100:.4g}pct{'_' + cfg.adjust if cfg.adjust else ''}"
+    return {
+        "weights": Phrase(f"{cfg.weights}, row-standardised; islands: {cfg.islands}",
+                          f"{_zh(cfg.weights)}空间权重，行标准化；孤立单元：`islands: {cfg.islands}`"),
+        "inference": Phrase(f"{cfg.permutations} permutations, seed {cfg.seed}; local: conditional permutation, "
+                            f"folded pseudo p; alpha {cfg.alpha}, adjustment {cfg.adjust or 'none'}",
+                            f"{cfg.permutations} 次随机置换，随机种子 {cfg.seed}；局部空间自相关（LISA）："
+                            f"条件置换，折叠伪 p 值；显著性水平 α = {cfg.alpha}，多重比较校正：{adjust_zh}"),
+        "gi": Phrase("Gi* with binary weights including self; map classes (90/95/99 %) from the analytical z; "
+                     f"table counts gi_hot/gi_cold_{level} "
+                     f"at the configured alpha {cfg.alpha:g}, adjustment {cfg.adjust or 'none'} (two-sided normal p)",
+                     "热点分析 Gi* 统计量，采用含自身的二值权重；地图分级（90/95/99 %）依据解析 z 值；表中 "
+                     f"`gi_hot/gi_cold_{level}` 为按所设显著性水平 α = {cfg.alpha:g}（多重比较校正：{adjust_zh}）"
+                     "计数的单元数（双侧正态 p 值）")}
 
 
 @analysis("autocorrelation")
@@ -17,13 +45,7 @@ def autocorrelation_step(ctx: RunContext) -> None:
     units = ctx.units
     w = ac.weights(units, cfg.weights, k=cfg.k, threshold=cfg.threshold, islands=cfg.islands)
     ctx.results["weights"] = w.summary()
-    ctx.variants["autocorrelation"] = {
-        "weights": f"{cfg.weights}, row-standardised; islands: {cfg.islands}",
-        "inference": f"{cfg.permutations} permutations, seed {cfg.seed}; local: conditional permutation, "
-                     f"folded pseudo p; alpha {cfg.alpha}, adjustment {cfg.adjust or 'none'}",
-        "gi": "Gi* with binary weights including self; map classes (90/95/99 %) from the analytical z; "
-              f"table counts gi_hot/gi_cold_{(1 - cfg.alpha) * 100:.4g}pct{'_' + cfg.adjust if cfg.adjust else ''} "
-              f"at the configured alpha {cfg.alpha:g}, adjustment {cfg.adjust or 'none'} (two-sided normal p)"}
+    ctx.variants["autocorrelation"] = _variants(cfg)
     rows = []
     level = f"{(1 - cfg.alpha) * 100:.4g}pct" + (f"_{cfg.adjust}" if cfg.adjust else "")  # gi_hot_95pct(_fdr)
     for var in progress(cfg.variables, desc="autocorrelation", unit="variable"):

@@ -8,6 +8,7 @@ import pandas as pd
 from ..analysis import inequality, integration
 from ..geo.errors import DataError
 from ..layers.numbers import describe_counts, parse_numeric
+from ..maps._report_zh import CCD_CLASSES_ZH, Phrase
 from ..pipeline import RunContext, analysis
 
 
@@ -77,8 +78,10 @@ def integration_step(ctx: RunContext) -> None:
         ctx.units[f"score_{d}"] = scores[d].reindex(ctx.units.index)
     ctx.variants["integration"] = {
         "normalization": res.method, "missing": cfg.missing,
-        "weights": "entropy weights pooled over all units; dimension scores use the weights renormalised "
-                   "within the dimension", "topsis": "closeness with entropy weights"}
+        "weights": Phrase("entropy weights pooled over all units; dimension scores use the weights renormalised "
+                          "within the dimension",
+                          "熵权法权重（基于全部单元计算）；各维度得分采用在维度内重新归一化的权重"),
+        "topsis": Phrase("closeness with entropy weights", "TOPSIS 相对贴近度，采用熵权法权重")}
     ccd = cfg.ccd
     if ccd is not None:
         absent = [s for s in ccd.subsystems if s not in scores]
@@ -102,7 +105,8 @@ def integration_step(ctx: RunContext) -> None:
                 counts = out.groupby(["level", "label_en", "label_zh"]).size().rename("units").reset_index()
                 ctx.tables["integration_ccd"] = counts.set_index("level")
                 ctx.variants["ccd"] = {"method": ccd.method, "subsystems": ccd.subsystems,
-                                       "weights": ccd.weights or "equal", "classes": "Tian et al. 2021, (a, b]"}
+                                       "weights": ccd.weights or "equal",
+                                       "classes": Phrase("Tian et al. 2021, (a, b]", CCD_CLASSES_ZH)}
     _theil(ctx, frame)
 
 

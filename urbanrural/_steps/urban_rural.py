@@ -20,6 +20,7 @@ import pandas as pd
 from ..analysis import degurba
 from ..analysis.designation import designate
 from ..geo.errors import ConfigError
+from ..maps._report_zh import Phrase
 from ..pipeline import RunContext, analysis
 
 
@@ -47,7 +48,7 @@ def urban_rural_step(ctx: RunContext) -> None:
         if n_missing:
             ctx.note("urban_rural", "warning", f"{n_missing} unit(s) have no value in {cfg.column!r}: no urban/rural "
                      "class (left out of the urban/rural tables)")
-        ctx.variants["urban_rural"] = d.detail
+        ctx.variants["urban_rural"] = Phrase(d.detail, _designation_zh(cfg, d.method))
     elif method == "density":
         if not cfg.density_threshold:
             raise ConfigError("analyses.urban_rural: method density needs density_threshold: <people/km2>")
@@ -56,12 +57,41 @@ def urban_rural_step(ctx: RunContext) -> None:
                                                "raster)")
             return
         ctx.units["urban_class"] = degurba.by_density(units["density_per_km2"], threshold=cfg.density_threshold)
-        ctx.variants["urban_rural"] = f"unit density >= {cfg.density_threshold:g} people/km2 is urban"
+        ctx.variants["urban_rural"] = Phrase(f"unit density >= {cfg.density_threshold:g} people/km2 is urban",
+                                             f"单元人口密度 ≥ {cfg.density_threshold:g} 人/平方公里为城镇")
     else:
         _degurba(ctx, cfg)
         if "urban_class" not in ctx.units.columns:
             return
     _summarise(ctx, method)
+
+
+def _designation_zh(cfg, method: str) -> str:
+    """Chinese of :class:`~urbanrural.analysis.designation.Designation`'s ``detail``."""
+    col = f"单元字段 `{cfg.column}`"
+    if method == "threshold":
+        cond, which = (cfg.rural_if, "乡村") if cfg.rural_if is not None else (cfg.urban_if, "城镇")
+        return f"{col} 满足 `{cond}` 时为{which}"
+    if method == "codes":
+        return f"{col} 中的国家统计用城乡划分代码：111–123 为城镇，210/220 为乡村"
+    if cfg.labels:
+        return f"{col} 的标签（配置中映射 {len(cfg.labels)} 个，其余使用内置标签）"
+    return f"{col} 的标签（内置标签）"
+
+
+def _degurba_variant(cfg) -> Phrase:
+    """``variants.urban_rural`` of the Degree of Urbanisation, in English with its Chinese."""
+    return Phrase(
+        "Degree of Urbanisation (GHSL R2023A grid rules, July 2024 semi-dense rule; flexurba defaults) on the "
+        "1 km Mollweide grid (population moved by 250 m sub-cells, total preserved); units by population shares "
+        "(2024 unit rules); urban = cities, towns and semi-dense areas"
+        + ("" if cfg.land else "; no land raster: every cell counted as permanent land")
+        + ("" if cfg.built else "; no built-up raster: built-up criterion off"),
+        "欧盟城市化程度分级（DEGURBA；GHSL R2023A 格网规则、2024 年 7 月半密集地区规则；`flexurba` 默认参数），"
+        "基于 1 公里摩尔威德投影格网（人口按 250 米子栅格重分配，总量不变）；单元按各等级人口占比划分（2024 年单元规则）；"
+        "城镇 = 城市、城镇及半密集地区"
+        + ("" if cfg.land else "；无土地栅格：所有栅格视为永久陆地")
+        + ("" if cfg.built else "；无建成区栅格：不使用建成区标准"))
 
 
 def _degurba(ctx: RunContext, cfg) -> None:
@@ -87,12 +117,7 @@ def _degurba(ctx: RunContext, cfg) -> None:
                                                                            population=("population", "sum"))
                                    .reset_index("label"))
     total = float(pd.Series(grid.population.ravel()).sum(skipna=True))
-    ctx.variants["urban_rural"] = (
-        "Degree of Urbanisation (GHSL R2023A grid rules, July 2024 semi-dense rule; flexurba defaults) on the "
-        "1 km Mollweide grid (population moved by 250 m sub-cells, total preserved); units by population shares "
-        "(2024 unit rules); urban = cities, towns and semi-dense areas"
-        + ("" if cfg.land else "; no land raster: every cell counted as permanent land")
-        + ("" if cfg.built else "; no built-up raster: built-up criterion off"))
+    ctx.variants["urban_rural"] = _degurba_variant(cfg)
     ctx.results["degurba"] = {"grid_population": total, "built_threshold": grid.built_threshold,
                               "cells": {int(k): int(v) for k, v in counts["cells"].items()}}
 

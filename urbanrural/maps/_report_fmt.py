@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._report_zh import Html, rich
 from .escape import html_text
 from .labels import category_name, label
 
@@ -71,6 +72,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "file": ("File", "文件"),
     "size": ("Size", "大小"),
     "checksum": ("SHA-256 (first 12)", "SHA-256（前 12 位）"),
+    "config_file": ("Config", "配置文件"),
     "checks": ("Checks, repairs and drops", "检查、修复与剔除"),
     "input": ("Input", "输入"),
     "check": ("Check", "检查项"),
@@ -192,25 +194,36 @@ NOTES_ZH: tuple[tuple[str, str], ...] = (
     (r"no built-up grid: the built-up criterion is off", "无建成区格网：不使用建成区标准"),
     (r"road network has (?P<n>\d+) disconnected components \(largest (?P<share>[\d.]+%) of nodes, smallest "
      r"(?P<small>\d+) nodes\).*", "路网有 {n} 个互不连通的部分（最大部分占节点的 {share}，最小部分 {small} 个节点）；"
-     "位于无设施部分的人口没有出行时间，计为无法到达；可设置 roads: components: largest 将所有人连接到主路网"),
+     "位于无设施部分的人口没有出行时间，计为无法到达；可设置 `roads: components: largest` 将所有人连接到主路网"),
     (r"(?P<cat>[^:]+): (?P<k>\d+) of (?P<m>\d+) facilities outside the study area kept.*",
-     "{cat}：研究区外的 {m} 个设施中保留了 {k} 个，居民可跨界使用（facilities_outside: drop 可将其剔除）"),
+     "{cat}：研究区外的 {m} 个设施中保留了 {k} 个，居民可跨界使用（`facilities_outside: drop` 可将其剔除）"),
     (r"(?P<cat>[^:]+): (?P<n>[\d,.]+) people can reach no (?P=cat) \(network island or barrier\).*",
      "{cat}：{n} 人无法到达任何{cat}（路网孤岛或障碍），计为服务不足人口，不计算出行时间"),
 )
 
 
-def note_text(detail: object, language: str) -> str:
-    """An analysis note in ``language``: known wordings translated, others as written."""
+def _note_zh(detail: object) -> str | None:
+    """The Chinese of an analysis note with a fixed wording (`names` in backticks), or None."""
     text = str(detail)
-    if language != "zh":
-        return text
     for pattern, zh in NOTES_ZH:
         m = re.fullmatch(pattern, text, flags=re.S)
         if m:
-            groups = {k: (category_name(v, language="zh") if k == "cat" else v) for k, v in m.groupdict().items()}
+            groups = {k: (category_name(v, language="zh") if k == "cat" else v).replace("`", "'")
+                      for k, v in m.groupdict().items()}
             return zh.format(**groups)
-    return text
+    return None
+
+
+def note_text(detail: object, language: str) -> str:
+    """An analysis note in ``language`` as plain text: known wordings translated, others as written."""
+    zh = _note_zh(detail) if language == "zh" else None
+    return str(detail) if zh is None else zh.replace("`", "")
+
+
+def note_html(detail: object, language: str) -> Html:
+    """An analysis note in ``language`` as HTML (in Chinese, YAML names in ``<code>``)."""
+    zh = _note_zh(detail) if language == "zh" else None
+    return Html(html_text(detail)) if zh is None else rich(zh)
 
 
 def check_name(name: object, language: str) -> str:
@@ -383,13 +396,15 @@ def fmt_value(v: object, language: str) -> str:
 def html_table(frame: pd.DataFrame, *, language: str, index: object = None, max_cols: int = 8,
                formatters: dict[str, Callable[[object], str]] | None = None,
                values: dict[str, Callable[[object], str]] | None = None, css: str = "",
-               row_class: Sequence[str] | None = None) -> str:
+               row_class: Sequence[str] | None = None, raw: dict[str, Sequence[str]] | None = None) -> str:
     """A table that fits the page: wrapped in a scrolling box on screen and split into parts of
     at most ``max_cols`` columns (the first column repeated) so each part prints on A4.
 
     ``index``: a header for the frame's index shown as the first column (None: not shown).
     ``formatters``: per-column functions to text (default by the column's name and dtype);
-    ``values``: per-column functions translating a text value (categories, classes).
+    ``values``: per-column functions translating a text value (categories, classes); one
+    that returns :class:`~._report_zh.Html` is written as it is.
+    ``raw``: per-column cells already in HTML (escaped), one per row, shown instead of the frame's.
     """
     f = frame.copy()
     f.columns = [str(c) for c in f.columns]
@@ -400,10 +415,12 @@ def html_table(frame: pd.DataFrame, *, language: str, index: object = None, max_
         return ""
     fmts = {c: (formatters or {}).get(c) or column_formatter(c, f[c]) for c in cols}
     vals = values or {}
+    html = {str(c): list(v) for c, v in (raw or {}).items()}
 
     def cell(c: str, v: object) -> str:
         if c in vals and not is_missing(v):
-            return html_text(vals[c](v))
+            out = vals[c](v)
+            return out if isinstance(out, Html) else html_text(out)
         if isinstance(v, bool):
             return html_text(fmt_value(v, language))
         if isinstance(v, numbers.Real) or is_missing(v):
@@ -421,8 +438,8 @@ def html_table(frame: pd.DataFrame, *, language: str, index: object = None, max_
         rows = []
         for i, rec in enumerate(f[use].itertuples(index=False, name=None)):
             cls = f" class='{row_class[i]}'" if row_class is not None else ""
-            tds = "".join(f"<td{' class=num' if c in numeric else ''}>{cell(c, v)}</td>" for c, v in zip(use, rec,
-                                                                                                         strict=True))
+            tds = "".join(f"<td{' class=num' if c in numeric else ''}>{html[c][i] if c in html else cell(c, v)}</td>"
+                          for c, v in zip(use, rec, strict=True))
             rows.append(f"<tr{cls}>{tds}</tr>")
         cont = f"<p class=cont>({html_text(w('table_part', language))})</p>" if k else ""
         out.append(f"{cont}<div class='tw'><table class='{css}'><thead><tr>{head}</tr></thead>"

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..geo.io import atomic_path
 from . import _report_fmt as F
+from . import _report_zh as Z
 from ._report_fmt import fmt_int, fmt_num, fmt_p, fmt_pct, html_table, pick, w
 from .escape import href_path, html_attr, html_text
 from .labels import category_name, label
@@ -292,28 +293,44 @@ def _summary(facts: dict[str, Any], run: dict[str, Any], lang: str) -> str:
     warn = _warnings(facts, run, lang)
     if warn:
         parts.append(f"<h3>{_e(w('warnings_h', lang))}</h3><ul class=warn>"
-                     + "".join(f"<li>{_e(x)}</li>" for x in warn) + "</ul>")
+                     + "".join(f"<li>{x}</li>" for x in warn) + "</ul>")
     return "".join(parts)
 
 
-def _warnings(facts: dict[str, Any], run: dict[str, Any], lang: str) -> list[str]:
+def _warnings(facts: dict[str, Any], run: dict[str, Any], lang: str) -> list[Z.Html]:
+    """The first screen's warnings as HTML items (analysis notes and input checks)."""
     out = []
     sep = "、" if lang == "zh" else ", "
+    colon = "：" if lang == "zh" else ": "
     for n, cats in (facts.get("unreachable") or {}).items():
-        out.append(w("unreachable_note", lang, n=fmt_int(n), cats=sep.join(category_name(c, language=lang)
-                                                                              for c in cats)))
+        out.append(Z.Html(_e(w("unreachable_note", lang, n=fmt_int(n),
+                                 cats=sep.join(category_name(c, language=lang) for c in cats)))))
     for note in run.get("analyses") or []:
         if note.get("status") in ("warning", "error", "skipped"):
             if "unreachable" in facts and _UNREACHABLE.match(str(note.get("detail", ""))):
                 continue
             name = pick(F.ANALYSIS_NAMES.get(str(note.get("analysis")), (str(note.get("analysis")),) * 2), lang)
-            out.append(f"{name}{'：' if lang == 'zh' else ': '}{F.note_text(note.get('detail', ''), lang)}")
+            out.append(Z.Html(_e(name + colon) + F.note_html(note.get("detail", ""), lang)))
     for c in run.get("checks") or []:
         if c.get("status") in ("warning", "error"):
-            sep = "：" if lang == "zh" else ": "
-            out.append(f"{F.check_name(c.get('input', ''), lang)}{sep}{F.check_name(c.get('check', ''), lang)}{sep}"
-                       f"{c.get('detail', '')}")
+            parts = [_check_name(c.get("input", ""), lang), _check_name(c.get("check", ""), lang),
+                     _check_detail(c, lang)]
+            out.append(Z.Html(_e(colon).join(parts)))
     return out
+
+
+def _check_name(name: object, lang: str) -> Z.Html:
+    """An input or check name: Chinese where known; in Chinese, others (file names) as code."""
+    if lang == "zh":
+        return Z.check_name_html(name, F.CHECKS_ZH)
+    return Z.Html(_e(name))
+
+
+def _check_detail(check: dict[str, Any], lang: str) -> Z.Html:
+    detail = check.get("detail", "")
+    if lang == "zh":
+        return Z.check_detail_html(detail, check.get("check", ""))
+    return Z.Html(_e(detail))
 
 
 def _relative(path: object, config_file: object) -> str:
@@ -339,25 +356,45 @@ def _inputs(run: dict[str, Any], lang: str) -> str:
                      "size": F.fmt_bytes(v.get("bytes")), "sha": str(v.get("sha256", ""))[:12]})
     if not rows:
         return ""
-    frame = pd.DataFrame(rows).rename(columns={"role": w("role", lang), "file": w("file", lang),
-                                               "size": w("size", lang), "sha": w("checksum", lang)})
+    frame = pd.DataFrame(rows)
+    raw = {w("role", lang): [_role(r["role"], lang) for r in rows],
+           w("file", lang): [_literal(r["file"], lang) for r in rows],
+           w("checksum", lang): [_literal(r["sha"], lang) for r in rows]}
+    frame = frame.rename(columns={"role": w("role", lang), "file": w("file", lang),
+                                  "size": w("size", lang), "sha": w("checksum", lang)})
     cfg = run.get("config_file")
-    note = f"<p class=meta>{_e('配置文件' if lang == 'zh' else 'Config')}: {_e(PurePath(str(cfg)).name)}</p>" if cfg \
-        else ""
-    return note + html_table(frame, language=lang, css="inputs")
+    note = (f"<p class=meta>{_e(w('config_file', lang))}{'：' if lang == 'zh' else ': '}"
+            f"{_literal(PurePath(str(cfg)).name, lang)}</p>") if cfg else ""
+    return note + html_table(frame, language=lang, css="inputs", raw=raw)
+
+
+def _literal(text: object, lang: str) -> str:
+    """A name as written in a file or the config: in Chinese set apart as code."""
+    return f"<code>{_e(text)}</code>" if lang == "zh" else _e(text)
+
+
+def _role(role: str, lang: str) -> str:
+    """An input's role (a config key: ``facilities[0]``); in Chinese its label and the key as code."""
+    if lang != "zh":
+        return _e(role)
+    zh = Z.KEYS_ZH.get(role.split("[")[0])
+    return f"{_e(zh)} {_literal(role, lang)}" if zh else _literal(role, lang)
 
 
 def _checks(run: dict[str, Any], lang: str) -> str:
     checks = sorted(run.get("checks") or [], key=lambda c: _SEVERITY.get(str(c.get("status")), 3))
     if not checks:
         return ""
-    frame = pd.DataFrame([{"input": F.check_name(c.get("input", ""), lang), "check": F.check_name(c.get("check", ""), lang),
-                           "status": c.get("status", ""),
-                           "count": c.get("count"), "detail": c.get("detail", "")} for c in checks])
+    frame = pd.DataFrame([{"input": str(c.get("input", "")), "check": str(c.get("check", "")),
+                           "status": c.get("status", ""), "count": c.get("count"),
+                           "detail": str(c.get("detail", ""))} for c in checks])
     frame["count"] = frame["count"].map(lambda v: fmt_int(v) if isinstance(v, (int, float)) else str(v))
     frame = frame.rename(columns={k: w(k, lang) for k in ("input", "check", "status", "count", "detail")})
+    raw = {w("input", lang): [_check_name(c.get("input", ""), lang) for c in checks],
+           w("check", lang): [_check_name(c.get("check", ""), lang) for c in checks],
+           w("detail", lang): [_check_detail(c, lang) for c in checks]}
     return html_table(frame, language=lang, css="checks", row_class=[_cls(c.get("status")) for c in checks],
-                      values={w("status", lang): F.status_value(lang)})
+                      values={w("status", lang): F.status_value(lang)}, raw=raw)
 
 
 def _notes(run: dict[str, Any], lang: str) -> str:
@@ -367,38 +404,59 @@ def _notes(run: dict[str, Any], lang: str) -> str:
     frame = pd.DataFrame([{w("analysis", lang): pick(F.ANALYSIS_NAMES.get(str(n.get("analysis")),
                                                                           (str(n.get("analysis")),) * 2), lang),
                            w("status", lang): n.get("status", ""),
-                           w("detail", lang): F.note_text(n.get("detail", ""), lang)}
+                           w("detail", lang): str(n.get("detail", ""))}
                           for n in notes])
+    raw = {w("detail", lang): [F.note_html(n.get("detail", ""), lang) for n in notes]}
     return (f"<h3>{_e(w('analyses', lang))}</h3>"
             + html_table(frame, language=lang, css="notes", row_class=[_cls(n.get("status")) for n in notes],
-                         values={w("status", lang): F.status_value(lang)}))
+                         values={w("status", lang): F.status_value(lang)}, raw=raw))
 
 
-def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """Nested dicts to ``("a › b", value)`` rows; lists joined; None left out."""
+Leaf = tuple[tuple[str, ...], Any]
+
+
+def _flatten(obj: Any, prefix: tuple[str, ...] = ()) -> list[Leaf]:
+    """Nested dicts to ``(("a", "b"), value)`` rows (lists of scalars kept whole); None left out."""
     if isinstance(obj, dict):
-        rows: list[tuple[str, str]] = []
+        rows: list[Leaf] = []
         for k, v in obj.items():
-            rows += _flatten(v, f"{prefix} › {k}" if prefix else str(k))
+            rows += _flatten(v, (*prefix, str(k)))
         return rows
     if obj is None:
         return []
     if isinstance(obj, (list, tuple)):
         if all(not isinstance(x, (dict, list, tuple)) for x in obj):
-            return [(prefix, ", ".join(fmt_num(x) if isinstance(x, float) else str(x) for x in obj))]
+            return [(prefix, list(obj))]
         rows = []
         for i, x in enumerate(obj):
-            rows += _flatten(x, f"{prefix} [{i + 1}]")
+            rows += _flatten(x, (*prefix[:-1], f"{prefix[-1] if prefix else ''} [{i + 1}]"))
         return rows
-    if isinstance(obj, bool):
-        return [(prefix, str(obj).lower())]
-    return [(prefix, fmt_num(obj) if isinstance(obj, float) else str(obj))]
+    return [(prefix, obj)]
 
 
-def _kv(rows: list[tuple[str, str]], lang: str) -> str:
-    body = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in rows)
+def _value_en(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(fmt_num(x) if isinstance(x, float) else str(x) for x in v)
+    if isinstance(v, bool):
+        return str(v).lower()
+    return fmt_num(v) if isinstance(v, float) else str(v)
+
+
+def _kv(rows: list[Leaf], lang: str, *, config: bool) -> str:
+    """A key/value table of settings (``config``: the keys are YAML keys) or variants; in
+    Chinese, keys and values are labelled with the literal names kept as code."""
+    if lang == "zh":
+        cells = [(Z.key_html(k, config=config), Z.value_html(v)) for k, v in rows]
+    else:
+        cells = [(_e(" › ".join(k)), _e(_value_en(v))) for k, v in rows]
+    body = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in cells)
     return (f"<div class=tw><table class=kv><thead><tr><th>{_e(w('setting', lang))}</th><th>{_e(w('value', lang))}"
             f"</th></tr></thead><tbody>{body}</tbody></table></div>")
+
+
+def _description(v: Any, lang: str) -> str:
+    """A variant given as one text, in the report's language."""
+    return Z.value_html(v) if lang == "zh" else _e(v)
 
 
 def _methods(run: dict[str, Any], lang: str) -> str:
@@ -411,14 +469,14 @@ def _methods(run: dict[str, Any], lang: str) -> str:
         body = []
         s = settings.get(name)
         if isinstance(s, dict) and _flatten(s):
-            body.append(f"<p class=cont>{_e(w('settings', lang))}</p>" + _kv(_flatten(s), lang))
+            body.append(f"<p class=cont>{_e(w('settings', lang))}</p>" + _kv(_flatten(s), lang, config=True))
         v = variants.get(name)
         if isinstance(v, (dict, list, tuple)):
             rows = _flatten(v)
             if rows:
-                body.append(_kv(rows, lang))
+                body.append(_kv(rows, lang, config=False))
         elif v is not None:
-            body.append(f"<p>{_e(v)}</p>")
+            body.append(f"<p>{_description(v, lang)}</p>")
         if body:
             parts.append(f"<h3>{_e(title)}</h3>" + "".join(body))
     return "".join(parts)
