@@ -105,7 +105,8 @@ def flow_map_static(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame, kind: str,
                 layout.draw_graticule(ax, g.crs)
             note = sel.note(language)
             if sel.year is not None:
-                note += f"; {_lab.ui_text('year', language=language)}: {sel.year}"
+                year_word = _lab.ui_text("year", language=language)
+                note += f"；{year_word}：{sel.year}" if language == "zh" else f"; {year_word}: {sel.year}"
             note += ("。" if language == "zh" else ". ") + _lab.ui_text("flow_direction", language=language)
             static._panel(fig, fr, info, g, [], handles + list(extra), inset=inset, bounds=bounds,
                           title=head.text, fontsize=8.0, note=note)
