@@ -235,7 +235,8 @@ def _truetype_for_pdf(fig: plt.Figure) -> None:
     if cjk is None or not cjk.is_cff:
         return
     texts = fig.findobj(Text)
-    fam = fonts.truetype_fallback("".join(t.get_text() for t in texts))
+    # bold titles stay bold: a bold subset joins the family when a bold CJK face exists
+    fam = fonts.truetype_fallback("".join(t.get_text() for t in texts), bold=True)
     if fam is None:
         return
     for t in texts:
