@@ -32,6 +32,11 @@ def maps_step(ctx: RunContext) -> None:
     acc = ctx.config.analyses.accessibility
     bins = list(acc.thresholds) if acc is not None else None
     popts = _print_options(ctx)
+    flows = ctx.layers.get("flows")
+    if flows is not None and source_crs is not None:
+        flows = flows.to_crs(source_crs)
+    fa = ctx.config.analyses.flows
+    top_n = fa.top_n if fa is not None else None
     for spec in progress(cfg.maps, desc="maps", unit="map"):
         raster = None
         if spec.startswith("tt:"):
@@ -41,7 +46,8 @@ def maps_step(ctx: RunContext) -> None:
             try:
                 render_map(units, spec, out, language=ctx.config.language, facilities=facilities, raster=raster,
                            place=ctx.config.title(), isochrones=ctx.layers.get("isochrones"), bins=bins, roads=roads,
-                           tiles=cfg.tiles, attr=cfg.tiles_attribution, id_column=None, print_options=popts)
+                           tiles=cfg.tiles, attr=cfg.tiles_attribution, id_column=None, print_options=popts,
+                           flows=flows, **({"top_n": top_n} if top_n is not None else {}))
             except DataError as exc:
                 # preflight (validate/run) refuses specs that cannot be drawn; what remains is data
                 # that turned out empty at run time: a warning in the log, run.json and report

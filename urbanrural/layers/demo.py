@@ -401,7 +401,8 @@ def _config() -> dict:
         },
         "outputs": {"dir": "../results",
                     "maps": ["integration_index", "lisa:integration_index", "gi:tt_hospital_min", "tt:hospital",
-                             "tt_hospital_min", "iso:hospital", "degurba", "ccd", "facilities"],
+                             "tt_hospital_min", "iso:hospital", "degurba", "ccd", "facilities", "flow:migration",
+                             "flow_matrix:migration", "flow_net_commuting"],
                     "formats": ["html", "png", "pdf", "svg"]},
     }
 
