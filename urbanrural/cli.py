@@ -227,7 +227,8 @@ def degurba(population: Path, land: Path | None, built: Path | None, level: str,
 @main.command("map")
 @click.argument("results", type=click.Path(path_type=Path))
 @click.option("--column", required=True,
-              help="Column, or lisa:VAR, lisa_p:VAR, gi:VAR, degurba, ccd, facilities, tt:CATEGORY, iso:CATEGORY.")
+              help="Column, or lisa:VAR, lisa_p:VAR, gi:VAR, degurba, ccd, facilities, tt:CATEGORY, iso:CATEGORY, "
+                   "flow:KIND, flow_matrix:KIND.")
 @click.option("--layer", default="units", show_default=True, help="Layer of RESULTS to map.")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="MAP.html|.png|.pdf|.svg")
 @click.option("--title", default=None, help="Map title (default: the column's title in the chosen language).")
@@ -246,10 +247,15 @@ def degurba(population: Path, land: Path | None, built: Path | None, level: str,
 @click.option("--context", default="", help="HTML: context layers of RESULTS to add, e.g. facilities,roads,isochrones.")
 @click.option("--tiles", default=None, help="HTML: a tile layer by name or URL template (default: none, offline).")
 @click.option("--attribution", default=None, help="Attribution of a --tiles URL template.")
+@click.option("--top-n", "top_n", type=click.IntRange(1), default=200, show_default=True,
+              help="flow:KIND maps: draw the N largest flows.")
+@click.option("--min-volume", "min_volume", type=click.FloatRange(0), default=None,
+              help="flow:KIND maps: draw only flows of at least this volume.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 def map_cmd(results: Path, column: str, layer: str, out: Path, title: str | None, scheme: str, k: int,
             bins: str | None, language: str, page: str, orientation: str, dpi: int, source: str | None,
-            context: str, tiles: str | None, attribution: str | None, overwrite: bool) -> None:
+            context: str, tiles: str | None, attribution: str | None, top_n: int, min_volume: float | None,
+            overwrite: bool) -> None:
     """Draw a map of RESULTS.gpkg: offline HTML or a print map (PNG, PDF, SVG)."""
     from .geo.errors import UnknownNameError
     from .geo.io import check_output_file
@@ -267,7 +273,7 @@ def map_cmd(results: Path, column: str, layer: str, out: Path, title: str | None
     if bad:
         raise UnknownNameError(f"--context {bad}: valid layers are facilities, roads, isochrones")
     render_map(results, column, out, layer=layer, language=language, scheme=scheme, k=k, title=title,
-               bins=band_list, context=layers, tiles=tiles, attr=attribution,
+               bins=band_list, context=layers, tiles=tiles, attr=attribution, top_n=top_n, min_volume=min_volume,
                print_options={"page": page, "orientation": orientation, "dpi": dpi, "source": source,
                               "context": {"boundary": True}})
     click.echo(f"wrote {out}")

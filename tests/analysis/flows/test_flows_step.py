@@ -90,3 +90,24 @@ def test_underflow_and_layers(demo_run):
     assert ((net["density"] > 0) & (net["density"] < 1)).all()
     links = pd.read_csv(demo_run / "tables" / "flows_linkage.csv")
     assert len(links) and (links["kept"]).all()
+
+
+def test_cli_flow_maps(demo_run, tmp_path):
+    from click.testing import CliRunner
+
+    from urbanrural.cli import main
+
+    res = demo_run / "results.gpkg"
+    r = CliRunner().invoke(main, ["map", str(res), "--column", "flow:commuting", "--out", str(tmp_path / "c.html"),
+                                  "--top-n", "25", "--lang", "zh"])
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "c.html").read_text(encoding="utf-8")
+    assert "通勤" in html and "25" in html
+    r = CliRunner().invoke(main, ["map", str(res), "--column", "flow:comuting", "--out", str(tmp_path / "d.html")])
+    assert r.exit_code == 2 and "did you mean 'commuting'" in r.output and not (tmp_path / "d.html").exists()
+    r = CliRunner().invoke(main, ["map", str(res), "--column", "flow_matrix:capital", "--out", str(tmp_path / "m.pdf")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "m.pdf").read_bytes()[:4] == b"%PDF"
+    r = CliRunner().invoke(main, ["map", str(res), "--column", "flow:capital", "--out", str(tmp_path / "x.png"),
+                                  "--min-volume", "-1"])
+    assert r.exit_code == 2
