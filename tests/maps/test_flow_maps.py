@@ -183,7 +183,7 @@ def test_zh_labels_and_pairs(flow_units, flow_lines, tmp_path):
                       top_n=20).read_text()
     assert "<title>通勤流动</title>" in text
     leg = legend_text(text)
-    assert "通勤流动（人）" in leg and "农村→城镇" in leg and "城镇→农村" in leg and "显示" in leg
+    assert "通勤流动（人）" in leg and "乡村→城镇" in leg and "城镇→乡村" in leg and "显示" in leg
     (data, aliases), = flow_layers(text)
     assert aliases[:4] == ["流量", "反向流量", "平衡度", "起讫类型"]
     assert any(t.startswith("镇") and "→ 镇" in t for t in data["t"][0])
@@ -239,7 +239,7 @@ def test_print_flow_map_png_and_pdf_with_truetype_fonts(flow_units, flow_lines, 
     assert info.note.startswith(f"30 of {int((flow_lines['kind'] == 'commuting').sum())} flows shown")
     svg = render_map(flow_units, "flow:commuting", tmp_path / "f.svg", flows=flow_lines, top_n=30,
                      language="zh").read_text(encoding="utf-8")
-    assert "通勤流动" in svg and "农村→城镇" in svg
+    assert "通勤流动" in svg and "乡村→城镇" in svg
 
 
 def test_matrix_numbers_are_the_group_sums(flow_units, flow_lines, tmp_path):
@@ -258,7 +258,7 @@ def test_matrix_numbers_are_the_group_sums(flow_units, flow_lines, tmp_path):
     assert '<th scope="col">' in text and "<caption>" in text and "http" not in text
     svg = render_map(flow_units, "flow_matrix:commuting", tmp_path / "m.svg", flows=flow_lines,
                      language="zh").read_text(encoding="utf-8")
-    assert f"{ru:,.0f}" in svg and "起点类型" in svg and "农村" in svg
+    assert f"{ru:,.0f}" in svg and "起点类型" in svg and "乡村" in svg
     pdf = render_map(flow_units, "flow_matrix:commuting", tmp_path / "m.pdf", flows=flow_lines, language="zh")
     assert b"Type3" not in _pdf_fonts(pdf.read_bytes())[0]
 

@@ -102,7 +102,7 @@ def test_flow_kinds_groups_and_class_pairs():
     assert labels.group_name("urban", language="zh") == palettes.URBAN_CLASS_LABELS["zh"]["urban"]
     assert labels.group_name(None) == "no class" and labels.group_name(float("nan"), language="zh") == "未分类"
     assert labels.flow_pair_name("rural", "urban") == "Rural → urban"
-    assert labels.flow_pair_name("Rural", "URBAN", language="zh") == "农村→城镇"
+    assert labels.flow_pair_name("Rural", "URBAN", language="zh") == "乡村→城镇"
     assert labels.flow_pair_name("city", "rural") == "city → rural"
     assert palettes.flow_pair_key("rural", "urban") == "rural>urban" and palettes.flow_pair_key(None, "urban") == "other"
     assert len(set(palettes.FLOW_PAIRS.values()) | {palettes.FLOW_OTHER}) == 5

@@ -19,7 +19,7 @@ Examples
 >>> label("flow_net_commuting").text, label("flow_net_commuting", language="zh").text
 ('Net inflow: commuting (people)', '通勤净流入（人）')
 >>> label("flow:migration").text, flow_pair_name("rural", "urban", language="zh")
-('Migration flows (people)', '农村→城镇')
+('Migration flows (people)', '乡村→城镇')
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def flow_unit(kind: str) -> str | None:
 
 def group_name(group: object, *, language: str = "en") -> str:
     """A flow end's class (``urban_class`` value) as the urban/rural maps name it ("rural" ->
-    "Rural" / "农村"); missing as "no class" / "未分类"; others as given."""
+    "Rural" / "乡村"); missing as "no class" / "未分类"; others as given."""
     from . import palettes
 
     try:
@@ -141,7 +141,7 @@ def group_name(group: object, *, language: str = "en") -> str:
 
 
 def flow_pair_name(origin_group: object, destination_group: object, *, language: str = "en") -> str:
-    """A class pair of flows, origin first ("Rural → urban" / "农村→城镇")."""
+    """A class pair of flows, origin first ("Rural → urban" / "乡村→城镇")."""
     o = group_name(origin_group, language=language)
     d = group_name(destination_group, language=language)
     if language == "zh":

@@ -76,7 +76,7 @@ DEGURBA_UNITS_LABELS = {"en": {3: "City", 2: "Town or semi-dense area", 1: "Rura
 CCD = {1: "#a50026", 2: "#d73027", 3: "#f46d43", 4: "#fdae61", 5: "#fee08b", 6: "#d9ef8b", 7: "#a6d96a",
        8: "#66bd63", 9: "#1a9850", 10: "#006837"}
 URBAN_CLASS = {"urban": "#e31a1c", "rural": "#33a02c"}
-URBAN_CLASS_LABELS = {"en": {"urban": "Urban", "rural": "Rural"}, "zh": {"urban": "城镇", "rural": "农村"}}
+URBAN_CLASS_LABELS = {"en": {"urban": "Urban", "rural": "Rural"}, "zh": {"urban": "城镇", "rural": "乡村"}}  # 统计上划分城乡的规定: 城镇 / 乡村
 REACH = {"ok": "#74c476", "unreachable": "#4d4d4d", "no people": "#f7f7f7"}
 REACH_LABELS = {"en": {"ok": "Reachable", "unreachable": "Unreachable", "no people": "No people"},
                 "zh": {"ok": "可到达", "unreachable": "无法到达", "no people": "无人口"}}

@@ -113,7 +113,7 @@ def test_categorical_groups_keep_their_order(small_flows, small_groups):
 
 def test_summary_sentences(small_accounts):
     assert small_accounts.summary() == "Rural->urban 10 vs urban->rural 60: balance 0.17 (strongly one-way)."
-    assert small_accounts.summary(language="zh") == "农村→城镇 10，城镇→农村 60：双向平衡指数 0.17（明显单向）"
+    assert small_accounts.summary(language="zh") == "乡村→城镇 10，城镇→乡村 60：双向平衡指数 0.17（明显单向）"
     assert small_accounts.summary(group_a="urban", group_b="rural").startswith("Urban->rural 60 vs rural->urban 10")
 
 

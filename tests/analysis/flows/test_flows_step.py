@@ -60,7 +60,7 @@ def test_class_pair_balance_by_hand(demo_run, demo_flows, results_units):
     run = json.loads((demo_run / "run.json").read_text(encoding="utf-8"))
     sentence = run["results"]["flows"]["migration"]["sentence_en"]
     assert f"{r2u:,.0f}" in sentence and f"{u2r:,.0f}" in sentence and "one-way" in sentence
-    assert "农村→城镇" in run["results"]["flows"]["migration"]["sentence_zh"]
+    assert "乡村→城镇" in run["results"]["flows"]["migration"]["sentence_zh"]
 
 
 def test_demo_leans_rural_to_urban(demo_run):

@@ -64,7 +64,7 @@ BALANCE_BANDS: tuple[tuple[float, str, str], ...] = (
 )
 
 #: Chinese names of the designation classes used in summaries; other labels as given.
-_ZH_GROUPS = {"rural": "农村", "urban": "城镇"}  # as the map labels (maps.labels)
+_ZH_GROUPS = {"rural": "乡村", "urban": "城镇"}  # as the map labels (maps.labels)
 _LANGUAGES = ("en", "zh")
 
 
@@ -395,7 +395,7 @@ class FlowAccounts:
         >>> acc.summary()
         'Rural->urban 12,340 vs urban->rural 2,100: balance 0.17 (strongly one-way).'
         >>> acc.summary(language="zh")
-        '农村→城镇 12,340，城镇→农村 2,100：双向平衡指数 0.17（明显单向）'
+        '乡村→城镇 12,340，城镇→乡村 2,100：双向平衡指数 0.17（明显单向）'
         """
         if language not in _LANGUAGES:
             raise UnknownNameError(f"language={language!r} is not supported; use one of {preview(_LANGUAGES)}")
