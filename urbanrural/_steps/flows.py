@@ -32,6 +32,7 @@ import shapely
 
 from ..geo.errors import DataError
 from ..geo.progress import progress
+from ..maps._report_zh import Phrase
 from ..pipeline import RunContext, analysis
 
 if TYPE_CHECKING:
@@ -77,12 +78,15 @@ def _unit_costs(ctx: RunContext, points: pd.DataFrame, how: str) -> tuple[pd.Dat
         graph = network.build_graph(roads, node_crossings=rc.node_crossings, components=rc.components)
         od = network.od_table(graph, points, points, max_cost=DAY_MIN, walk_kmh=rc.off_road_speed)
         od = od[od["origin"] != od["destination"]].reset_index(drop=True)
-        desc = ("road network minutes between the units' representative points (exact Dijkstra, off-road legs at "
-                f"{rc.off_road_speed:g} km/h), searched up to {DAY_MIN:g} min")
+        desc = Phrase("road network minutes between the units' representative points (exact Dijkstra, off-road "
+                      f"legs at {rc.off_road_speed:g} km/h), searched up to {DAY_MIN:g} min",
+                      f"单元代表点之间的路网出行时间（分钟；精确最短路径，非道路段按 {rc.off_road_speed:g} 公里/小时），"
+                      f"最长搜索 {DAY_MIN:g} 分钟")
         return od, "min", desc
     pairs = _all_pairs(points)
     pairs["cost"] = _km(points, pairs["origin"], pairs["destination"])
-    return pairs, "km", "straight-line km between the units' representative points"
+    return pairs, "km", Phrase("straight-line km between the units' representative points",
+                               "单元代表点之间的直线距离（公里）")
 
 
 def _groups(ctx: RunContext, column: str) -> pd.Series | None:
@@ -195,9 +199,12 @@ def flows_step(ctx: RunContext) -> None:
     groups = _groups(ctx, cfg.groups)
     pop = _population(ctx)
     table = ctx.area.flows
-    variant = {"accounts": "in = sum of flows into a unit from other units, out = from it to others, net = in - out, "
-                           "intra-unit flows apart; pair balance = min/max of the two directions (0 one-way, "
-                           "1 balanced), symmetry = 1 - |a-b|/(a+b); per capita per 1,000 residents"}
+    variant: dict[str, Any] = {"accounts": Phrase(
+        "in = sum of flows into a unit from other units, out = from it to others, net = in - out, intra-unit flows "
+        "apart; pair balance = min/max of the two directions (0 one-way, 1 balanced), symmetry = 1 - |a-b|/(a+b); "
+        "per capita per 1,000 residents",
+        "流入 = 其他单元流入本单元的总量，流出 = 本单元流向其他单元的总量，净流入 = 流入 - 流出，单元内部流动单列；"
+        "双向平衡指数 = 两个方向中较小者 / 较大者（0 为单向，1 为平衡），对称指数 = 1 - |a-b|/(a+b)；人均值按每千名常住人口计")}
     if table is not None and len(table):
         table = table.assign(origin=table["origin"].astype(str), destination=table["destination"].astype(str))
         present = [str(k) for k in pd.unique(table["kind"])]
@@ -210,9 +217,15 @@ def flows_step(ctx: RunContext) -> None:
         if cfg.model != "none":
             cost, unit, desc = _unit_costs(ctx, points, cfg.cost)
             variant["cost"] = desc
-            variant["model"] = (f"{cfg.model}-constrained spatial interaction model (Wilson 1971), Poisson GLM with "
-                                f"log link, {cfg.decay} decay on cost in {unit}; under-flowing pairs: standardised "
-                                f"residual (T - T^)/sqrt(T^) <= {cfg.underflow:g}")
+            zh_model = {"doubly": "双约束", "production": "发生约束", "attraction": "吸引约束",
+                        "unconstrained": "无约束"}[cfg.model]
+            zh_decay = {"power": "幂函数", "exponential": "指数函数"}[cfg.decay]
+            variant["model"] = Phrase(
+                f"{cfg.model}-constrained spatial interaction model (Wilson 1971), Poisson GLM with log link, "
+                f"{cfg.decay} decay on cost in {unit}; under-flowing pairs: standardised residual (T - T^)/sqrt(T^) "
+                f"<= {cfg.underflow:g}",
+                f"{zh_model}空间相互作用模型（Wilson 1971），对数连接的泊松广义线性模型，成本（{'分钟' if unit == 'min' else '公里'}）"
+                f"按{zh_decay}衰减；流量偏低的单元对：标准化残差 (T - T^)/sqrt(T^) <= {cfg.underflow:g}")
         unit_rows, pair_rows, group_rows, net_rows, model_rows, under_rows, lines = [], [], [], [], [], [], []
         for kind in progress(kinds, desc="flows", unit="kind"):
             slug = kind_slug(kind)
@@ -274,7 +287,12 @@ def flows_step(ctx: RunContext) -> None:
         ctx.note(NAME, "warning", "the flow table has no rows between units")
     if cfg.linkage is not None:
         _linkage(ctx, points, pop)
-        variant["linkage"] = ctx.results.get("flows_linkage", {}).get("variant")
+        text = ctx.results.get("flows_linkage", {}).get("variant")
+        if text:
+            variant["linkage"] = Phrase(
+                text, "修正引力模型：R_ij = k_ij sqrt(P_i G_i) sqrt(P_j G_j) / d_ij^2，k_ij = G_i / (G_i + G_j)"
+                "（两者均为 0 时取 0.5），P 为人口，G 为所选指标，d 为直线距离（公里）；R_ij 高于第 i 行其他单元均值时"
+                "保留 i→j 联系；网络密度 = 保留的联系数 / (n (n - 1))")
     ctx.variants[NAME] = {k: v for k, v in variant.items() if v}
 
 

@@ -108,6 +108,17 @@ WORDS: dict[str, tuple[str, str]] = {
     "dropped": ("dropped", "已剔除"),
     "p_lt": ("p < 0.001", "p < 0.001"),
     "toc": ("Contents", "目录"),
+    "flows_h": ("Two-way flows", "要素双向流动"),
+    "flows_intro": ("Flows between units by class of origin and destination; balance = smaller direction / "
+                    "larger (0 one-way, 1 balanced).",
+                    "按起点与终点城乡类型统计的单元间流动；双向平衡指数 = 较小方向 / 较大方向（0 为单向，1 为平衡）。"),
+    "flows_model_sentence": ("After travel cost and size ({model} gravity model, pseudo-R² {r2}), {under} pair(s) "
+                             "flow well below prediction{detail}.",
+                             "扣除出行成本与规模影响后（{model}引力模型，伪 R² {r2}），有 {under} 对单元的实际流量明显"
+                             "低于预测{detail}。"),
+    "flows_under_detail": ("; rural→urban {ru}, urban→rural {ur}", "；其中乡村→城镇 {ru} 对，城镇→乡村 {ur} 对"),
+    "linkage_sentence": ("Linkage network on {value}: {links} links kept, density {density}.",
+                         "基于{value}的空间联系网络：保留 {links} 条联系，网络密度 {density}。"),
 }
 
 TABLE_TITLES: dict[str, tuple[str, str]] = {
@@ -120,6 +131,13 @@ TABLE_TITLES: dict[str, tuple[str, str]] = {
     "integration": ("Integration index: entropy weights", "城乡融合指数：熵权"),
     "integration_ccd": ("Coupling coordination classes", "耦合协调等级"),
     "integration_theil": ("Theil decomposition", "泰尔指数分解"),
+    "flows_groups": ("Flows between classes (both directions)", "城乡类型之间的双向流动"),
+    "flows_network": ("Flow network", "流动网络"),
+    "flows_model": ("Spatial interaction model", "空间相互作用模型"),
+    "flows_underflow": ("Pairs that flow less than predicted", "实际流量明显低于模型预测的单元对"),
+    "flows_units": ("Flows per unit", "各单元流动"),
+    "flows_pairs": ("Flows per pair of units", "单元对之间的流动"),
+    "flows_linkage": ("Linkage network (modified gravity)", "空间联系网络（修正引力模型）"),
 }
 
 ANALYSIS_NAMES: dict[str, tuple[str, str]] = {
@@ -172,6 +190,19 @@ HEADERS: dict[str, tuple[str, str]] = {
     "groups": ("Groups", "分组"), "total": ("Total", "总体"), "between": ("Between groups", "组间"),
     "within": ("Within groups", "组内"), "between_share": ("Between-group share", "组间贡献率"),
     "name": ("Name", "名称"),
+    "kind": ("Kind", "类型"), "year": ("Year", "年份"), "group_a": ("Class A", "类型 A"),
+    "group_b": ("Class B", "类型 B"), "a_to_b": ("A → B", "A → B"), "b_to_a": ("B → A", "B → A"),
+    "balance": ("Balance", "平衡指数"), "symmetry": ("Symmetry", "对称指数"),
+    "share_of_total": ("Share of all flows", "占全部流动比例"), "links": ("Links", "联系数"),
+    "density": ("Density", "网络密度"), "reciprocity": ("Reciprocity", "互惠性"),
+    "weighted_reciprocity": ("Weighted reciprocity", "加权互惠性"), "total_between": ("Between units", "单元间流动"),
+    "total_intra": ("Within units", "单元内部流动"), "term": ("Term", "参数"), "estimate": ("Estimate", "估计值"),
+    "std_error": ("Std. error", "标准误"), "z": ("z", "z"), "p_value": ("p", "p"),
+    "origin_group": ("Origin class", "起点类型"), "destination_group": ("Destination class", "终点类型"),
+    "pairs": ("Pairs below prediction", "低于预测的单元对"), "of_pairs": ("Pairs modelled", "建模单元对"),
+    "observed": ("Observed", "实际流量"), "predicted": ("Predicted", "预测流量"), "ratio": ("Observed/predicted", "实际/预测"),
+    "origin": ("Origin", "起点"), "destination": ("Destination", "终点"), "R": ("Linkage R", "联系强度 R"),
+    "k": ("k", "k"), "kept": ("Kept", "保留"),
 }
 
 CHECKS_ZH = {
@@ -182,7 +213,8 @@ CHECKS_ZH = {
     "roads read": "读取道路", "road speed": "道路速度", "polygon facilities": "面状设施",
     "other categories": "其他类别", "oneway": "单行道", "nodata": "无数据值", "negative cells": "负值栅格",
     "multipoint facilities": "多点设施", "merged cells": "合并单元格", "maxspeed": "限速", "layer": "图层",
-    "flows": "流动数据", "flows read": "读取流动数据", "facilities read": "读取设施", "empty geometries": "空几何",
+    "flows": "流动数据", "flows read": "读取流动数据", "repeated flow pairs": "重复的流动记录",
+    "flows with unknown ids": "编号未知的流动记录", "intra-unit flows": "单元内部流动", "facilities read": "读取设施", "empty geometries": "空几何",
     "duplicate POIs": "重复 POI", "categories by name": "按名称分类", "analysis crs": "分析坐标系",
     "study area": "研究区", "facilities": "设施", "units": "单元", "roads": "道路",
 }

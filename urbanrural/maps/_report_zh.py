@@ -250,6 +250,10 @@ DETAILS_ZH: tuple[tuple[str, str], ...] = (
     (r"(?P<what>[A-Z0-9-]+) converted to WGS 84", "已由 {what} 转换为 WGS 84"),
     (r"kinds: (?P<kinds>[^;]+); years: (?P<years>.+)", "类型：`{kinds}`；年份：{years}"),
     (r"kinds: (?P<kinds>[^;]+)", "类型：`{kinds}`"),
+    (r"(?P<n>\d+) rows for the same origin, destination, kind and year were summed",
+     "{n} 行起点、终点、类型和年份相同，已合并求和"),
+    (r"(?P<n>\d+) id\(s\) not among the units: (?P<ids>.+) \((?P<v>[\d,.]+) of (?P<total>[\d,.]+) volume\)",
+     "{n} 个编号不属于任何单元：`{ids}`（流量 {v}，共 {total}）"),
 )
 _ITEMS = re.compile(r"(?:[^,:]+: \d+)(?:, [^,:]+: \d+)*")
 

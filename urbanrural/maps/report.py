@@ -207,12 +207,78 @@ def summary_facts(run: dict[str, Any], tables: dict[str, pd.DataFrame], units: p
             lo, hi = ii.idxmin(), ii.idxmax()
             out["integration"] = {"min": float(ii.min()), "max": float(ii.max()), "median": float(ii.median()),
                                   "min_unit": (str(lo), names.get(lo, "")), "max_unit": (str(hi), names.get(hi, ""))}
+    flows = _flow_facts(run, tables, language)
+    if flows:
+        out["flows"] = flows
     ccd = tables.get("integration_ccd")
     if ccd is not None and "units" in ccd.columns:
         lab = "label_zh" if language == "zh" and "label_zh" in ccd.columns else \
             "label_en" if "label_en" in ccd.columns else ccd.columns[0]
         out["ccd"] = [(str(a), _num(b)) for a, b in zip(ccd[lab], ccd["units"], strict=True)]
     return out
+
+
+_MODEL_ZH = {"doubly": "双约束", "production": "发生约束", "attraction": "吸引约束", "unconstrained": "无约束"}
+
+
+def _flow_facts(run: dict[str, Any], tables: dict[str, pd.DataFrame], language: str) -> dict[str, Any]:
+    """Per flow kind: the two-way sentence, the model fit and the pairs below prediction by class pair."""
+    res = (run.get("results") or {}).get("flows") or {}
+    under = tables.get("flows_underflow")
+    kinds = []
+    for kind, info in res.items():
+        if not isinstance(info, dict):
+            continue
+        k: dict[str, Any] = {"kind": str(kind), "sentence": info.get(f"sentence_{language}") or info.get("sentence_en")}
+        if info.get("pseudo_r2") is not None:
+            k["model"] = {"constraint": info.get("model"), "pseudo_r2": _num(info["pseudo_r2"]),
+                          "under": int(info.get("underflow_pairs") or 0)}
+            if under is not None and {"kind", "origin_group", "destination_group", "pairs"} <= set(under.columns):
+                u = under[under["kind"].astype(str) == str(kind)]
+                for a, b, key in (("rural", "urban", "rural_urban"), ("urban", "rural", "urban_rural")):
+                    hit = u[(u["origin_group"].astype(str) == a) & (u["destination_group"].astype(str) == b)]
+                    if len(hit):
+                        k["model"][key] = int(hit["pairs"].iloc[0])
+        kinds.append(k)
+    out: dict[str, Any] = {"kinds": kinds} if kinds else {}
+    link = (run.get("results") or {}).get("flows_linkage")
+    if isinstance(link, dict) and link.get("links") is not None:
+        out["linkage"] = link
+    return out
+
+
+def _flows_summary(facts: dict[str, Any], lang: str) -> str:
+    from .labels import flow_kind_name
+
+    f = facts["flows"]
+    parts = [f"<h3>{_e(w('flows_h', lang))}</h3>"]
+    if f.get("kinds"):
+        parts.append(f"<p>{_e(w('flows_intro', lang))}</p><ul class=flows>")
+        for k in f["kinds"]:
+            name = flow_kind_name(k["kind"], language=lang)
+            text = f"{name}：" if lang == "zh" else f"{name[:1].upper()}{name[1:]}: "
+            if k.get("sentence"):
+                text += str(k["sentence"])
+                if lang == "zh" and not text.endswith("。"):
+                    text += "。"
+            m = k.get("model")
+            if m:
+                detail = ""
+                if "rural_urban" in m and "urban_rural" in m:
+                    detail = w("flows_under_detail", lang, ru=fmt_int(m["rural_urban"]), ur=fmt_int(m["urban_rural"]))
+                model = _MODEL_ZH.get(str(m["constraint"]), str(m["constraint"])) if lang == "zh" else \
+                    f"{m['constraint']}-constrained"
+                text += (" " if lang != "zh" else "") + w("flows_model_sentence", lang, model=model,
+                                                          r2=F.fmt_fixed(m["pseudo_r2"], 2),
+                                                          under=fmt_int(m["under"]), detail=detail)
+            parts.append(f"<li>{_e(text)}</li>")
+        parts.append("</ul>")
+    link = f.get("linkage")
+    if link:
+        parts.append("<p>" + _e(w("linkage_sentence", lang, value=label(str(link.get("value")), language=lang).title,
+                                  links=fmt_int(link["links"]), density=F.fmt_fixed(_num(link.get("density")), 3)))
+                     + "</p>")
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,6 +348,8 @@ def _summary(facts: dict[str, Any], run: dict[str, Any], lang: str) -> str:
     if "ccd" in facts:
         parts.append(f"<p>{_e(w('ccd_classes', lang))}: " + "; ".join(
             f"{_e(a)} {_e(fmt_int(b))}" for a, b in facts["ccd"]) + "</p>")
+    if "flows" in facts:
+        parts.append(_flows_summary(facts, lang))
     if facts.get("underserved"):
         t = _tmin(facts["threshold"])
         frame = pd.DataFrame([{w("code", lang): u["code"], w("name", lang): u["name"],
@@ -485,11 +553,17 @@ def _methods(run: dict[str, Any], lang: str) -> str:
 _ORDER = {
     "accessibility_summary": ["category", "facilities", "people_unreachable", "mean_tt_min", "mean_tt_urban_min",
                               "mean_tt_rural_min", "rural_urban_time_ratio"],
+    "flows_groups": ["kind", "year", "group_a", "group_b", "a_to_b", "b_to_a", "balance", "share_of_total"],
+    "flows_underflow": ["kind", "origin_group", "destination_group", "pairs", "of_pairs", "observed", "predicted",
+                        "ratio"],
     "autocorrelation": ["variable", "n", "moran_i", "z_sim", "p_sim", "geary_c", "geary_p_sim", "variable",
                         "lisa_HH", "lisa_LL", "lisa_LH", "lisa_HL", "lisa_ns", "gi_hot_95pct", "gi_cold_95pct"],
 }
 _TABLE_ORDER = ["urban_rural", "degurba_units", "degurba_grid", "accessibility", "accessibility_summary",
-                "integration", "integration_ccd", "integration_theil", "autocorrelation"]
+                "integration", "integration_ccd", "integration_theil", "autocorrelation", "flows_groups",
+                "flows_network", "flows_model", "flows_underflow"]
+# long per-unit and per-pair tables: linked from the outputs list, not printed
+_CSV_ONLY = {"flows_units", "flows_pairs", "flows_linkage"}
 
 
 def _key_table(name: str, table: pd.DataFrame, lang: str, max_rows: int = 40) -> str:
@@ -523,9 +597,15 @@ def _key_table(name: str, table: pd.DataFrame, lang: str, max_rows: int = 40) ->
             formatters = {c: fmt_num for c in ("entropy", "divergence", "weight")}
         elif not isinstance(t.index, pd.RangeIndex) or t.index.name is not None:
             index = t.index.name or ""
-        for c in ("category", "urban_class"):
+        for c in ("category", "urban_class", "group_a", "group_b", "origin_group", "destination_group"):
             if c in cols:
                 values[c] = F.category_value(lang)
+        if "kind" in cols:
+            from .labels import flow_kind_name
+
+            values["kind"] = lambda v: flow_kind_name(str(v), language=lang)
+        if "year" in cols:
+            formatters["year"] = lambda v: F.DASH if F.is_missing(v) else str(int(float(v)))
         for c in ("variable", "groups"):
             if c in cols:
                 values[c] = F.variable_value(lang)
@@ -552,7 +632,8 @@ def _key_table(name: str, table: pd.DataFrame, lang: str, max_rows: int = 40) ->
 
 def _tables(tables: dict[str, pd.DataFrame], lang: str) -> str:
     tables = _flat_tables(tables)
-    names = [n for n in _TABLE_ORDER if n in tables] + [n for n in tables if n not in _TABLE_ORDER]
+    names = [n for n in _TABLE_ORDER if n in tables] + [n for n in tables if n not in _TABLE_ORDER
+                                                         and n not in _CSV_ONLY]
     return "".join(_key_table(n, tables[n], lang) for n in names if isinstance(tables[n], pd.DataFrame))
 
 
@@ -639,7 +720,7 @@ def report_from_run(ctx: Any, run: dict[str, Any], path: str | Path) -> Path:
     path = Path(path)
     units = pd.DataFrame(ctx.units.drop(columns="geometry"))
     language = ((run.get("config") or {}).get("language")) or getattr(ctx.config, "language", "en")
-    text = render_report(name=ctx.config.name, run=run, tables=ctx.tables, units=units, folder=ctx.tmp,
+    text = render_report(name=ctx.config.title(language), run=run, tables=ctx.tables, units=units, folder=ctx.tmp,
                          language=language)
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text, encoding="utf-8")

@@ -111,3 +111,21 @@ def test_cli_flow_maps(demo_run, tmp_path):
     r = CliRunner().invoke(main, ["map", str(res), "--column", "flow:capital", "--out", str(tmp_path / "x.png"),
                                   "--min-volume", "-1"])
     assert r.exit_code == 2
+
+
+def test_report_flows_sentences_equal_the_tables(demo_run, tmp_path_factory):
+    groups = pd.read_csv(demo_run / "tables" / "flows_groups.csv")
+    under = pd.read_csv(demo_run / "tables" / "flows_underflow.csv")
+    for lang, out in (("en", demo_run), ("zh", demo_run_dir(tmp_path_factory, "zh"))):
+        html = (out / "report.html").read_text(encoding="utf-8")
+        block = html.split("<ul class=flows>")[1].split("</ul>")[0]
+        items = block.split("<li>")[1:]
+        assert len(items) == 3, block
+        for item, kind in zip(items, ["commuting", "migration", "capital"], strict=True):
+            g = groups[(groups["kind"] == kind) & (groups["group_a"] == "rural")].iloc[0]
+            assert f"{g['a_to_b']:,.0f}" in item and f"{g['balance']:.2f}" in item, (lang, item)
+            u = under[(under["kind"] == kind) & (under["origin_group"] == "rural")
+                      & (under["destination_group"] == "urban")]
+            assert (f"rural→urban {int(u['pairs'].iat[0])}" if lang == "en"
+                    else f"乡村→城镇 {int(u['pairs'].iat[0])} 对") in item
+        assert ("Two-way flows" if lang == "en" else "要素双向流动") in html
