@@ -6,6 +6,6 @@ Submodules import on first use.
 
 from .._lazy import lazy_submodules
 
-_NAMES = ("accessibility", "autocorrelation", "degurba", "flows", "integration", "inequality")
+_NAMES = ("accessibility", "autocorrelation", "degurba", "drivers", "flows", "integration", "inequality", "panel")
 __getattr__, __dir__ = lazy_submodules(__name__, _NAMES)
 __all__ = list(_NAMES)

@@ -1,0 +1,44 @@
+"""Change over time: the panel method chain (METHODS.md, section Change over time).
+
+Data in: a long DataFrame indexed by ``(unit, year)`` with indicator columns, or a
+``units x years`` frame of one variable (index: unit ids, columns: years ascending).
+
+- :mod:`.index`: pooled entropy weights, index/TOPSIS/CCD per unit-year, change and
+  annual rate, class transitions;
+- :mod:`.density`: kernel density per year on one bandwidth rule, with diagnostics;
+- :mod:`.markov`: classic, spatial and LISA Markov chains (giddy semantics);
+- :mod:`.convergence`: sigma and beta convergence (OLS, spatial lag/error), Dagum Gini per year;
+- :mod:`.hotspots`: emerging hot spots (Gi* per year and a Mann-Kendall trend);
+- :mod:`.warning`: early-warning rules, obstacle degree, indicative forecasts.
+
+Names are imported on first use, so one module's import cost is paid only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "entropy_index": "index", "PanelIndex": "index", "change": "index", "class_transitions": "index",
+    "kernel_density": "density", "KernelDensity": "density",
+    "markov": "markov", "spatial_markov": "markov", "lisa_markov": "markov",
+    "MarkovResult": "markov", "SpatialMarkovResult": "markov",
+    "convergence": "convergence", "sigma_convergence": "convergence", "beta_convergence": "convergence",
+    "ConvergenceResult": "convergence", "dagum_by_year": "convergence",
+    "emerging_hotspots": "hotspots", "mann_kendall": "hotspots",
+    "early_warning": "warning", "gm11": "warning", "linear_trend": "warning", "WarningRules": "warning",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    if name in set(_WHERE.values()):
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | set(_WHERE.values()))
