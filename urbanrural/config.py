@@ -175,7 +175,7 @@ class RoadsConfig(_Section):
 
 
 class IndicatorsConfig(_Section):
-    path: InPath
+    path: InPath | None = None
     id: str
     sheet: str | int | None = None
     encoding: str | None = None
@@ -184,6 +184,15 @@ class IndicatorsConfig(_Section):
     # and the year to use from a table with years as columns or rows
     header_rows: int | Literal["auto"] | None = None
     year: int | None = None
+    # panels (analyses.panel): the year column of a long table (default found), or one file per year
+    year_column: str | None = None
+    files: dict[int, InPath] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> IndicatorsConfig:
+        if (self.path is None) == (self.files is None):
+            raise ValueError("give either path: (one table) or files: {2019: a.csv, 2020: b.csv} (one per year)")
+        return self
 
 
 class FlowsConfig(_Section):
@@ -314,12 +323,45 @@ class FlowsAnalysisConfig(_Section):
     linkage: LinkageConfig | None = None
 
 
+class WarningConfig(_Section):
+    index_drop: float = Field(default=0.05, gt=0)        # index fell by more than this (absolute)
+    class_worse: bool = True                              # CCD class worsened
+    cold_spot: bool = True                                # moved into a Gi* cold spot
+    ratio_widened: float | None = Field(default=0.05, gt=0)   # urban/rural ratio widened by more than this
+    ratio: list[str] | None = Field(default=None, min_length=2, max_length=2)  # [urban, rural] columns: their ratio
+
+
+class PanelConfig(_Section):
+    weights: Literal["pooled", "per_year"] = "pooled"
+    column: str = "integration_index"                     # the variable of density, Markov, convergence
+    classes: int = Field(default=5, ge=2, le=10)          # Markov classes (pooled quantiles)
+    lag_classes: int = Field(default=4, ge=2, le=10)      # spatial Markov lag classes
+    spatial_weights: str = "queen"                        # spatial Markov, LISA Markov, hot spots, spatial beta
+    bandwidth: Literal["scott", "silverman"] | float = "scott"
+    groups: str | None = "urban_class"                    # sigma/Dagum decomposition by this unit column
+    controls: list[str] = Field(default_factory=list)     # conditional beta convergence
+    warning: WarningConfig = Field(default_factory=WarningConfig)
+    forecast: Literal["none", "gm11", "linear"] = "none"
+    horizon: int = Field(default=3, ge=1, le=10)
+    missing: Literal["raise", "drop"] = "drop"           # units without every year: dropped (counted) or refused
+
+
+class DriversConfig(_Section):
+    target: str = "integration_index"
+    factors: list[str]
+    discretize: Literal["optimal", "equal", "quantile", "natural", "geometric", "sd"] = "optimal"
+    k: list[int] = Field(default_factory=lambda: [3, 4, 5, 6, 7, 8])
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+
+
 class AnalysesConfig(_Section):
     urban_rural: UrbanRuralConfig | None = None
     accessibility: AccessibilityConfig | None = None
     integration: IntegrationConfig | None = None
     autocorrelation: AutocorrelationConfig | None = None
     flows: FlowsAnalysisConfig | None = None
+    panel: PanelConfig | None = None
+    drivers: DriversConfig | None = None
 
 
 class OutputsConfig(_Section):
@@ -373,8 +415,11 @@ class Config(_Section):
             out["roads"] = self.roads.file
         for key in ("indicators", "flows"):
             sec = getattr(self, key)
-            if sec is not None:
+            if sec is not None and sec.path is not None:
                 out[key] = sec.path
+        if self.indicators is not None and self.indicators.files:
+            for y, fp in self.indicators.files.items():
+                out[f"indicators[{y}]"] = fp
         ur = self.analyses.urban_rural
         if ur is not None:
             for key in ("land", "built"):
@@ -530,6 +575,15 @@ def config_problems(path: str | Path) -> tuple[Config | None, list[str]]:
         problems.append("analyses.urban_rural: density_threshold needs a population: section")
     if a.accessibility is not None and a.accessibility.mode == "network" and cfg.roads is None:
         problems.append("analyses.accessibility: mode network needs a roads: section (or use mode: euclidean)")
+    if a.panel is not None and cfg.indicators is None:
+        problems.append("analyses.panel: needs indicators: with several years (a year column, years as columns, "
+                        "or files: {2019: a.csv, 2020: b.csv})")
+    if a.panel is not None and a.integration is None:
+        problems.append("analyses.panel: needs analyses.integration (its dimensions and directions make the "
+                        "index of every year)")
+    if a.panel is not None and cfg.indicators is not None and cfg.indicators.year is not None:
+        problems.append("analyses.panel: indicators: year: picks one year; remove it to read every year "
+                        "(the latest year feeds the single-year analyses)")
     if a.flows is not None and cfg.flows is None and a.flows.linkage is None:
         problems.append("analyses.flows: needs a flows: section (an origin-destination table) or "
                         "analyses.flows.linkage: {value: <unit column>} for the linkage network")

@@ -13,7 +13,7 @@ import platform
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -128,12 +128,24 @@ def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
         else:
             roads = read_roads(r.path, class_col=r.class_, speeds=r.speeds, default_speed_kmh=r.default_speed,
                                oneway_col=r.oneway, layer=r.layer, crs=r.crs, log=log)
-    indicators = None
+    indicators = panel = None
     if cfg.indicators is not None:
         i = cfg.indicators
-        indicators = read_indicators(i.path, id_col=i.id, units=units, sheet=i.sheet,
-                                     encoding=i.encoding, zfill=i.zfill, header_rows=i.header_rows,
-                                     year=i.year, log=log)
+        if cfg.analyses.panel is not None:
+            from .layers.panel import read_panel
+
+            panel = read_panel(i.path, files=i.files, id_col=i.id, units=units, sheet=i.sheet, encoding=i.encoding,
+                               header_rows=i.header_rows, year_column=i.year_column, log=log)
+            # the single-year analyses (integration, drivers) see the latest year
+            indicators = panel.latest.reindex(units.index.astype(str))
+            indicators.index.name = i.id
+        else:
+            if i.path is None:
+                raise ConfigError("indicators: files: (one table per year) is read as a panel; add "
+                                  "analyses.panel, or give path: for one table")
+            indicators = read_indicators(i.path, id_col=i.id, units=units, sheet=i.sheet,
+                                         encoding=i.encoding, zfill=i.zfill, header_rows=i.header_rows,
+                                         year=i.year, log=log)
     flows = None
     if cfg.flows is not None:
         fl = cfg.flows
@@ -145,9 +157,10 @@ def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
         pc = cfg.population
         pop = read_population(units, raster=pc.raster, column=pc.column, nodata=pc.nodata, preset=pc.preset,
                               zonal=pc.zonal, log=log)
-    return StudyArea.build(units, population=pop, facilities=facilities, roads=roads,
+    area = StudyArea.build(units, population=pop, facilities=facilities, roads=roads,
                            indicators=indicators, flows=flows, crs=cfg.crs, scale_tolerance=cfg.crs_tolerance,
                            log=log)
+    return area if panel is None else replace(area, panel=panel)
 
 
 Step = Callable[[RunContext], None]

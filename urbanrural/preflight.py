@@ -22,14 +22,14 @@ def _fmt(th: float) -> str:
     return f"{th:g}"
 
 
-_ORDER = ("urban_rural", "accessibility", "integration", "autocorrelation", "flows")
+_ORDER = ("urban_rural", "accessibility", "integration", "autocorrelation", "flows", "panel", "drivers")
 
 
 def computed_columns(cfg: Config, area: StudyArea, *, before: str | None = None) -> dict[str, str]:
     """Unit columns the configured analyses will compute, mapped to the analysis that makes them.
 
     ``before``: only what the analyses that run before this one compute (analyses run in
-    the order urban_rural, accessibility, integration, autocorrelation, flows).
+    the order urban_rural, accessibility, integration, autocorrelation, flows, panel, drivers).
     """
     out: dict[str, str] = {}
     a = cfg.analyses
@@ -73,6 +73,14 @@ def computed_columns(cfg: Config, area: StudyArea, *, before: str | None = None)
                 out[f"flow_{col}_{kind_slug(k)}"] = "analyses.flows"
         if a.flows.linkage is not None:
             out.update({"linkage_strength": "analyses.flows", "linkage_degree": "analyses.flows"})
+    if a.panel is not None:
+        col = a.panel.column
+        years = area.panel.years if getattr(area, "panel", None) is not None else ()
+        for y in years:
+            out[f"{col}_{y}"] = "analyses.panel"
+        for name in ("index_change", "index_annual_rate", "index_slope", "early_warning", "warning_count",
+                     "hotspot_trend"):
+            out[name] = "analyses.panel"
     return out
 
 
@@ -244,6 +252,38 @@ def run_problems(cfg: Config, area: StudyArea, *, out_dir: str | Path | None = N
                 col = getattr(fa.linkage, key)
                 if col is not None and col not in have_f:
                     problems.append(_unknown(col, f"analyses.flows.linkage.{key}", have_f, what="unit column"))
+    pa = a.panel
+    if pa is not None and getattr(area, "panel", None) is not None:
+        panel_cols = {c: "indicators" for c in area.panel.frame.columns}
+        idx_cols = {"integration_index": "analyses.panel", "topsis": "analyses.panel",
+                    **({"ccd_D": "analyses.panel"} if a.integration is not None and a.integration.ccd else {}),
+                    **{f"score_{d}": "analyses.panel" for d in (a.integration.dimensions if a.integration else {})}}
+        if pa.column not in panel_cols and pa.column not in idx_cols:
+            problems.append(_unknown(pa.column, "analyses.panel.column", {**idx_cols, **panel_cols},
+                                     what="panel column"))
+        if pa.warning.ratio:
+            for c in pa.warning.ratio:
+                if c not in panel_cols:
+                    problems.append(_unknown(c, "analyses.panel.warning.ratio", panel_cols, what="panel indicator"))
+        units_cols_p = available_columns(cfg, area, before="panel")
+        for c in pa.controls:
+            if c not in units_cols_p and c not in panel_cols:
+                problems.append(_unknown(c, "analyses.panel.controls", {**units_cols_p, **panel_cols}))
+        if pa.groups is not None and pa.groups not in units_cols_p:
+            problems.append(_unknown(pa.groups, "analyses.panel.groups", units_cols_p, what="unit column"))
+    da = a.drivers
+    if da is not None:
+        have_d = available_columns(cfg, area, before="drivers")
+        if area.indicators is not None:
+            have_d.update({c: "indicators" for c in area.indicators.columns if c not in have_d})
+        for c in [da.target, *da.factors]:
+            if c not in have_d:
+                where = "analyses.drivers." + ("target" if c == da.target else "factors")
+                problems.append(_unknown(c, where, have_d, what="column"))
+        if da.target in da.factors:
+            problems.append(f"analyses.drivers: the target {da.target!r} is also a factor; remove it from factors")
+        if len(da.factors) < 1:
+            problems.append("analyses.drivers.factors: name at least one factor column")
     for spec in cfg.outputs.maps:
         p = _map_problem(spec, cfg, area, have)
         if p:

@@ -305,6 +305,47 @@ def _indicators(rng: np.random.Generator, units: gpd.GeoDataFrame) -> pd.DataFra
     })
 
 
+YEARS = (2019, 2020, 2021, 2022, 2023)
+# yearly growth of each indicator towards the latest year (shares in points a year)
+_GROWTH = {"income_urban": 0.05, "income_rural": 0.07, "consumption_urban": 0.04, "consumption_rural": 0.06,
+           "nonfarm_share": 1.5, "beds_per_1000": 0.03, "doctors_per_1000": 0.03, "pension_coverage": 0.8,
+           "broadband_share": 4.0, "tap_water_share": 1.0, "forest_cover": 0.2}
+_POINTS = {"nonfarm_share", "pension_coverage", "broadband_share", "tap_water_share", "forest_cover"}
+# what falls in the declining units (a plant closed, young people left): a few % a year
+_DECLINE = ("income_rural", "consumption_rural", "nonfarm_share", "broadband_share", "doctors_per_1000")
+
+
+def declining_units(units: gpd.GeoDataFrame) -> list[str]:
+    """The three demo units built to fall behind between 2019 and 2023 (far from the seat)."""
+    c = units.geometry.representative_point()
+    d_km = np.hypot(c.x - TOWNS[0].x, c.y - TOWNS[0].y)
+    order = np.argsort(-d_km.to_numpy(), kind="stable")
+    return [str(units["code"].iat[i]) for i in order[[0, 6, 12]]]
+
+
+def _indicator_years(latest: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The indicators of 2019-2023 (long, with a year column): the latest year as drawn, earlier
+    years grown back with small noise; three units decline instead (:func:`declining_units`)."""
+    rng = np.random.default_rng(SEED + 1)  # its own stream: the latest year stays as before
+    falling = latest["code"].astype(str).isin(declining_units(units)).to_numpy()
+    rows = []
+    for year in YEARS:
+        t = YEARS[-1] - year
+        frame = latest.copy()
+        for col, g in _GROWTH.items():
+            v = latest[col].to_numpy(dtype=float)
+            noise = rng.normal(1.0, 0.02, len(v))
+            back = v - g * t if col in _POINTS else v / (1.0 + g) ** t
+            if col in _DECLINE:  # these units had more before: 6 % (or 2.5 points) a year
+                back = np.where(falling, v + 2.5 * t if col in _POINTS else v * 1.06 ** t, back)
+            back = back * (noise if t else 1.0)
+            digits = 0 if col.startswith(("income", "consumption")) else (2 if col.endswith("1000") else 1)
+            frame[col] = np.round(np.clip(back, 0.5, 100.0) if col in _POINTS else back, digits)
+        frame.insert(2, "year", year)
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True)
+
+
 def _flows(units: gpd.GeoDataFrame, pop: pd.Series) -> pd.DataFrame:
     """Commuting, migration and capital flows of 2023 with a deliberate rural->urban lean.
 
@@ -377,7 +418,7 @@ def _config() -> dict:
         ],
         "roads": {"path": "roads.gpkg", "class": "road_class", "speeds": dict(SPEEDS), "default_speed": 20,
                   "off_road_speed": 5},
-        "indicators": {"path": "indicators.csv", "id": "code"},
+        "indicators": {"path": "indicators.csv", "id": "code"},  # 2019-2023, a year column
         "flows": {"path": "flows.csv", "kind": "kind", "year": "year"},
         "analyses": {
             "urban_rural": {"method": "degurba"},
@@ -398,6 +439,13 @@ def _config() -> dict:
                                 "permutations": 999, "seed": 12345, "alpha": 0.05},
             "flows": {"groups": "urban_class", "model": "doubly", "decay": "power", "top_n": 200,
                       "linkage": {"value": "integration_index"}},
+            "panel": {"weights": "pooled", "column": "integration_index", "classes": 4, "lag_classes": 4,
+                      "groups": "urban_class", "forecast": "gm11",
+                      "warning": {"index_drop": 0.02, "class_worse": True, "cold_spot": True,
+                                  "ratio": ["income_urban", "income_rural"], "ratio_widened": 0.05}},
+            "drivers": {"target": "integration_index",
+                        "factors": ["tt_hospital_min", "density_per_km2", "dist_school_km", "forest_cover",
+                                    "urban_class"]},
         },
         "outputs": {"dir": "../results",
                     "maps": ["integration_index", "lisa:integration_index", "gi:tt_hospital_min", "tt:hospital",
@@ -420,7 +468,7 @@ coordinates and CRS checks behave as on real data. It describes no real place.
 | roads.gpkg | {n_roads} lines; `road_class` national/provincial/county/village; one disconnected farm track |
 | facilities.gpkg | {n_fac} points; `type` (hospital, health_centre, clinic, nursing_home, bus_stop, post_office), `capacity` |
 | schools.csv | {n_schools} primary schools, lon/lat in GCJ-02 (as copied from a Chinese web map), `seats` |
-| indicators.csv | urban and rural figures per unit (income, consumption, non-farm share, beds, doctors, pension, broadband, tap water, forest) |
+| indicators.csv | urban and rural figures per unit and year 2019-2023 (income, consumption, non-farm share, beds, doctors, pension, broadband, tap water, forest); three units ({declining}) built to decline |
 | flows.csv | origin, destination, kind (commuting: daily commuters; migration: migrants a year; capital: 10,000 yuan a year), year, volume; a deliberate rural->urban lean |
 | demo.yaml | the study configuration (`urbanrural run demo.yaml`) |
 
@@ -477,12 +525,12 @@ def demo_region(out_dir: str | Path, *, overwrite: bool = False) -> Path:
         roads.to_file(tmp / "roads.gpkg", layer="roads", driver="GPKG")
         facilities.to_file(tmp / "facilities.gpkg", layer="facilities", driver="GPKG")
         schools.to_csv(tmp / "schools.csv", index=False, encoding="utf-8")
-        indicators.to_csv(tmp / "indicators.csv", index=False, encoding="utf-8")
+        _indicator_years(indicators, units).to_csv(tmp / "indicators.csv", index=False, encoding="utf-8")
         flows.to_csv(tmp / "flows.csv", index=False, encoding="utf-8")
         (tmp / "demo.yaml").write_text(
             "# Demo County: a SYNTHETIC study (see README.md). Run: urbanrural run demo.yaml --out results\n"
             + yaml.safe_dump(_config(), sort_keys=False, allow_unicode=True), encoding="utf-8")
         (tmp / "README.md").write_text(_README.format(
-            seed=SEED, n_units=len(units), pop=float(pop[pop > 0].sum()), n_roads=len(roads),
+            seed=SEED, declining=", ".join(declining_units(units)), n_units=len(units), pop=float(pop[pop > 0].sum()), n_roads=len(roads),
             n_fac=len(facilities), n_schools=len(schools)), encoding="utf-8")
     return out / "demo.yaml"

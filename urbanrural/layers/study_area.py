@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -52,6 +53,7 @@ class StudyArea:
     flows: pd.DataFrame | None = None
     checks: CheckLog = field(default_factory=CheckLog)
     crs_choice: CRSChoice | None = None
+    panel: Any = None  # layers.panel.Panel: indicators over several years (analyses.panel)
 
     @classmethod
     def build(cls, units: gpd.GeoDataFrame, *, population: Population | None = None,
@@ -179,4 +181,5 @@ class StudyArea:
             "roads": None if self.roads is None else int(len(self.roads)),
             "indicators": None if self.indicators is None else list(map(str, self.indicators.columns)),
             "flows": None if self.flows is None else int(len(self.flows)),
+            **({} if self.panel is None else {"panel": self.panel.summary()}),
         }
