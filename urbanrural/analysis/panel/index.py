@@ -70,12 +70,13 @@ CCD_KEYS = ("subsystems", "method", "weights", "lag_threshold")
 
 
 def check_panel(panel: pd.DataFrame, *, columns: Sequence[str] | None = None, missing: str = "raise",
-                numeric: bool = True, what: str = "panel") -> tuple[pd.DataFrame, list[str]]:
+                numeric: bool | Sequence[str] = True, what: str = "panel") -> tuple[pd.DataFrame, list[str]]:
     """Check a long ``(unit, year)`` frame; collect every problem, then raise once.
 
     Rules: a 2-level MultiIndex ``(unit, year)`` with integer years; no duplicate
-    ``(unit, year)``; at least 2 years; numeric values in ``columns`` (when ``numeric``);
-    every unit present, without missing values, in every year (``missing="drop"`` drops
+    ``(unit, year)``; at least 2 years; numeric values in the ``numeric`` columns (True: all
+    of ``columns``; or a list of names); every unit present, without
+    missing values, in every year (``missing="drop"`` drops
     the incomplete units instead and says how many in the returned notes).
 
     Returns
@@ -118,8 +119,9 @@ def check_panel(panel: pd.DataFrame, *, columns: Sequence[str] | None = None, mi
     if len(dup):
         problems.append(f"duplicate (unit, year) rows for {preview(dup)}; keep one row per unit and year "
                         "(e.g. panel.groupby(level=[0, 1]).mean())")
-    if numeric:
-        for c in cols:
+    num_cols = cols if numeric is True else [] if numeric is False else list(numeric)
+    if num_cols:
+        for c in num_cols:
             if pd.api.types.is_bool_dtype(frame[c]) or not pd.api.types.is_numeric_dtype(frame[c]):
                 num = pd.to_numeric(frame[c], errors="coerce")
                 bad = frame[c][num.isna() & frame[c].notna()]
