@@ -54,10 +54,9 @@ def results(indicators):
     s.loc[("c08", 2020), "gi_class"] = "cold 99%"
     s.loc[pd.IndexSlice["c11", :], "gi_class"] = "cold 99%"  # a cold spot all along: not "moved into"
     s.loc[("c12", 2020), "gi_class"] = "hot 95%"
-    s["ur_ratio"] = s["score_urban"] / s["score_rural"].clip(lower=0.01)
-    s["ur_ratio"] = 2.5 - 0.01 * np.tile(np.arange(4), 20)
+    s["ur_ratio"] = 2.5 - 0.01 * np.tile(np.arange(4), 20)  # narrowing slowly everywhere...
     for u in DECLINE:
-        s.loc[(u, 2020), "ur_ratio"] = 2.9
+        s.loc[(u, 2020), "ur_ratio"] = 2.9  # ...but widening in the declining units
     return r, s
 
 
@@ -124,7 +123,7 @@ def test_compare_first_and_relative_drop():
     assert pw.early_warning(res, ccd_class=None).empty
     first = pw.early_warning(res, ccd_class=None, rules=pw.WarningRules(compare="first"))
     assert list(first["unit"]) == ["a"] and first["base_year"].iloc[0] == 2017
-    # relative: b fell 0.03 / 0.21 = 14% from 2018... 2019 -> 2020: 0.01 / 0.19 = 5.3%
+    # relative, previous year: a fell 0.01 / 0.44 = 2.3%, b fell 0.01 / 0.19 = 5.3% (> 5%)
     rel = pw.early_warning(res, ccd_class=None, rules=pw.WarningRules(index_drop=None, index_drop_relative=0.05))
     assert list(rel["unit"]) == ["b"] and "5.3% of its 2019 value" in rel["reasons"].iloc[0]
 
