@@ -21,6 +21,7 @@ from typing import Any
 
 _WHERE = {
     "entropy_index": "index", "PanelIndex": "index", "change": "index", "class_transitions": "index",
+    "unit_transitions": "index", "check_panel": "index", "GreyForecast": "warning", "TrendForecast": "warning",
     "kernel_density": "density", "KernelDensity": "density",
     "markov": "markov", "spatial_markov": "markov", "lisa_markov": "markov",
     "MarkovResult": "markov", "SpatialMarkovResult": "markov",
