@@ -296,10 +296,16 @@ def _stratify(
     ks: tuple[int, ...],
     problems: list[str],
     notes: list[str],
+    *,
+    explicit: bool,
 ) -> tuple[NDArray[Any] | None, dict[str, Any], list[dict[str, Any]]]:
-    """Strata labels of one factor, its row of method facts, and the table of tries."""
+    """Strata labels of one factor, its row of method facts, and the table of tries.
+
+    Auto-detected categories stay categories unless a method was named for this factor
+    (``explicit``).
+    """
     categorical = disc.is_categorical(x)
-    if mode == "categorical" or (categorical and mode == "optimal"):
+    if mode == "categorical" or (categorical and not explicit):
         labels = x.to_numpy()
         counted = pd.Series(labels).value_counts(sort=False)
         vals, counts = counted.index.to_numpy(), counted.to_numpy()
@@ -446,8 +452,10 @@ def geodetector(
                 f"discretize names {unknown}, not factors; factors are {list(fr.columns)}"
             )
         specs = {c: _spec(discretize.get(c, "optimal"), ks, c) for c in fr.columns}
+        explicit = {c for c in discretize if specs[c][0] != "optimal"}
     else:
         specs = {c: _spec(discretize, ks, c) for c in fr.columns}
+        explicit = set()
 
     notes: list[str] = []
     keep = ys.notna() & fr.notna().all(axis=1)
@@ -471,7 +479,7 @@ def geodetector(
     facts: dict[Hashable, dict[str, Any]] = {}
     tries: list[dict[str, Any]] = []
     for c in fr.columns:
-        lab, fact, t = _stratify(c, fr[c], yv, *specs[c], problems, notes)
+        lab, fact, t = _stratify(c, fr[c], yv, *specs[c], problems, notes, explicit=c in explicit)
         tries.extend(t)
         if lab is not None:
             labels[c], facts[c] = lab, fact
