@@ -15,7 +15,7 @@ from urbanrural.analysis.panel import (
     dagum_by_year,
     sigma_convergence,
 )
-from urbanrural.analysis.panel.convergence import lm_decision
+from urbanrural.analysis.panel.sigma_beta import lm_decision
 from urbanrural.geo.errors import DataError
 
 sm = pytest.importorskip("statsmodels.api")
@@ -304,12 +304,12 @@ def test_convergence_bundle(spatial_panel, columbus_w):
         r.variant = "x"  # frozen
 
 
-def test_package_name_convergence_is_callable_after_module_import(random_panel):
-    # the package maps the name ``convergence`` to this function, and importing the submodule
-    # of the same name binds the package attribute to the module: both must work
+def test_package_name_convergence_is_the_function(random_panel):
+    # the module is sigma_beta, so importing it never hides the package's function convergence
     import urbanrural.analysis.panel as panel
-    import urbanrural.analysis.panel.convergence as mod
+    import urbanrural.analysis.panel.sigma_beta as mod
 
+    assert callable(panel.convergence) and panel.convergence is mod.convergence
     assert panel.convergence(random_panel).beta.b == mod.convergence(random_panel).beta.b
 
 

@@ -7,7 +7,7 @@ Data in: a long DataFrame indexed by ``(unit, year)`` with indicator columns, or
   annual rate, class transitions;
 - :mod:`.density`: kernel density per year on one bandwidth rule, with diagnostics;
 - :mod:`.markov`: classic, spatial and LISA Markov chains (giddy semantics);
-- :mod:`.convergence`: sigma and beta convergence (OLS, spatial lag/error), Dagum Gini per year;
+- :mod:`.sigma_beta`: sigma and beta convergence (OLS, spatial lag/error), Dagum Gini per year;
 - :mod:`.hotspots`: emerging hot spots (Gi* per year and a Mann-Kendall trend);
 - :mod:`.warning`: early-warning rules, obstacle degree, indicative forecasts.
 
@@ -25,9 +25,11 @@ _WHERE = {
     "kernel_density": "density", "KernelDensity": "density",
     "markov": "markov", "spatial_markov": "markov", "lisa_markov": "markov",
     "MarkovResult": "markov", "SpatialMarkovResult": "markov",
-    "convergence": "convergence", "sigma_convergence": "convergence", "beta_convergence": "convergence",
-    "ConvergenceResult": "convergence", "dagum_by_year": "convergence",
-    "emerging_hotspots": "hotspots", "mann_kendall": "hotspots",
+    "convergence": "sigma_beta", "sigma_convergence": "sigma_beta", "beta_convergence": "sigma_beta",
+    "ConvergenceResult": "sigma_beta", "dagum_by_year": "sigma_beta", "lm_decision": "sigma_beta",
+    "BetaResult": "sigma_beta", "SigmaTable": "sigma_beta", "SigmaTrend": "sigma_beta", "SpatialFit": "sigma_beta",
+    "emerging_hotspots": "hotspots", "mann_kendall": "hotspots", "classify_pattern": "hotspots",
+    "MannKendall": "hotspots", "PATTERNS": "hotspots",
     "early_warning": "warning", "gm11": "warning", "linear_trend": "warning", "WarningRules": "warning",
 }
 __all__ = sorted(_WHERE)

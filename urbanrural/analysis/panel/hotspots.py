@@ -57,7 +57,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from ...geo.errors import DataError
-from .convergence import _align_w, _as_panel
+from .sigma_beta import _align_w, _as_panel
 
 __all__ = ["mann_kendall", "MannKendall", "emerging_hotspots", "classify_pattern", "PATTERNS"]
 

@@ -48,8 +48,6 @@ True
 from __future__ import annotations
 
 import logging
-import sys
-import types
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -748,15 +746,3 @@ def convergence(values: pd.DataFrame | pd.Series, *, w: object = None, groups: o
     if groups is not None and population is not None:
         notes.append("Dagum's Gini is unweighted; CV, Gini and Theil are population-weighted")
     return ConvergenceResult(sigma, beta, tuple(notes) + beta.notes, "; ".join(parts))
-
-
-class _CallableModule(types.ModuleType):
-    """The package maps the name ``convergence`` to the function of the same name, but
-    importing this submodule binds ``urbanrural.analysis.panel.convergence`` to the module.
-    Calling the module calls the function, so ``panel.convergence(values)`` works either way."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ConvergenceResult:
-        return convergence(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
