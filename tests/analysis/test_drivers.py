@@ -320,6 +320,26 @@ def test_merge_singletons_goes_to_nearer_neighbour():
     assert classes.tolist() == [1, 1, 1, 2, 2] and merged == 2
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=6, max_size=40),
+    st.sampled_from(list(disc.METHODS)),
+    st.integers(2, 8),
+)
+def test_classes_ordered_and_no_singletons_after_merge(values, method, k):
+    x = np.asarray(values)
+    try:
+        b = disc.breaks(x, method, k)
+    except DataError:  # geometric with values <= 0
+        return
+    classes, _ = disc.merge_singletons(x, disc.classify(x, b))
+    order = np.argsort(x, kind="stable")
+    assert (np.diff(classes[order]) >= 0).all()  # classes follow the order of x
+    counts = np.bincount(classes)[1:]
+    assert (counts > 0).all()
+    assert counts.min() >= 2 or len(counts) == 1
+
+
 def test_opgd_table_and_choice(skewed):
     rng = np.random.default_rng(11)
     y = pd.Series(np.log(skewed) * 2 + rng.normal(0, 0.3, len(skewed)))

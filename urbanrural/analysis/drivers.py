@@ -496,6 +496,7 @@ def geodetector(
     factor = factor[
         ["q", "F", "p", "lambda", "significant", "strata", "n", "method", "k", "merged"]
     ]
+    factor["k"] = factor["k"].astype("Int64")  # <NA> for categories
 
     inter, eco = [], []
     sst = float(np.sum((yv - yv.mean()) ** 2))
