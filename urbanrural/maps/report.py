@@ -30,6 +30,7 @@ from . import _report_fmt as F
 from . import _report_zh as Z
 from ._report_fmt import fmt_int, fmt_num, fmt_p, fmt_pct, html_table, pick, w
 from .escape import href_path, html_attr, html_text
+from ._report_panel import drivers_section, panel_section
 from .labels import category_name, label
 from .palettes import DEGURBA_LABELS
 
@@ -350,6 +351,8 @@ def _summary(facts: dict[str, Any], run: dict[str, Any], lang: str) -> str:
             f"{_e(a)} {_e(fmt_int(b))}" for a, b in facts["ccd"]) + "</p>")
     if "flows" in facts:
         parts.append(_flows_summary(facts, lang))
+    parts.append(panel_section(run, facts.get("_tables", {}), facts.get("_units", pd.DataFrame()), lang))
+    parts.append(drivers_section(run, lang))
     if facts.get("underserved"):
         t = _tmin(facts["threshold"])
         frame = pd.DataFrame([{w("code", lang): u["code"], w("name", lang): u["name"],
@@ -561,9 +564,13 @@ _ORDER = {
 }
 _TABLE_ORDER = ["urban_rural", "degurba_units", "degurba_grid", "accessibility", "accessibility_summary",
                 "integration", "integration_ccd", "integration_theil", "autocorrelation", "flows_groups",
-                "flows_network", "flows_model", "flows_underflow"]
+                "flows_network", "flows_model", "flows_underflow", "convergence", "convergence_beta",
+                "panel_transitions", "panel_markov", "panel_markov_steady", "panel_density_diagnostics",
+                "early_warning", "geodetector_factor", "geodetector_interaction"]
 # long per-unit and per-pair tables: linked from the outputs list, not printed
-_CSV_ONLY = {"flows_units", "flows_pairs", "flows_linkage"}
+_CSV_ONLY = {"flows_units", "flows_pairs", "flows_linkage", "panel_index", "panel_change", "panel_density",
+             "panel_hotspots", "panel_forecast", "panel_weights", "panel_markov_lisa", "geodetector_risk",
+             "geodetector_ecological", "geodetector_discretization"}
 
 
 def _key_table(name: str, table: pd.DataFrame, lang: str, max_rows: int = 40) -> str:
@@ -697,6 +704,7 @@ def render_report(*, name: str, run: dict[str, Any], tables: dict[str, pd.DataFr
     ("en" or "zh"); every value from the run escaped for where it lands."""
     lang = "zh" if language == "zh" else "en"
     facts = summary_facts(run, tables, units, language=lang)
+    facts["_tables"], facts["_units"] = _flat_tables(tables), units
     sections: list[tuple[str, str, str]] = [("summary", w("summary", lang), _summary(facts, run, lang))]
     sections.append(("inputs", w("inputs", lang), _inputs(run, lang)))
     sections.append(("checks", w("checks", lang), _checks(run, lang) + _notes(run, lang)))
