@@ -14,7 +14,7 @@ giddy_ergodic = pytest.importorskip("giddy.ergodic")
 libpysal = pytest.importorskip("libpysal")
 
 # the submodule ``markov`` shadows the function in the package namespace, so import from the module
-from urbanrural.analysis.panel.markov import (  # noqa: E402
+from urbanrural.analysis.panel.chains import (  # noqa: E402
     MarkovResult,
     SpatialMarkovResult,
     first_passage,
