@@ -108,3 +108,45 @@ def test_flow_kinds_groups_and_class_pairs():
     assert len(set(palettes.FLOW_PAIRS.values()) | {palettes.FLOW_OTHER}) == 5
     assert labels.format_value("flow_net_commuting", -1234.0) == "-1,234 people"
     assert palettes.ramp_for("flow_net_x") == palettes.DIVERGING and palettes.ramp_for("flow_in_x") == "Blues"
+
+
+@pytest.mark.parametrize(("name", "en", "zh"), [
+    ("index_annual_rate", "Annual rate of change (%)", "年均变化率（%）"),
+    ("warning_count", "Early-warning rules fired", "预警规则触发数"),
+    ("hotspot_trend", "Emerging hot spot trend", "新兴热点趋势"),
+    ("years:integration_index", "Integration index (0-1)", "城乡融合指数（0-1）"),
+    ("density:integration_index", "Integration index: kernel density", "城乡融合指数核密度"),
+])
+def test_change_over_time_labels(name, en, zh):
+    assert labels.label(name).text == en
+    assert labels.label(name, language="zh").text == zh
+
+
+def test_change_titles_carry_the_variable_and_period():
+    years = [2019, 2020, 2023]
+    assert labels.panel_label("index_change", years=years).title == "Change in integration index, 2019-2023"
+    assert labels.panel_label("index_change", years=years, language="zh").title == "城乡融合指数变化（2019—2023年）"
+    assert labels.period_title("Integration index", years) == "Integration index, 2019-2023"
+    assert labels.period_title("城乡融合指数", years, language="zh") == "城乡融合指数（2019—2023年）"
+    assert labels.label("integration_index_2021", language="zh").title == "城乡融合指数（2021年）"
+    assert labels.label("my_var_2021").title == "my_var_2021"  # unknown variables keep their name
+    assert labels.year_name(2020, language="zh") == "2020年"
+    assert labels.format_value("index_annual_rate", 0.0512) == "+5.1 %"
+    assert labels.format_value("index_change", -0.01234) == "-0.0123"
+
+
+def test_emerging_hot_spot_classes_in_both_languages():
+    en = palettes.scheme_for("hotspot_trend")
+    zh = palettes.scheme_for("hotspot_trend", language="zh")
+    kinds = ["new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating",
+             "historical"]
+    assert list(en.colors) == [f"{k} hot spot" for k in kinds] + [f"{k} cold spot" for k in kinds] + ["no pattern"]
+    assert [zh.labels[f"{k} hot spot"] for k in kinds] == ["新热点", "连续热点", "加强热点", "持续热点", "减弱热点",
+                                                          "零星热点", "振荡热点", "历史热点"]
+    assert [zh.labels[f"{k} cold spot"] for k in kinds] == ["新冷点", "连续冷点", "加强冷点", "持续冷点", "减弱冷点",
+                                                           "零星冷点", "振荡冷点", "历史冷点"]
+    assert zh.labels["no pattern"] == "无显著模式" and en.labels["no pattern"] == "No pattern detected"
+    assert en.keys(pd.Series(["New Hot Spot", "no_pattern_detected", None])).tolist()[:2] == \
+        ["new hot spot", "no pattern"]
+    w = palettes.scheme_for("warning_count", language="zh")
+    assert w.labels == {0: "无", 1: "1 条", 2: "2 条", 3: "3 条及以上"}

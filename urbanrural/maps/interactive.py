@@ -121,8 +121,8 @@ class Classes:
         lab = labels.label(name, language=language) if name else None
         if unit is None or unit == "":
             unit = (lab.unit or "") if lab is not None else ""
-        if scale is None:
-            scale = 100.0 if labels.is_share(name) and vmin >= 0 and vmax <= 1 else 1.0
+        if scale is None:  # shares 0-1 and rates (fractions, any sign) are shown as %
+            scale = 100.0 if labels.is_rate(name) or (labels.is_share(name) and vmin >= 0 and vmax <= 1) else 1.0
         if cmap is None:
             cmap = palettes.BAND_CMAP if (scheme == "user" and labels.is_minutes(name)) else \
                 palettes.ramp_for(name)
@@ -599,8 +599,8 @@ def categorical(gdf: gpd.GeoDataFrame, column: str, *, palette: Mapping | None =
                 language: str = "en", tiles: str | None = None, attr: str | None = None,
                 id_column: str | None = None, legend_title: str | None = None,
                 facilities: gpd.GeoDataFrame | None = None, roads: gpd.GeoDataFrame | None = None,
-                isochrones: gpd.GeoDataFrame | None = None) -> folium.Map:
-    """Categorical map. Classes follow the column's meaning, by its name (LISA clusters in
+                isochrones: gpd.GeoDataFrame | None = None, extra_tips: Sequence[str] = ()) -> folium.Map:
+    """Categorical map (``extra_tips``: more columns shown on hover after the class). Classes follow the column's meaning, by its name (LISA clusters in
     GeoDa's colours with every class and its count, LISA significance ``lisa_p_*``, Gi*,
     DEGURBA levels 1 and 2 in GHSL colours, CCD classes named after Tian et al., urban/
     rural, ``reach_*``), or a given ``palette``; other text columns get one colour per value
@@ -629,7 +629,8 @@ def categorical(gdf: gpd.GeoDataFrame, column: str, *, palette: Mapping | None =
         tips = _explicit_tips(disp, tooltip, language)
     else:
         shown = {column: keys.map(lambda v: v if _isna(v) else _strip_count(lab.get(v, v)))}
-        tips = unit_tips(gdf, [column], language=language, id_column=id_column, shown=shown)
+        tips = unit_tips(gdf, [column, *[c for c in extra_tips if c != column]], language=language,
+                         id_column=id_column, shown=shown)
     _layer(m, disp, color, None, None, title or head.title, tips=tips)
     _add_context(m, facilities=facilities, roads=roads, isochrones=isochrones, language=language)
     present = set(keys.dropna())

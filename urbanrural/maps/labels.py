@@ -20,6 +20,16 @@ Examples
 ('Net inflow: commuting (people)', '通勤净流入（人）')
 >>> label("flow:migration").text, flow_pair_name("rural", "urban", language="zh")
 ('Migration flows (people)', '乡村→城镇')
+
+Change over time: a year column ``<var>_<year>`` of a known variable is "Integration
+index, 2019" / "城乡融合指数（2019年）"; :func:`period_title` adds the years to a title.
+
+>>> label("integration_index_2019").title, label("integration_index_2019", language="zh").title
+('Integration index, 2019', '城乡融合指数（2019年）')
+>>> period_title(label("index_change", language="zh").title, [2019, 2023], language="zh")
+'城乡融合指数变化（2019—2023年）'
+>>> label("index_annual_rate").text, label("warning_count", language="zh").text
+('Annual rate of change (%)', '预警规则触发数')
 """
 
 from __future__ import annotations
@@ -30,7 +40,8 @@ from dataclasses import dataclass
 
 __all__ = ["Label", "label", "category_name", "measure_name", "CATEGORY_ZH", "format_number", "format_value",
            "ui_text", "is_share", "is_minutes", "FLOW_KINDS", "flow_kind_name", "flow_unit", "group_name",
-           "flow_pair_name"]
+           "flow_pair_name", "period", "period_title", "year_name", "panel_label", "is_rate",
+           "PANEL_COLUMNS"]
 
 CATEGORY_ZH: dict[str, str] = {
     "hospital": "医院", "county_hospital": "县医院", "clinic": "诊所", "health_centre": "卫生院",
@@ -68,7 +79,18 @@ _FIXED = {
     "ccd_label": (("Coupling coordination class", None), ("耦合协调等级", None)),
     "ccd_lag": (("Lagging subsystem", None), ("滞后子系统", None)),
     "facilities": (("Facilities", None), ("公共服务设施", None)),
+    "index_change": (("Change in integration index", None), ("城乡融合指数变化", None)),
+    "index_slope": (("Linear trend of integration index", "per year"), ("城乡融合指数线性趋势", "per year")),
+    "index_annual_rate": (("Annual rate of change", "%"), ("年均变化率", "%")),
+    "early_warning": (("Early-warning rules", None), ("触发的预警规则", None)),
+    "warning_count": (("Early-warning rules fired", None), ("预警规则触发数", None)),
+    "hotspot_trend": (("Emerging hot spot trend", None), ("新兴热点趋势", None)),
 }
+
+PANEL_COLUMNS = ("index_change", "index_annual_rate", "index_slope", "early_warning", "warning_count",
+                 "hotspot_trend")
+"""Per-unit columns of the panel step (change over time), beside ``<var>_<year>``."""
+_YEAR = re.compile(r"(.+)_((?:18|19|20|21)\d\d)")
 
 FLOW_KINDS: dict[str, tuple[str, str, str | None]] = {
     "commuting": ("commuting", "通勤", "people"), "migration": ("migration", "人口迁移", "people"),
@@ -79,7 +101,7 @@ FLOW_KINDS: dict[str, tuple[str, str, str | None]] = {
 _FLOW_ACCOUNTS = {"in": ("Inflow", "流入"), "out": ("Outflow", "流出"), "net": ("Net inflow", "净流入"),
                   "gross": ("Gross flow", "总流量"), "balance": ("Flow balance", "流动平衡度")}
 
-_UNIT_ZH = {"min": "分钟", "km": "公里", "people": "人", "%": "%", "0-1": "0-1", "people/km²": "人/平方公里"}
+_UNIT_ZH = {"min": "分钟", "km": "公里", "people": "人", "%": "%", "0-1": "0-1", "people/km²": "人/平方公里", "per year": "每年"}
 
 
 @dataclass(frozen=True)
@@ -153,6 +175,56 @@ def _unit(unit: str | None, language: str) -> str | None:
     return _UNIT_ZH.get(unit, unit) if (unit and language == "zh") else unit
 
 
+def period(years: object, *, language: str = "en") -> str:
+    """The years a figure covers: "2019-2023" / "2019—2023年" (one year: "2019" / "2019年")."""
+    ys = sorted({int(y) for y in years})  # type: ignore[union-attr]
+    if not ys:
+        return ""
+    span = str(ys[0]) if ys[0] == ys[-1] else (f"{ys[0]}—{ys[-1]}" if language == "zh" else f"{ys[0]}-{ys[-1]}")
+    return f"{span}年" if language == "zh" else span
+
+
+def period_title(title: str, years: object, *, language: str = "en") -> str:
+    """``title`` with its period: "Integration index, 2019-2023" / "城乡融合指数（2019—2023年）"."""
+    p = period(years, language=language)
+    if not p:
+        return title
+    return f"{title}（{p}）" if language == "zh" else f"{title}, {p}"
+
+
+def year_name(year: int, *, language: str = "en") -> str:
+    """A year as a panel or layer is named: "2019" / "2019年"."""
+    return f"{int(year)}年" if language == "zh" else str(int(year))
+
+
+def panel_label(name: str, *, variable: str = "integration_index", years: object = (),
+                language: str = "en") -> Label:
+    """The label of a panel column (:data:`PANEL_COLUMNS`) for the panel ``variable`` and
+    its ``years``: "Change in integration index, 2019-2023" / "城乡融合指数变化（2019—2023年）".
+
+    Examples
+    --------
+    >>> panel_label("index_change", variable="topsis", years=[2019, 2020, 2023]).title
+    'Change in TOPSIS closeness, 2019-2023'
+    """
+    zh = language == "zh"
+    base = label(name, language=language)
+    if name in ("index_change", "index_slope"):
+        var = label(variable, language=language).title
+        if zh:
+            title = f"{var}变化" if name == "index_change" else f"{var}线性趋势"
+        else:
+            low = var if var[1:2].isupper() else var[:1].lower() + var[1:]
+            title = f"Change in {low}" if name == "index_change" else f"Linear trend of {low}"
+        base = Label(period_title(title, years, language=language), base.unit, language)
+    return base
+
+
+def is_rate(name: str) -> bool:
+    """Whether a column is a rate stored as a fraction and shown as a signed % (``index_annual_rate``)."""
+    return str(name) == "index_annual_rate"
+
+
 def _pattern(name: str, zh: bool) -> tuple[str, str | None] | None:
     if m := re.fullmatch(r"tt_(.+)_min", name):
         c = category_name(m[1], language="zh" if zh else "en")
@@ -192,6 +264,9 @@ def _pattern(name: str, zh: bool) -> tuple[str, str | None] | None:
     if m := re.fullmatch(r"gi_(.+)", name):
         return (f"{label(m[1], language='zh').title} 冷热点（Gi*）", None) if zh else \
             (f"Hot and cold spots (Gi*): {label(m[1]).title}", None)
+    if (m := _YEAR.fullmatch(name)) and (base := label(m[1])).title != m[1]:
+        lang = "zh" if zh else "en"
+        return period_title(label(m[1], language=lang).title, [m[2]], language=lang), base.unit
     return None
 
 
@@ -211,6 +286,11 @@ def label(name: str, *, language: str = "en") -> Label:
             return Label(f"{c}等时圈" if zh else f"Travel-time bands to {c}", _unit("min", language), language)
         if kind in ("lisa", "gi"):
             return label(f"{kind}_{arg}", language=language)
+        if kind == "years":
+            return label(arg, language=language)
+        if kind == "density":
+            base = label(arg, language=language)
+            return Label(f"{base.title}核密度" if zh else f"{base.title}: kernel density", None, language)
         if kind in ("flow", "flow_matrix"):
             k = flow_kind_name(arg, language=language)
             big = k[:1].upper() + k[1:] if str(arg).strip().lower() in FLOW_KINDS else k
@@ -244,7 +324,12 @@ _UI = {
            "flow_width": "Line width: volume",
            "matrix_note": "Rows: origin class; columns: destination class. Share: of all flows. "
                           "Balance: min/max of the two directions between the classes",
-           "matrix_rows": "Origin class", "matrix_cols": "Destination class"},
+           "matrix_rows": "Origin class", "matrix_cols": "Destination class",
+           "density": "Density", "main_peak": "Main peak", "peaks": "Peaks", "sd": "Standard deviation",
+           "kde_rule": "Gaussian kernel, {rule}, the same rule every year; {n} units; bandwidth h: {hs}",
+           "rule_scott": "Scott's rule (h = sd · n^-1/5)", "rule_silverman": "Silverman's rule (h = sd · (3n/4)^-1/5)",
+           "rule_fixed": "a fixed bandwidth",
+           "dropped_units": "{n} unit(s) without a value in every year left out"},
     "zh": {"code": "单元代码", "name": "名称", "units": "单元", "roads": "道路", "isochrones": "等时圈",
            "facilities": "公共服务设施", "category": "类别", "road_class": "道路等级", "band": "时间圈",
            "no_data": "无数据", "ties": "存在相同取值：{k} 类合并为 {n} 类",
@@ -259,7 +344,12 @@ _UI = {
            "flow_direction": "流线向行进方向右侧弯曲，箭头指向终点",
            "flow_width": "线宽：流量",
            "matrix_note": "行：起点类型；列：终点类型。占比：占全部流量的比例。平衡度：两类之间两个方向流量的最小值/最大值",
-           "matrix_rows": "起点类型", "matrix_cols": "终点类型"},
+           "matrix_rows": "起点类型", "matrix_cols": "终点类型",
+           "density": "核密度", "main_peak": "主峰", "peaks": "峰数", "sd": "标准差",
+           "kde_rule": "高斯核，{rule}，各年采用同一规则；单元数 {n}；带宽 h：{hs}",
+           "rule_scott": "Scott 法则（h = 标准差 × n^(-1/5)）",
+           "rule_silverman": "Silverman 法则（h = 标准差 × (3n/4)^(-1/5)）", "rule_fixed": "固定带宽",
+           "dropped_units": "{n} 个单元存在缺失年份，未计入"},
 }
 
 
@@ -270,8 +360,9 @@ def ui_text(key: str, *, language: str = "en", **fmt: object) -> str:
 
 
 def is_share(name: str) -> bool:
-    """Whether a column is a share of 0-1 shown as % (``within_30min_share_clinic``)."""
-    return label(name).unit == "%"
+    """Whether a column is a share of 0-1 shown as % (``within_30min_share_clinic``); rates
+    (:func:`is_rate`) are not shares."""
+    return label(name).unit == "%" and not is_rate(name)
 
 
 def is_minutes(name: str) -> bool:
@@ -328,6 +419,11 @@ def format_value(name: str, value: object, *, language: str = "en") -> str:
     except (TypeError, ValueError):
         return str(value)
     lab = label(name, language=language)
+    if is_rate(name):
+        return f"{x * 100:+,.1f} %"
+    if str(name) in ("index_change", "index_slope"):
+        t = f"{x:+.3g}" if x != 0 else "0"
+        return f"{t} {lab.unit}" if lab.unit else t
     if str(name).startswith("lisa_p_"):
         return "< 0.001" if x < 0.001 else f"{x:.3f}"
     if lab.unit == "%" and -1e-9 <= x <= 1 + 1e-9:

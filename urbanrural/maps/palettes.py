@@ -6,14 +6,18 @@ colours, every class listed), ``lisa_p_<var>`` (GeoDa's significance map: p <= 0
 0.01, 0.05, not significant), ``gi_<var>`` (Gi* hot/cold spots at 90/95/99 %),
 ``degurba_l1`` (GHSL: city 3, town or semi-dense area 2, rural area 1), ``degurba_l2``
 (GHSL level 2 codes), ``ccd_class`` (Tian et al. 2021 classes 1-10 with their names),
-``urban_class`` and ``reach_<cat>`` (ok / unreachable / no people).
+``urban_class`` and ``reach_<cat>`` (ok / unreachable / no people); change over time:
+``hotspot_trend`` (emerging hot spots: ESRI's classes in a fixed order, hot reds, cold
+blues, no pattern neutral, :data:`EHSA`) and ``warning_count`` / ``early_warning``
+(early-warning rules fired: 0 neutral grey, 1, 2, 3+ warm, :data:`WARNING`).
 
 Numbers are drawn in a colour ramp that also follows the name (:func:`ramp_for`): flow
 accounts ``flow_net_<kind>`` diverge around 0 (:data:`DIVERGING`: red = net outflow,
 white = balanced, blue = net inflow) in classes symmetric around 0
 (:func:`diverging_bins`); ``flow_balance_<kind>`` is a 0-1 ramp in fixed classes
 (:data:`BALANCE_BINS`); ``flow_in_`` (blues), ``flow_out_`` (reds), ``flow_gross_``
-(purples) are sequential. Flow lines are coloured by the class pair of their ends
+(purples) are sequential; the panel's ``index_change``, ``index_slope`` and
+``index_annual_rate`` diverge around 0 like net flows (red decline, blue growth). Flow lines are coloured by the class pair of their ends
 (:data:`FLOW_PAIRS`, :func:`flow_pair_key`).
 
 Examples
@@ -45,7 +49,8 @@ __all__ = ["ClassScheme", "scheme_for", "LISA", "LISA_LABELS", "LISA_P", "LISA_P
            "URBAN_CLASS", "URBAN_CLASS_LABELS", "REACH", "REACH_LABELS", "NO_DATA", "NO_DATA_LABEL", "SEQUENTIAL",
            "MISSING", "MISSING_EXTRA", "MISSING_LABELS", "TEXT_CLASS_LIMIT", "TEXT_CLASS_LIMIT_HTML", "BANDS",
            "DIVERGING", "BALANCE_BINS", "ramp_for", "is_diverging", "diverging_bins", "FLOW_PAIRS", "FLOW_OTHER",
-           "flow_pair_key"]
+           "flow_pair_key", "EHSA", "EHSA_LABELS", "WARNING", "WARNING_LABELS", "hotspot_key",
+           "warning_key"]
 
 # GeoDa's LISA cluster map colours (Anselin's convention)
 LISA = {"HH": "#ff0000", "LL": "#0000ff", "LH": "#a7adf9", "HL": "#f4ada8", "ns": "#eeeeee"}
@@ -100,13 +105,30 @@ DIVERGING = "RdBu"
 """Net flows: red net outflow (< 0), white about balanced, blue net inflow (> 0)."""
 BALANCE_BINS = (0.2, 0.4, 0.6, 0.8)
 """Pair balance min/max classes (0 one-way, 1 balanced): the same colour on every map."""
-_RAMPS = (("flow_net_", DIVERGING), ("flow_in_", "Blues"), ("flow_out_", "Reds"), ("flow_gross_", "Purples"),
+_RAMPS = (("flow_net_", DIVERGING), ("index_change", DIVERGING), ("index_slope", DIVERGING),
+          ("index_annual_rate", DIVERGING), ("flow_in_", "Blues"), ("flow_out_", "Reds"), ("flow_gross_", "Purples"),
           ("flow_balance_", "YlGnBu"))
 # flow lines by the classes of their ends: into towns warm, out to the countryside cool
 FLOW_PAIRS = {"rural>urban": "#e66101", "urban>rural": "#5e3c99", "urban>urban": "#b2182b",
               "rural>rural": "#1b7837"}
 FLOW_OTHER = "#8c8c8c"
 """Flows between other (or missing) classes."""
+_EHSA_KINDS = ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating",
+               "historical")
+_HOT = ("#b30000", "#e34a33", "#7f0000", "#d7301f", "#fc8d59", "#ef6548", "#fdbb84", "#fdd49e")
+_COLD = ("#08519c", "#3182bd", "#08306b", "#2171b5", "#6baed6", "#4292c6", "#9ecae1", "#c6dbef")
+EHSA = {**{f"{k} hot spot": c for k, c in zip(_EHSA_KINDS, _HOT, strict=True)},
+        **{f"{k} cold spot": c for k, c in zip(_EHSA_KINDS, _COLD, strict=True)}, "no pattern": "#eeeeee"}
+"""Emerging hot spot classes (ESRI's, as esda/sfdep name them) in ESRI's legend order: hot
+classes in reds, cold classes in blues, no pattern neutral (the ``ns`` grey of Gi*)."""
+_EHSA_ZH = dict(zip(_EHSA_KINDS, ("新", "连续", "加强", "持续", "减弱", "零星", "振荡", "历史"), strict=True))
+EHSA_LABELS = {"en": {k: (k[:1].upper() + k[1:] if k != "no pattern" else "No pattern detected") for k in EHSA},
+               "zh": {**{f"{k} hot spot": f"{z}热点" for k, z in _EHSA_ZH.items()},
+                      **{f"{k} cold spot": f"{z}冷点" for k, z in _EHSA_ZH.items()}, "no pattern": "无显著模式"}}
+WARNING = {0: "#d9d9d9", 1: "#fdae61", 2: "#f46d43", 3: "#a50026"}
+"""Early-warning rules fired per unit: none neutral grey, 1, 2, 3 or more in warm colours."""
+WARNING_LABELS = {"en": {0: "None", 1: "1 rule", 2: "2 rules", 3: "3 or more rules"},
+                  "zh": {0: "无", 1: "1 条", 2: "2 条", 3: "3 条及以上"}}
 
 
 def ramp_for(name: str) -> str:
@@ -187,6 +209,46 @@ def _p_class(v: object) -> object:
     return "0.001" if p <= 0.001 else "0.01" if p <= 0.01 else "0.05" if p <= 0.05 else "ns"
 
 
+def hotspot_key(v: object) -> object:
+    """An emerging hot spot class as a key of :data:`EHSA` ("New Hot Spot", "new_hot_spot"
+    -> "new hot spot"; "No pattern detected" -> "no pattern"); other text as written.
+
+    Examples
+    --------
+    >>> hotspot_key("Intensifying_Hot-Spot"), hotspot_key("No Pattern Detected")
+    ('intensifying hot spot', 'no pattern')
+    """
+    t = re.sub(r"[\s_-]+", " ", str(v)).strip().lower()
+    t = re.sub(r"\bhotspot\b", "hot spot", re.sub(r"\bcoldspot\b", "cold spot", t))
+    if t in ("no pattern detected", "no pattern", "none", ""):
+        return "no pattern"
+    return t if t in EHSA else str(v).strip()
+
+
+def warning_key(v: object) -> object:
+    """The :data:`WARNING` class of a unit: a count of rules fired (``warning_count``) or the
+    text of the rules (``early_warning``: rules separated by ``;``, ``,``, ``、`` or ``|``;
+    empty when none fired), capped at 3 ("3 or more").
+
+    Examples
+    --------
+    >>> [warning_key(v) for v in (0, 2.0, 7, "", "decline; below county mean", "a, b, c, d")]
+    [0, 2, 3, 0, 2, 3]
+    """
+    if isinstance(v, str):
+        s = v.strip()
+        if re.fullmatch(r"-?\d+(\.0*)?", s):
+            n = int(float(s))
+        else:
+            n = len([p for p in re.split(r"[;,|；，、]+", s) if p.strip()])
+    else:
+        try:
+            n = int(float(v))  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            return v
+    return min(max(n, 0), 3)
+
+
 def _str_key(v: object) -> object:
     return str(v).strip()
 
@@ -235,4 +297,8 @@ def scheme_for(name: str, *, language: str = "en") -> ClassScheme | None:
                            lambda v: str(v).strip().lower())
     if n.startswith("reach_"):
         return ClassScheme("reach", REACH, REACH_LABELS[lang], lambda v: str(v).strip().lower())
+    if n == "hotspot_trend":
+        return ClassScheme("hotspot_trend", EHSA, EHSA_LABELS[lang], hotspot_key, show_all=False)
+    if n in ("warning_count", "early_warning"):
+        return ClassScheme("warning", WARNING, WARNING_LABELS[lang], warning_key)
     return None
