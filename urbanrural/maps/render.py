@@ -4,14 +4,20 @@ Specs: a column name, ``lisa:<var>`` (clusters), ``lisa_p:<var>`` (significance)
 ``gi:<var>``, ``degurba`` (level 1 of the units), ``degurba_l2``, ``ccd``, ``urban_class``,
 ``facilities``, ``tt:<category>`` (travel-time raster under the units in outline),
 ``iso:<category>`` (the accessibility step's isochrone polygons of that category over the
-units, nested by threshold). The format follows the suffix: .html (offline,
-self-contained) or .png/.pdf/.svg (print layout).
+units, nested by threshold), ``years:<var>`` (one map per year of the panel's
+``<var>_<year>`` columns in shared classes), ``density:<var>`` (kernel density per year;
+see :mod:`.panel`). The format follows the suffix: .html (offline, self-contained) or
+.png/.pdf/.svg (print layout).
 
 How a column is drawn follows its meaning, from its name (:func:`map_kind`), never its
 values: named classes (:func:`.palettes.scheme_for`), travel-time bands for minutes
 (``bins``: the config's thresholds), net flows ``flow_net_<kind>`` diverging around 0 in
 symmetric classes (red net outflow, blue net inflow), pair balances ``flow_balance_<kind>``
-in fixed 0-1 classes, classed numbers, or text up to a limit. Titles,
+in fixed 0-1 classes, classed numbers, or text up to a limit. Change over time: ``index_change``,
+``index_slope`` and ``index_annual_rate`` (as %) diverge around 0 in symmetric classes,
+``early_warning`` / ``warning_count`` show the rules fired (0 grey; 1, 2, 3+ warm; an
+``early_warning`` map classes ``warning_count`` when present and lists the rules on hover),
+``hotspot_trend`` the emerging hot spot classes in ESRI's order and colours. Titles,
 legends and tooltips come from :mod:`.labels` in the map's language; tooltips start with
 the unit code (the index, or the first column of a results.gpkg, which the run writes
 named as the config's id), then the name and the values with their units.
@@ -45,6 +51,7 @@ from ..geo.errors import DataError, InputFileError
 from ..geo.io import safe_name
 from . import _compact, interactive, labels, palettes, static
 from . import flows as flow_maps
+from . import panel as panel_maps
 from .offline import save_html
 
 __all__ = ["render_map", "resolve_spec", "read_layer", "missing_reason_for", "map_kind", "OUTPUT_SUFFIXES"]
@@ -141,7 +148,7 @@ def resolve_spec(spec: str, columns: list[str]) -> tuple[str, str]:
         col = "degurba_l1" if "degurba_l1" in columns else "urban_class"
     elif kind == "ccd" and not arg:
         col = "ccd_class"
-    elif kind in ("facilities", "tt", "iso", "flow", "flow_matrix"):
+    elif kind in ("facilities", "tt", "iso", "flow", "flow_matrix", "years", "density"):
         return kind, arg
     else:
         kind, col = "column", spec
@@ -320,6 +327,10 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
         return flow_maps.render_flows(gdf, flows, spec, out, language=language, title=flow_title, top_n=top_n,
                                       min_volume=min_volume, tiles=tiles, attr=attr, id_column=id_column,
                                       print_options=print_options)
+    if kind in ("years", "density"):
+        return panel_maps.render_panel(gdf, f"{kind}:{col}", out, language=language, title=title, place=place,
+                                       scheme=scheme, k=k, tiles=tiles, attr=attr, id_column=id_column,
+                                       print_options=print_options)
     # facilities are drawn on facilities, tt: and iso: maps (that category's); context layers
     # over other maps only when asked for (context=("facilities", "roads", "isochrones"))
     over = facilities if (kind in ("facilities", "tt", "iso") or "facilities" in context) else None
@@ -328,8 +339,17 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     head = labels.label(spec if kind in ("tt", "iso") else col, language=language)
     if kind == "facilities":
         head = labels.Label(labels.ui_text("facilities", language=language), None, language)
+    elif col in labels.PANEL_COLUMNS:  # change over time: the variable and period in the title
+        head = panel_maps.panel_head(col, gdf.columns, language=language)
+    extra_tips: list[str] = []
+    if col == "early_warning":  # the legend counts the rules fired
+        head = labels.label("warning_count", language=language)
+        if "warning_count" in gdf.columns:  # classes from the count, the rules on hover
+            col, extra_tips = "warning_count", ["early_warning"]
     if title is None and place:
         title = f"{place}: {head.title}"
+    if title is None and col in labels.PANEL_COLUMNS and suffix == ".html":
+        title = head.title  # the period in the page title
     page_title = title or head.title
     html = suffix == ".html"
     popts = dict(print_options or {})
@@ -381,7 +401,8 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
     if html:
         if categorical:
             m = interactive.categorical(gdf, col, title=title, language=language, facilities=over,
-                                        roads=roads, isochrones=iso_over, legend_title=head.text, **extra)
+                                        roads=roads, isochrones=iso_over, legend_title=head.text,
+                                        extra_tips=extra_tips, **extra)
         else:
             m = interactive.choropleth(gdf, col, scheme=use_scheme, k=k, bins=use_bins, title=title,
                                        legend_title=head.text,
