@@ -325,6 +325,7 @@ class FlowsAnalysisConfig(_Section):
 
 class WarningConfig(_Section):
     index_drop: float = Field(default=0.05, gt=0)        # index fell by more than this (absolute)
+    compare: Literal["previous", "first"] = "previous"   # latest year against the year before, or the first
     class_worse: bool = True                              # CCD class worsened
     cold_spot: bool = True                                # moved into a Gi* cold spot
     ratio_widened: float | None = Field(default=0.05, gt=0)   # urban/rural ratio widened by more than this

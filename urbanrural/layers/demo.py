@@ -312,7 +312,8 @@ _GROWTH = {"income_urban": 0.05, "income_rural": 0.07, "consumption_urban": 0.04
            "broadband_share": 4.0, "tap_water_share": 1.0, "forest_cover": 0.2}
 _POINTS = {"nonfarm_share", "pension_coverage", "broadband_share", "tap_water_share", "forest_cover"}
 # what falls in the declining units (a plant closed, young people left): a few % a year
-_DECLINE = ("income_rural", "consumption_rural", "nonfarm_share", "broadband_share", "doctors_per_1000")
+_DECLINE = ("income_rural", "consumption_rural", "nonfarm_share", "beds_per_1000", "doctors_per_1000",
+            "pension_coverage", "broadband_share", "tap_water_share")
 
 
 def declining_units(units: gpd.GeoDataFrame) -> list[str]:
@@ -334,7 +335,7 @@ def _indicator_years(latest: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.DataFr
         frame = latest.copy()
         for col, g in _GROWTH.items():
             v = latest[col].to_numpy(dtype=float)
-            noise = rng.normal(1.0, 0.02, len(v))
+            noise = rng.normal(1.0, 0.01, len(v))
             back = v - g * t if col in _POINTS else v / (1.0 + g) ** t
             if col in _DECLINE:  # these units had more before: 6 % (or 2.5 points) a year
                 back = np.where(falling, v + 2.5 * t if col in _POINTS else v * 1.06 ** t, back)
@@ -441,8 +442,8 @@ def _config() -> dict:
                       "linkage": {"value": "integration_index"}},
             "panel": {"weights": "pooled", "column": "integration_index", "classes": 4, "lag_classes": 4,
                       "groups": "urban_class", "forecast": "gm11",
-                      "warning": {"index_drop": 0.02, "class_worse": True, "cold_spot": True,
-                                  "ratio": ["income_urban", "income_rural"], "ratio_widened": 0.05}},
+                      "warning": {"index_drop": 0.03, "compare": "first", "class_worse": True, "cold_spot": True,
+                                  "ratio": ["income_urban", "income_rural"], "ratio_widened": 0.15}},
             "drivers": {"target": "integration_index",
                         "factors": ["tt_hospital_min", "density_per_km2", "dist_school_km", "forest_cover",
                                     "urban_class"]},

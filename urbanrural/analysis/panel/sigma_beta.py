@@ -47,6 +47,8 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import warnings
 from collections.abc import Mapping
@@ -560,7 +562,8 @@ def _spatial_fit(kind: str, y: NDArray[np.float64], X: NDArray[np.float64], name
     with warnings.catch_warnings():
         # scipy's bounded minimize_scalar warns that it ignores spreg's xtol; harmless
         warnings.filterwarnings("ignore", message=".*does not support relative tolerance.*")
-        m = cls(y[:, None], X[:, 1:], w=W, method=method, name_x=names[1:])
+        with contextlib.redirect_stdout(io.StringIO()):  # spreg prints the model's name to stdout
+            m = cls(y[:, None], X[:, 1:], w=W, method=method, name_x=names[1:])
     sp_name = "rho" if kind == "lag" else "lambda"
     coef = np.asarray(m.betas, dtype=float).ravel()
     se = np.asarray(m.std_err, dtype=float).ravel()
