@@ -159,6 +159,16 @@ def _map_problem(spec: str, cfg: Config, area: StudyArea, have: dict[str, str]) 
             mean = f"; did you mean '{kind}:{hint[0]}'?" if hint else ""
             return f"{where}: map {spec!r}: no facility category {arg!r}{mean} (categories: {', '.join(acc_cats)})"
         return None
+    if kind in ("years", "density"):
+        if a.panel is None:
+            return f"{where}: map {spec!r} needs analyses.panel (indicators over several years)"
+        allowed = {a.panel.column}
+        if arg not in allowed:
+            hint = get_close_matches(arg, sorted(allowed), n=1)
+            mean = f"; did you mean '{kind}:{hint[0]}'?" if hint else ""
+            return (f"{where}: map {spec!r}: the panel maps its column {a.panel.column!r} (analyses.panel.column)"
+                    f"{mean}")
+        return None
     if kind in ("flow", "flow_matrix"):
         if a.flows is None or cfg.flows is None:
             return f"{where}: map {spec!r} needs a flows: table and analyses.flows"
@@ -169,7 +179,7 @@ def _map_problem(spec: str, cfg: Config, area: StudyArea, have: dict[str, str]) 
             return f"{where}: map {spec!r}: no flow kind {arg!r}{mean} (kinds: {', '.join(kinds) or 'none'})"
         return None
     return (f"{where}: map {spec!r}: unknown kind {kind!r} (valid: a column, lisa:VAR, gi:VAR, tt:CATEGORY, "
-            "iso:CATEGORY, flow:KIND, flow_matrix:KIND, degurba, ccd, facilities)")
+            "iso:CATEGORY, flow:KIND, flow_matrix:KIND, years:VAR, density:VAR, degurba, ccd, facilities)")
 
 
 def run_problems(cfg: Config, area: StudyArea, *, out_dir: str | Path | None = None) -> list[str]:

@@ -451,7 +451,8 @@ def _config() -> dict:
         "outputs": {"dir": "../results",
                     "maps": ["integration_index", "lisa:integration_index", "gi:tt_hospital_min", "tt:hospital",
                              "tt_hospital_min", "iso:hospital", "degurba", "ccd", "facilities", "flow:migration",
-                             "flow_matrix:migration", "flow_net_commuting"],
+                             "flow_matrix:migration", "flow_net_commuting", "years:integration_index",
+                             "density:integration_index", "index_change", "early_warning"],
                     "formats": ["html", "png", "pdf", "svg"]},
     }
 

@@ -360,7 +360,8 @@ def density_figure(units: pd.DataFrame, variable: str, *, style: str = "ridge", 
     notes = _notes(kd, dropped, language)
     if source:
         notes.append(source)
-    fig = plt.figure(figsize=layout.page_size(page, orientation), dpi=100)
+    # a figure has no map extent to choose by: "auto" is landscape (curves read across the page)
+    fig = plt.figure(figsize=layout.page_size(page, "landscape" if orientation == "auto" else orientation), dpi=100)
     try:
         fw, fh = fig.get_size_inches()
         room = int((fw - 1.6) * 72 / (8.0 * 0.55))
