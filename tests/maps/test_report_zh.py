@@ -18,7 +18,8 @@ from urbanrural.maps import _report_zh as Z
 from urbanrural.maps.report import render_report
 
 # acronyms and authors' names that a Chinese text writes in Latin letters
-ALLOWED = {"LISA", "DEGURBA", "SFCA", "SRMSE", "RAAM", "TOPSIS", "GHSL", "EPSG", "Dijkstra", "Saxon", "Snow", "Tian", "Wilson", "sqrt"}
+ALLOWED = {"LISA", "DEGURBA", "SFCA", "SRMSE", "RAAM", "TOPSIS", "GHSL", "EPSG", "Dijkstra", "Saxon", "Snow", "Tian", "Wilson", "sqrt", "ESRI", "Mann", "Kendall", "Scott", "Silverman", "Welch", "OPGD", "Song",
+           "Wang", "giddy"}
 
 
 class _Visible(HTMLParser):

@@ -46,8 +46,6 @@ def drivers_step(ctx: RunContext) -> None:
     except DataError as exc:
         ctx.note(NAME, "warning", f"geodetector not run: {exc}")
         return
-    for n in res.notes:
-        ctx.note(NAME, "info", n)
     ctx.tables["geodetector_factor"] = res.factor.rename_axis("factor").reset_index()
     ctx.tables["geodetector_interaction"] = res.interaction
     ctx.tables["geodetector_risk"] = res.risk
@@ -56,7 +54,7 @@ def drivers_step(ctx: RunContext) -> None:
     f = res.factor.sort_values("q", ascending=False)
     inter = res.interaction.sort_values("q12", ascending=False) if len(res.interaction) else res.interaction
     ctx.results[NAME] = {
-        "target": cfg.target,
+        "target": cfg.target, "notes": list(res.notes),
         "factors": [{"factor": str(i), "q": float(r["q"]), "p": float(r["p"]), "method": str(r["method"]),
                      "strata": int(r["strata"])} for i, r in f.iterrows()],
         "top_interaction": None if not len(inter) else {

@@ -98,8 +98,7 @@ def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order
     res = pn.entropy_index(frame[list(directions)], directions=directions, pooled=cfg.weights == "pooled",
                            normalization=integ.normalization, dimensions={d: list(c) for d, c in dims.items()},
                            ccd=ccd, missing=cfg.missing)
-    for n in res.notes:
-        ctx.note(NAME, "info", n)
+    notes = list(res.notes)  # conventions and counts: run.json (results.panel.notes), not the log
     scores = res.scores
     ctx.tables["panel_index"] = scores.reset_index()
     ctx.tables["panel_weights"] = _frame(res.weights).rename_axis("indicator" if cfg.weights == "pooled" else "year")
@@ -167,8 +166,7 @@ def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order
                           controls=controls, seed=12345)
     if not positive:
         ctx.note(NAME, "info", f"{col} has values <= 0: beta convergence ran on the values shifted to be positive")
-    for n in conv.notes:
-        ctx.note(NAME, "info", n)
+    notes += list(conv.notes)
     ctx.tables["convergence"] = pd.DataFrame(conv.sigma).rename_axis("year").reset_index()
     beta = conv.beta
     coef = beta.coefficients.rename_axis("term").reset_index().assign(model="ols")
@@ -229,6 +227,7 @@ def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order
                 rows.append({"unit": unit, "year": int(y), "forecast": float(v), "method": cfg.forecast})
         if rows:
             ctx.tables["panel_forecast"] = pd.DataFrame(rows)
+    info["notes"] = notes + list(ew.attrs.get("notes", ()))
     ctx.results[NAME] = info
     ctx.variants[NAME] = _variants(ctx, res, kd, conv)
 
@@ -244,7 +243,9 @@ def _variants(ctx: RunContext, res: Any, kd: Any, conv: Any) -> dict[str, Any]:
             ("熵权法权重按全部单元-年份合并计算（统一的极差标准化与一组权重，年份间可比）" if pooled
              else "熵权法权重逐年计算（年份间不可比）") + "；维度得分为同一权重下的加权和；逐年计算耦合协调度"),
         "density": Phrase(f"Gaussian kernel density per year, one bandwidth rule ({kd.rule}), one grid",
-                          f"逐年高斯核密度估计，统一带宽规则（{kd.rule}）与统一网格"),
+                          "逐年高斯核密度估计，统一带宽规则（"
+                          + {"scott": "Scott 规则", "silverman": "Silverman 规则"}.get(kd.rule, f"固定带宽 {kd.rule}")
+                          + "）与统一网格"),
         "markov": Phrase(f"classic Markov chain on {cfg.classes} quantile classes pooled over all years (Rey 2001, as "
                          f"giddy); spatial Markov with {cfg.lag_classes} classes of the spatial lag; LISA Markov",
                          f"传统马尔可夫链：按全部年份合并的 {cfg.classes} 个分位数等级（Rey 2001，与 giddy 一致）；"

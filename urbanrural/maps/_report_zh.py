@@ -250,6 +250,14 @@ DETAILS_ZH: tuple[tuple[str, str], ...] = (
     (r"(?P<what>[A-Z0-9-]+) converted to WGS 84", "已由 {what} 转换为 WGS 84"),
     (r"kinds: (?P<kinds>[^;]+); years: (?P<years>.+)", "类型：`{kinds}`；年份：{years}"),
     (r"kinds: (?P<kinds>[^;]+)", "类型：`{kinds}`"),
+    (r"years: (?P<years>[\d, ]+); (?P<n>\d+) indicator\(s\)", "年份：{years}；{n} 项指标"),
+    (r"(?P<layout>long|wide|cross-section), (?P<n>\d+) column\(s\), years \[(?P<years>[\d, ]+)\]",
+     "{layout_zh}，{n} 列，年份 {years}"),
+    (r"(?P<layout>long|wide|cross-section), (?P<n>\d+) column\(s\)", "{layout_zh}，{n} 列"),
+    (r"unit-years without a row: (?P<n>\d+) unit\(s\) miss at least one year \(appeared: (?P<a>\d+), vanished: "
+     r"(?P<v>\d+); e.g. (?P<ids>.+)\); boundary changes\?",
+     "缺少记录的单元-年份：{n} 个单元至少缺一年（新出现 {a} 个，消失 {v} 个；如 `{ids}`）；是否有行政区划调整？"),
+    (r"(?P<n>\d+) id\(s\): (?P<ids>.+)", "{n} 个编号：`{ids}`"),
     (r"(?P<n>\d+) rows for the same origin, destination, kind and year were summed",
      "{n} 行起点、终点、类型和年份相同，已合并求和"),
     (r"(?P<n>\d+) id\(s\) not among the units: (?P<ids>.+) \((?P<v>[\d,.]+) of (?P<total>[\d,.]+) volume\)",
@@ -281,6 +289,9 @@ def check_detail_html(detail: object, check: object) -> Html:
         if m:
             groups = {k: (_CRS_HOW.get(v, v) if k == "how" else v).replace("`", "'")
                       for k, v in m.groupdict().items()}
+            if "layout" in groups:
+                groups["layout_zh"] = {"long": "长表（年份列）", "wide": "宽表（年份为列）",
+                                       "cross-section": "截面表"}[groups["layout"]]
             if "how" in groups and groups["how"] in ("exact", "centre"):
                 groups["how"] = {"exact": "按栅格精确覆盖面积", "centre": "按栅格中心点"}[groups["how"]]
             if groups.get("rest"):

@@ -613,6 +613,10 @@ def _key_table(name: str, table: pd.DataFrame, lang: str, max_rows: int = 40) ->
             values["kind"] = lambda v: flow_kind_name(str(v), language=lang)
         if "year" in cols:
             formatters["year"] = lambda v: F.DASH if F.is_missing(v) else str(int(float(v)))
+        if name in ("panel_markov", "panel_markov_steady", "panel_markov_lisa"):  # probabilities: 3 decimals
+            for c in t.columns:
+                if c.startswith("to ") or re.fullmatch(r"Q\d+|HH|LH|LL|HL", c):
+                    formatters[c] = lambda v: F.DASH if F.is_missing(v) else F.fmt_fixed(float(v), 3)
         for c in ("variable", "groups"):
             if c in cols:
                 values[c] = F.variable_value(lang)
