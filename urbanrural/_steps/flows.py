@@ -36,7 +36,7 @@ from ..maps._report_zh import Phrase
 from ..pipeline import RunContext, analysis
 
 if TYPE_CHECKING:
-    from ..analysis import flows as fl
+    pass
 
 NAME = "flows"
 DAY_MIN = 24 * 60.0  # network search bound between two units (minutes)
