@@ -23,7 +23,7 @@ population and straight-line distance, for studies without observed flows.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -34,9 +34,6 @@ from ..geo.errors import DataError
 from ..geo.progress import progress
 from ..maps._report_zh import Phrase
 from ..pipeline import RunContext, analysis
-
-if TYPE_CHECKING:
-    pass
 
 NAME = "flows"
 DAY_MIN = 24 * 60.0  # network search bound between two units (minutes)

@@ -29,8 +29,8 @@ from ..geo.io import atomic_path
 from . import _report_fmt as F
 from . import _report_zh as Z
 from ._report_fmt import fmt_int, fmt_num, fmt_p, fmt_pct, html_table, pick, w
-from .escape import href_path, html_attr, html_text
 from ._report_panel import drivers_section, panel_section
+from .escape import href_path, html_attr, html_text
 from .labels import category_name, label
 from .palettes import DEGURBA_LABELS
 
