@@ -38,7 +38,8 @@ def integration_step(ctx: RunContext) -> None:
         return
     # formatted numbers (1,234; full-width digits; placeholders) are read and counted; any other
     # text in an indicator is refused naming its cells, never turned into NaN
-    source = "indicators" if ctx.config.indicators is None else ctx.config.indicators.path.name
+    ind = ctx.config.indicators
+    source = "indicators" if ind is None or ind.path is None else ind.path.name
     parsed = {}
     for col in directions:
         parsed[col], counts = parse_numeric(frame[col], name=f"{source}: {col}")

@@ -67,6 +67,13 @@ def _markov_table(p: np.ndarray, counts: np.ndarray, labels: list[str], extra: d
     return pd.DataFrame(rows)
 
 
+def _steady_rows(state: Any, labels: list[str], extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """Steady-state rows: one per recurrent class (a chain with several has no single one)."""
+    arr = np.atleast_2d(np.asarray(state, dtype=float))
+    return [{**extra, **({"recurrent_class": i + 1} if len(arr) > 1 else {}),
+             **{lab: float(v) for lab, v in zip(labels, row, strict=False)}} for i, row in enumerate(arr)]
+
+
 @analysis(NAME)
 def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order papers report it
     from ..analysis import panel as pn
@@ -95,9 +102,14 @@ def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order
     ccd = None
     if integ.ccd is not None and all(s in dims for s in integ.ccd.subsystems):
         ccd = {"subsystems": list(integ.ccd.subsystems), "method": integ.ccd.method}
-    res = pn.entropy_index(frame[list(directions)], directions=directions, pooled=cfg.weights == "pooled",
-                           normalization=integ.normalization, dimensions={d: list(c) for d, c in dims.items()},
-                           ccd=ccd, missing=cfg.missing)
+    try:
+        res = pn.entropy_index(frame[list(directions)], directions=directions, pooled=cfg.weights == "pooled",
+                               normalization=integ.normalization, dimensions={d: list(c) for d, c in dims.items()},
+                               ccd=ccd, missing=cfg.missing)
+    except DataError as exc:
+        if "missing='drop'" in str(exc):  # the config's words for the API's option
+            raise DataError(str(exc).replace("pass missing='drop'", "set analyses.panel.missing: drop")) from exc
+        raise
     notes = list(res.notes)  # conventions and counts: run.json (results.panel.notes), not the log
     scores = res.scores
     ctx.tables["panel_index"] = scores.reset_index()
@@ -138,16 +150,15 @@ def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order
     info["density"] = {"en": kd.describe(language="en"), "zh": kd.describe(language="zh"), "rule": kd.rule}
     w = _weights(ctx, wide.index)
     mk = pn.markov(wide, k=cfg.classes)
-    labels = [f"Q{i + 1}" for i in range(cfg.classes)]
+    if mk.k < cfg.classes:
+        ctx.note(NAME, "info", f"{col}: tied values leave {mk.k} distinct quantile classes of {cfg.classes}")
+    labels = [f"Q{i + 1}" for i in range(mk.k)]
     parts = [_markov_table(mk.p, mk.transitions, labels, {"chain": "classic", "lag": "all"})]
-    ss = {"chain": "classic", "lag": "all", **{lab: float(v) for lab, v in zip(labels, mk.steady_state, strict=True)}}
-    steady = [ss]
-    sm = pn.spatial_markov(wide, w.w, k=cfg.classes, m=cfg.lag_classes)
+    steady = _steady_rows(mk.steady_state, labels, {"chain": "classic", "lag": "all"})
+    sm = pn.spatial_markov(wide, w.w, k=mk.k, m=cfg.lag_classes)
     for i in range(sm.p.shape[0]):
         parts.append(_markov_table(sm.p[i], sm.transitions[i], labels, {"chain": "spatial", "lag": f"L{i + 1}"}))
-        st = np.asarray(sm.steady_state[i], dtype=float).ravel()
-        steady.append({"chain": "spatial", "lag": f"L{i + 1}", **{lab: float(v) for lab, v in
-                                                                  zip(labels, st, strict=False)}})
+        steady += _steady_rows(sm.steady_state[i], labels, {"chain": "spatial", "lag": f"L{i + 1}"})
     ctx.tables["panel_markov"] = pd.concat(parts, ignore_index=True)
     ctx.tables["panel_markov_steady"] = pd.DataFrame(steady)
     info["markov"] = {"stay": float(np.mean(np.diag(mk.p))), "classes": cfg.classes}
@@ -205,7 +216,9 @@ def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order
                           ccd_class="ccd_class" if "ccd_class" in results.columns else None,
                           hotspot="hotspot" if "hotspot" in results.columns else None,
                           ratio="ratio" if "ratio" in results.columns else None,
-                          indicators=frame[list(directions)], directions=directions, weights=res.weights)
+                          indicators=frame.loc[frame.index.get_level_values("unit").isin(
+                              scores.index.get_level_values("unit")), list(directions)],
+                          directions=directions, weights=res.weights, missing=cfg.missing)
     ctx.tables["early_warning"] = ew
     fired = ew.groupby("unit")["rule"].agg(lambda r: "; ".join(map(str, r))) if len(ew) else pd.Series(dtype=str)
     ctx.units["early_warning"] = fired.reindex(index).fillna("").to_numpy()

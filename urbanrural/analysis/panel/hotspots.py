@@ -243,7 +243,9 @@ def emerging_hotspots(values: pd.DataFrame | pd.Series, w: object, *, alpha: flo
         ps[year] = (g["p_sim"] if permutations else g["p_norm"]).to_numpy()
     Z = np.column_stack([zs[y] for y in years])
     P = np.column_stack([ps[y] for y in years])
-    status = np.where(P <= alpha, np.sign(Z), 0).astype(int)
+    # a unit whose Gi* neighbourhood is every unit has no variance: z undefined, never significant
+    finite = np.isfinite(Z) & np.isfinite(P)
+    status = np.where(finite & (np.nan_to_num(P, nan=1.0) <= alpha), np.sign(np.nan_to_num(Z)), 0).astype(int)
     rows = []
     undefined = 0
     for i in range(len(panel)):
