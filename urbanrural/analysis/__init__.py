@@ -6,6 +6,7 @@ Submodules import on first use.
 
 from .._lazy import lazy_submodules
 
-_NAMES = ("accessibility", "autocorrelation", "degurba", "drivers", "flows", "integration", "inequality", "panel")
+_NAMES = ("accessibility", "autocorrelation", "degurba", "drivers", "flows", "integration", "inequality", "panel",
+          "siting")
 __getattr__, __dir__ = lazy_submodules(__name__, _NAMES)
 __all__ = list(_NAMES)
