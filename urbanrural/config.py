@@ -355,6 +355,33 @@ class DriversConfig(_Section):
     alpha: float = Field(default=0.05, gt=0, lt=1)
 
 
+class ConstraintConfig(_Section):
+    path: InPath
+    rule: Literal["exclude", "restrict"] = "exclude"
+    name: str | None = None            # e.g. "ecological red line" (default: the file name)
+    layer: str | None = None
+    buffer_m: float = Field(default=0.0, ge=0)
+
+
+class SitingConfig(_Section):
+    category: str | list[str]                              # facility category (or several, each sited alone)
+    model: Literal["mclp", "p_median", "lscp", "p_center"] = "mclp"
+    k: int | None = Field(default=None, ge=1)              # new sites (mclp, p_median, p_center)
+    budget: float | None = Field(default=None, gt=0)       # instead of k, with cost:
+    cost: str | None = None                                # candidate column with a per-site cost
+    standard_min: float = Field(default=30.0, gt=0)        # the coverage standard (minutes)
+    candidates: Literal["units", "settlements", "grid", "file"] = "grid"
+    candidates_path: InPath | None = None                  # candidates: file (points or polygons)
+    spacing_m: float | None = Field(default=None, gt=0)    # grid candidates: aggregate cells to this spacing
+    min_people: float = Field(default=0.0, ge=0)           # grid candidates: cells with at least this many
+    constraints: list[ConstraintConfig] = Field(default_factory=list)
+    rural_only: bool = False                               # demand: rural people only
+    weight: str | None = None                              # demand weight: a unit column (e.g. elderly_share)
+    capacity: str | None = None                            # candidate column (capacitated models)
+    solver: Literal["auto", "exact", "heuristic"] = "auto"
+    k_curve: int | None = Field(default=None, ge=1)        # marginal gain of each extra site up to this k
+
+
 class AnalysesConfig(_Section):
     urban_rural: UrbanRuralConfig | None = None
     accessibility: AccessibilityConfig | None = None
@@ -363,6 +390,7 @@ class AnalysesConfig(_Section):
     flows: FlowsAnalysisConfig | None = None
     panel: PanelConfig | None = None
     drivers: DriversConfig | None = None
+    siting: list[SitingConfig] | SitingConfig | None = None
 
 
 class OutputsConfig(_Section):
@@ -426,6 +454,12 @@ class Config(_Section):
             for key in ("land", "built"):
                 if getattr(ur, key) is not None:
                     out[f"urban_rural.{key}"] = getattr(ur, key)
+        sitings = self.analyses.siting
+        for st in ([] if sitings is None else sitings if isinstance(sitings, list) else [sitings]):
+            for j, c in enumerate(st.constraints):
+                out[f"siting.constraints[{j}]"] = c.path
+            if st.candidates_path is not None:
+                out["siting.candidates"] = st.candidates_path
         acc = self.analyses.accessibility
         if acc is not None:
             for key in ("water", "penalty"):
@@ -585,6 +619,17 @@ def config_problems(path: str | Path) -> tuple[Config | None, list[str]]:
     if a.panel is not None and cfg.indicators is not None and cfg.indicators.year is not None:
         problems.append("analyses.panel: indicators: year: picks one year; remove it to read every year "
                         "(the latest year feeds the single-year analyses)")
+    sitings = [] if a.siting is None else (a.siting if isinstance(a.siting, list) else [a.siting])
+    for i, st in enumerate(sitings):
+        where = f"analyses.siting[{i}]" if isinstance(a.siting, list) else "analyses.siting"
+        if a.accessibility is None:
+            problems.append(f"{where}: needs analyses.accessibility (the same travel times choose the sites)")
+        if st.model in ("mclp", "p_median", "p_center") and st.k is None and st.budget is None:
+            problems.append(f"{where}: model {st.model} needs k: (new sites) or budget: with cost:")
+        if st.budget is not None and st.cost is None:
+            problems.append(f"{where}: budget: needs cost: (a candidate column with each site's cost)")
+        if st.candidates == "file" and st.candidates_path is None:
+            problems.append(f"{where}: candidates: file needs candidates_path:")
     if a.flows is not None and cfg.flows is None and a.flows.linkage is None:
         problems.append("analyses.flows: needs a flows: section (an origin-destination table) or "
                         "analyses.flows.linkage: {value: <unit column>} for the linkage network")
