@@ -262,26 +262,27 @@ def test_constraints_never_violated(ex, re, xy, buffer_m):
     rest = gpd.GeoDataFrame(geometry=[shapely.Point(x, y).buffer(w) for x, y, w, _ in re], crs=CRS)
     cons = [{"layer": excl, "rule": "exclude", "name": "red", "buffer_m": buffer_m},
             {"layer": rest, "rule": "restrict", "name": "zone"}]
+    ex_u, re_u = shapely.union_all(excl.geometry), shapely.union_all(rest.geometry)
+
+    def allowed(p: shapely.Point) -> bool:  # buffer 0: inside or on the edge; else within buffer_m
+        hit = p.intersects(ex_u) if buffer_m == 0 else p.distance(ex_u) <= buffer_m
+        return not hit and p.intersects(re_u)
+
+    should = [i for i, p in zip(sites.index, sites.geometry, strict=True) if allowed(p)]
     try:
         out = apply_constraints(sites, cons, crs=CRS)
     except DataError as exc:
-        assert "every candidate excluded" in str(exc)
-        ex_u, re_u = shapely.union_all(excl.geometry), shapely.union_all(rest.geometry)
-        ok = [not (p.distance(ex_u) <= buffer_m) and p.intersects(re_u) for p in sites.geometry]
-        assert not any(ok)
+        assert "every candidate excluded" in str(exc) and not should
         return
     kept = out.sites.geometry
-    assert not kept.intersects(shapely.union_all(excl.geometry)).any()
-    assert (kept.distance(shapely.union_all(excl.geometry)) > buffer_m).all()
-    assert kept.intersects(shapely.union_all(rest.geometry)).all()
+    assert not kept.intersects(ex_u).any()
+    if buffer_m > 0:
+        assert (kept.distance(ex_u) > buffer_m).all()
+    assert kept.intersects(re_u).all()
     r = out.report
     assert (r["before"] - r["excluded"] == r["after"]).all() and r["after"].iloc[-1] == len(kept)
     assert r["before"].iloc[0] == len(sites) and r["before"].iloc[1] == r["after"].iloc[0]
-    # nothing dropped that satisfied both rules
-    ex_u, re_u = shapely.union_all(excl.geometry), shapely.union_all(rest.geometry)
-    should = [i for i, p in zip(sites.index, sites.geometry, strict=True)
-              if p.distance(ex_u) > buffer_m and p.intersects(re_u)]
-    assert list(out.sites.index) == should
+    assert list(out.sites.index) == should  # nothing dropped that satisfied both rules
 
 
 # ---------------------------------------------------------------- demand weights
