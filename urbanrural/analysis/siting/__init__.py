@@ -23,7 +23,9 @@ _WHERE = {
     "mclp": "models", "p_median": "models", "lscp": "models", "p_center": "models",
     "SitingResult": "models",
     "candidate_sites": "candidates", "apply_constraints": "candidates", "Candidates": "candidates",
-    "before_after": "evaluate", "marginal_gain": "evaluate",
+    "demand_weights": "candidates", "point_classes": "candidates",
+    "before_after": "evaluate", "marginal_gain": "evaluate", "newly_covered": "evaluate",
+    "nearest_minutes": "evaluate",
 }
 __all__ = sorted(_WHERE)
 
