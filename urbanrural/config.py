@@ -69,11 +69,21 @@ class PopulationConfig(_Section):
     # when the file declares none); zonal: exact cell coverage fractions, or cell centres
     preset: Literal["worldpop", "ghs-pop", "landscan"] | None = None
     zonal: Literal["exact", "centre"] = "exact"
+    # analyses.panel: people per cell of earlier years ({2019: pop2019.tif}); a panel year without
+    # its raster uses the nearest earlier year's, else raster: (the latest)
+    rasters: dict[int, InPath] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> PopulationConfig:
         if (self.raster is None) == (self.column is None):
             raise ValueError("give exactly one of raster: (people per cell) or column: (people per unit)")
+        if self.rasters is not None:
+            if self.raster is None:
+                raise ValueError("rasters: (people per cell by year) goes with raster: (the latest year), not "
+                                 "column:")
+            bad = sorted(y for y in self.rasters if not 1800 <= y <= 2100)
+            if bad:
+                raise ValueError(f"rasters: keys are years like 2019; got {bad}")
         return self
 
 
@@ -92,11 +102,18 @@ class FacilityConfig(_Section):
     mapping: dict[str, str | None] | None = None      # osm: "amenity=clinic": clinic; source: typecode: category
     encoding: str | None = None                       # source: text encoding of a CSV export
     clip_buffer_m: float = Field(default=0.0, ge=0)   # osm: keep facilities within this distance of the units
+    # columns of the year a facility opened / closed (analyses.panel: accessibility per year);
+    # empty = there before the first year / never closed
+    opened: str | None = None
+    closed: str | None = None
 
     @model_validator(mode="after")
     def _one_category(self) -> FacilityConfig:
         if (self.path is None) == (self.osm is None):
             raise ValueError("give exactly one of path: (a file) or osm: (an .osm.pbf extract)")
+        if (self.osm is not None or self.source is not None) and (self.opened or self.closed):
+            raise ValueError("opened:/closed: name year columns of a facilities file (path: without source:); "
+                             "OSM extracts and POI exports carry no opening years")
         if self.osm is not None:
             extra = [k for k in ("source", "category", "category_column", "capacity", "x", "y", "layer")
                      if getattr(self, k) is not None]
@@ -438,6 +455,8 @@ class Config(_Section):
         out: dict[str, Path] = {"units": self.units.path}
         if self.population is not None and self.population.raster is not None:
             out["population"] = self.population.raster
+            for y, fp in (self.population.rasters or {}).items():
+                out[f"population[{y}]"] = fp
         for i, f in enumerate(self.facilities):
             out[f"facilities[{i}]"] = f.file
         if self.roads is not None:

@@ -68,6 +68,9 @@ class RunContext:
     timings: dict[str, float] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
     variants: dict[str, Any] = field(default_factory=dict)
+    # what one step hands to a later one in memory (never written): the accessibility
+    # step's road graph, demand points and facilities for the panel's travel times per year
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.out = RunFolder(self.tmp)
@@ -108,13 +111,14 @@ def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
             else:
                 g = read_facilities(f.path, category=f.category, category_col=f.category_column,
                                     capacity_col=f.capacity, x_col=f.x, y_col=f.y, crs=f.crs,
-                                    layer=f.layer, log=log)
+                                    layer=f.layer, opened_col=f.opened, closed_col=f.closed, log=log)
             if "capacity" not in g.columns:
                 g = g.assign(capacity=float("nan"))
+            g = g.assign(**{k: float("nan") for k in ("opened", "closed") if getattr(f, k) is None})
             parts.append(g)
         target = parts[0].crs
-        facilities = gpd.GeoDataFrame(pd.concat([p.to_crs(target)[["category", "capacity", "geometry"]] for p in parts]),
-                                      crs=target)
+        keep = ["category", "capacity"] + [k for k in ("opened", "closed") if any(getattr(f, k) for f in cfg.facilities)]
+        facilities = gpd.GeoDataFrame(pd.concat([p.to_crs(target)[[*keep, "geometry"]] for p in parts]), crs=target)
         if facilities.index.duplicated().any():
             facilities.index = pd.Index([f"{i}-{n}" for n, i in enumerate(facilities.index)], name="facility_id")
     roads = None

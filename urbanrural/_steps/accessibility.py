@@ -366,6 +366,11 @@ def accessibility_step(ctx: RunContext) -> None:
     else:
         grid_desc = f"{cfg.resolution:g} m friction grid"
     _variants(ctx, mode, walk, demand_desc, grid_desc)
+    # for the panel's travel times per year (analyses.panel): the same graph, points and facilities
+    used_fac: dict[str, gpd.GeoDataFrame] = {}
+    ctx.cache[NAME] = {"mode": mode, "graph": graph, "surface": surface, "points": points, "demand": used,
+                       "snap": osnap if mode == "network" else None, "walk_kmh": walk, "speed_kmh": cfg.speed_kmh,
+                       "circuity": cfg.circuity, "thresholds": list(cfg.thresholds), "facilities": used_fac}
     coverage_parts, summary = [], []
     bands: dict[str, _grid.Bands] = {}
     cell_times: dict[str, Callable[[Any], np.ndarray]] = {}
@@ -385,6 +390,7 @@ def accessibility_step(ctx: RunContext) -> None:
                     ctx.note(NAME, "warning", f"{cat}: every facility is outside the study area; category left out")
                     continue
         fdf = pd.DataFrame({"x": fac.geometry.x.to_numpy(), "y": fac.geometry.y.to_numpy()})
+        used_fac[cat] = fac
         row: dict[str, object] = {"category": cat, "facilities": len(fac), "facilities_outside_area": outside}
         if mode == "network":
             node_t = network.node_costs(graph, fdf, walk_kmh=walk)

@@ -14,7 +14,10 @@ Outputs: unit columns ``<column>_<year>``, ``index_change``, ``index_annual_rate
 ``panel_hotspots``, ``early_warning`` and ``panel_forecast``.
 
 Indicators that exist only for the latest year (unit columns computed by the run, such
-as travel times) cannot enter the index over time: they are named in a note.
+as travel times) cannot enter the index over time: they are named in a note.  Travel
+times do get yearly values when facilities carry opening (or closing) years or the
+population is given per year, and analyses.accessibility ran: ``tt_<cat>_min`` per
+unit-year (tables ``panel_access``, ``panel_access_summary``; see :mod:`._panel_access`).
 """
 
 from __future__ import annotations
@@ -84,7 +87,9 @@ def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order
     if panel is None:
         ctx.note(NAME, "skipped", "no indicator panel (indicators: with several years)")
         return
-    frame = panel.frame
+    from ._panel_access import attach
+
+    frame = attach(ctx, panel.frame, panel.years)  # travel times per year, when facilities have years
     dims, absent = _directions(ctx, set(frame.columns))
     if absent:
         ctx.note(NAME, "info", f"indicator(s) {absent} have no yearly values (unit columns of the latest year only, "
@@ -243,6 +248,8 @@ def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order
     info["notes"] = notes + list(ew.attrs.get("notes", ()))
     ctx.results[NAME] = info
     ctx.variants[NAME] = _variants(ctx, res, kd, conv)
+    if "panel_access_variant" in ctx.cache:
+        ctx.variants[NAME]["travel times per year"] = ctx.cache["panel_access_variant"]
 
 
 def _variants(ctx: RunContext, res: Any, kd: Any, conv: Any) -> dict[str, Any]:

@@ -17,7 +17,10 @@ What :func:`demo_region` writes (GeoPackage + GeoTIFF + CSV, with ``demo.yaml``)
 - ``roads.gpkg``: national, provincial, county and village roads (classes with speeds in
   ``demo.yaml``), with nodes at shared vertices, and one disconnected farm track.
 - ``facilities.gpkg``: hospital, health_centre, clinic, nursing_home, bus_stop and
-  post_office points (column ``type``) with ``capacity`` (beds, doctors or 1).
+  post_office points (column ``type``) with ``capacity`` (beds, doctors or 1) and
+  ``opened`` (year): most opened long before 2019; four village clinics and one nursing
+  home in rural townships opened 2021-2023 (:func:`new_facilities`), so the panel's travel
+  times to them fall over the years; every facility is open in 2023.
 - ``schools.csv``: primary schools as lon/lat in GCJ-02, as copied from a Chinese web
   map (``crs: gcj02`` in the config converts them), with ``seats``.
 - ``indicators.csv``: urban and rural figures per unit: income and consumption per
@@ -45,6 +48,7 @@ import pandas as pd
 import rasterio
 import shapely
 import yaml
+from numpy.typing import NDArray
 from pyproj import Transformer
 from rasterio.features import geometry_mask
 from rasterio.transform import from_origin
@@ -52,7 +56,7 @@ from rasterio.transform import from_origin
 from ..geo.china import wgs84_to_gcj02
 from ..geo.io import atomic_dir, ensure_new
 
-__all__ = ["demo_region", "DEMO_CRS", "SPEEDS"]
+__all__ = ["demo_region", "DEMO_CRS", "SPEEDS", "new_facilities"]
 
 DEMO_CRS = "EPSG:32650"
 SEED = 20261122
@@ -259,6 +263,38 @@ def _facilities(rng: np.random.Generator, units: gpd.GeoDataFrame, villages: np.
     return fac, schools
 
 
+# the facilities opened during the panel: (type, year), in rural townships far from the seat
+_NEW = (("clinic", 2021), ("clinic", 2021), ("clinic", 2022), ("clinic", 2023), ("nursing_home", 2022))
+
+
+def _opening_years(fac: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> NDArray[np.float64]:
+    """The year each facility opened: 1950-2018 (its own random stream, so nothing else moves),
+    except :data:`_NEW`: village clinics and a nursing home farthest from the county seat in
+    rural townships (one per township), opened 2021-2023."""
+    rng = np.random.default_rng(SEED + 2)
+    years = rng.integers(1950, 2019, len(fac)).astype(float)
+    rural_towns = set(units.loc[units["urban_code"] >= 210, "township"]) - \
+        set(units.loc[units["urban_code"] < 200, "township"])
+    township = {n: t for n, t in zip(units["name"], units["township"], strict=True)}
+    township.update({TOWNSHIP_NAMES[int(t) - 1]: t for t in units["township"]})
+    d = np.hypot(fac.geometry.x - TOWNS[0].x, fac.geometry.y - TOWNS[0].y).to_numpy()
+    town_of = [township.get(str(n).rsplit(" ", 1)[0], township.get(str(n).split(" ")[0])) for n in fac["name"]]
+    used: set[str] = set()
+    for kind, year in _NEW:
+        for i in np.argsort(-d, kind="stable"):
+            if fac["type"].iat[i] == kind and town_of[i] in rural_towns and town_of[i] not in used \
+                    and years[i] < 2019:
+                years[i] = year
+                used.add(town_of[i])
+                break
+    return years
+
+
+def new_facilities(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The demo facilities opened during the panel (2019 or later)."""
+    return facilities[facilities["opened"] >= 2019]
+
+
 def _urban_codes(units: gpd.GeoDataFrame) -> pd.Series:
     """China's urban-rural code from the synthetic settlement pattern (seat, towns, villages)."""
     c = units.geometry.representative_point()
@@ -413,7 +449,7 @@ def _config() -> dict:
         "units": {"path": "units.gpkg", "id": "code", "name": "name"},
         "population": {"raster": "population.tif"},
         "facilities": [
-            {"path": "facilities.gpkg", "category_column": "type", "capacity": "capacity"},
+            {"path": "facilities.gpkg", "category_column": "type", "capacity": "capacity", "opened": "opened"},
             {"path": "schools.csv", "x": "lon", "y": "lat", "crs": "gcj02", "category": "school",
              "capacity": "seats"},
         ],
@@ -468,7 +504,7 @@ coordinates and CRS checks behave as on real data. It describes no real place.
 | units.gpkg | {n_units} village units in 12 townships; `code` (text, leading zeros), `name`, `name_zh`, `township`, `urban_code` (China's urban-rural code, 111-220) |
 | population.tif | people per 200 m cell, EPSG:32650, nodata -9999 outside the county; total {pop:,.0f} |
 | roads.gpkg | {n_roads} lines; `road_class` national/provincial/county/village; one disconnected farm track |
-| facilities.gpkg | {n_fac} points; `type` (hospital, health_centre, clinic, nursing_home, bus_stop, post_office), `capacity` |
+| facilities.gpkg | {n_fac} points; `type` (hospital, health_centre, clinic, nursing_home, bus_stop, post_office), `capacity`, `opened` (year; four rural clinics and a nursing home opened 2021-2023, the rest before 2019) |
 | schools.csv | {n_schools} primary schools, lon/lat in GCJ-02 (as copied from a Chinese web map), `seats` |
 | indicators.csv | urban and rural figures per unit and year 2019-2023 (income, consumption, non-farm share, beds, doctors, pension, broadband, tap water, forest); three units ({declining}) built to decline |
 | flows.csv | origin, destination, kind (commuting: daily commuters; migration: migrants a year; capital: 10,000 yuan a year), year, volume; a deliberate rural->urban lean |
@@ -512,6 +548,7 @@ def demo_region(out_dir: str | Path, *, overwrite: bool = False) -> Path:
     roads = _roads(units, villages, seats, outline)
     facilities, schools = _facilities(rng, units, villages, seats, roads)
     units["urban_code"] = _urban_codes(units)
+    facilities["opened"] = _opening_years(facilities, units).astype(int)
     indicators = _indicators(rng, units)
     people = pd.Series(villages[:, 2], index=units.index) + 1.0
     for t in TOWNS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import zipfile
 from collections.abc import Mapping
 from difflib import get_close_matches
@@ -18,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+from numpy.typing import NDArray
 
 from ..geo.checks import CheckLog, get_log
 from ..geo.crs import require_crs
@@ -321,10 +323,57 @@ def _points_from_xy(frame: pd.DataFrame, x_col: str, y_col: str, crs: object, *,
     return gpd.GeoDataFrame(frame.drop(columns=[x_col, y_col]), geometry=geom)
 
 
+_YEAR_TEXT = re.compile(r"^\s*(\d{4})\s*(?:年.*|[-/.]\d{1,2}(?:[-/.]\d{1,2})?(?:[ T].*)?)?\s*$")
+
+
+def _year_of(value: object) -> int | None:
+    """A year from 2021, 2021.0, "2021", "2021年", "2021年6月", "2021-06-01" or a date; None if not one."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        y = int(value)
+    elif isinstance(value, (float, np.floating)):
+        if not float(value).is_integer():
+            return None
+        y = int(value)
+    elif isinstance(value, str):
+        m = _YEAR_TEXT.match(value)
+        if m is None:
+            return None
+        y = int(m[1])
+    elif hasattr(value, "year"):  # date, datetime, Timestamp
+        y = int(value.year)
+    else:
+        return None
+    return y if 1800 <= y <= 2100 else None
+
+
+def _facility_years(values: pd.Series, *, name: str, column: str) -> NDArray[np.float64]:
+    """Years of a facility column as floats (NaN for empty cells); refuses what is not a year,
+    naming the rows (1 = the first facility)."""
+    out = np.full(len(values), np.nan)
+    bad: list[str] = []
+    for i, v in enumerate(values.to_numpy(dtype=object)):
+        if v is None or (not isinstance(v, str) and pd.isna(v)) or (isinstance(v, str) and not v.strip()):
+            continue
+        y = _year_of(v)
+        if y is None:
+            bad.append(f"row {i + 1}: {v!r}")
+        else:
+            out[i] = y
+    if bad:
+        raise DataError(f"{name}: column {column!r} has {len(bad)} value(s) that are not years 1800-2100 "
+                        f"({'; '.join(bad[:5])}{f' and {len(bad) - 5} more' if len(bad) > 5 else ''}); write "
+                        "years like 2021 or 2021年, or leave the cell empty (there before the first year / "
+                        "never closed)")
+    return out
+
+
 def read_facilities(path: PathLike, *, category: str | None = None,
                     category_col: str | None = None, capacity_col: str | None = None,
                     x_col: str | None = None, y_col: str | None = None, crs: object = None,
-                    layer: str | int | None = None, log: CheckLog | None = None) -> gpd.GeoDataFrame:
+                    layer: str | int | None = None, opened_col: str | None = None,
+                    closed_col: str | None = None, log: CheckLog | None = None) -> gpd.GeoDataFrame:
     """Read facilities (points; polygons become their centroids) with a category.
 
     Parameters
@@ -333,6 +382,12 @@ def read_facilities(path: PathLike, *, category: str | None = None,
         One category for every row (e.g. ``"hospital"``); or use ``category_col``.
     capacity_col : str, optional
         Numeric capacity (beds, seats); missing values stay NaN and are counted.
+    opened_col, closed_col : str, optional
+        Columns of the year each facility opened (open from that year on) and closed
+        (not open in that year); read into ``opened``/``closed`` (float years, NaN =
+        there before the first year / never closed).  Numbers, ``"2021"``, ``"2021年"``
+        and dates are read; anything else, or a facility closed before it opened, is
+        refused naming the rows.
     x_col, y_col : str, optional
         Coordinate columns of a CSV/XLSX table.
     crs : optional
@@ -342,8 +397,17 @@ def read_facilities(path: PathLike, *, category: str | None = None,
     Returns
     -------
     GeoDataFrame
-        Points with ``category`` (text) and ``capacity`` (float), indexed by
-        ``"<file stem>-<row>"``.
+        Points with ``category`` (text), ``capacity`` (float) and, when asked,
+        ``opened``/``closed`` (float years), indexed by ``"<file stem>-<row>"``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> csv = pathlib.Path(tempfile.mkdtemp()) / "clinics.csv"
+    >>> _ = csv.write_text("x,y,year\\n116.1,39.9,2021年\\n116.2,39.8,\\n", encoding="utf-8")
+    >>> f = read_facilities(csv, category="clinic", x_col="x", y_col="y", crs="EPSG:4326", opened_col="year")
+    >>> f["opened"].tolist()
+    [2021.0, nan]
     """
     log = get_log(log)
     p = require_file(path, what="facilities file")
@@ -399,7 +463,23 @@ def read_facilities(path: PathLike, *, category: str | None = None,
         out["capacity"] = cap.to_numpy()
     else:
         out["capacity"] = np.nan
-    keep = [c for c in src.columns if c not in {category_col, capacity_col, "geometry", "category", "capacity"}]
+    for col, key in ((opened_col, "opened"), (closed_col, "closed")):
+        if col is not None:
+            _require_column(src, col, name=name, role=f"year {key}")
+            out[key] = _facility_years(src[col], name=name, column=col)
+            given = int(np.isfinite(out[key]).sum())
+            log.add(name, f"year {key}", "ok", count=given,
+                    detail=f"{given} of {len(out)} facilities have a year {key} (column {col!r})")
+    if "opened" in out.columns and "closed" in out.columns:
+        wrong = np.flatnonzero(out["closed"].to_numpy() <= out["opened"].to_numpy())
+        if len(wrong):
+            rows = "; ".join(f"row {i + 1}: opened {out['opened'].iat[i]:.0f}, closed {out['closed'].iat[i]:.0f}"
+                             for i in wrong[:5])
+            raise DataError(f"{name}: {len(wrong)} facilities close in or before the year they open ({rows}); "
+                            f"fix {opened_col!r}/{closed_col!r} (closed = the first year it is no longer open)")
+    skip = {category_col, capacity_col, opened_col, closed_col, "geometry", "category", "capacity"}
+    skip |= {k for k, c in (("opened", opened_col), ("closed", closed_col)) if c is not None}
+    keep = [c for c in src.columns if c not in skip]
     for c in keep:
         out[c] = src[c].to_numpy()
     out.index = pd.Index([f"{p.stem}-{i}" for i in range(len(out))], name="facility_id")

@@ -38,8 +38,14 @@ def units(demo_run) -> gpd.GeoDataFrame:
 
 def test_pooled_index_recomputed_by_hand(demo_run, run_json, units):
     data = pd.read_csv(demo_run.parent / "data" / "indicators.csv", dtype={"code": str})
+    # travel times per year (the demo's facilities have opening years): from panel_access
+    access = pd.read_csv(demo_run / "tables" / "panel_access.csv", dtype={"unit": str})
+    tt = access.pivot_table(index=["unit", "year"], columns="category", values="tt_min")
+    tt.columns = [f"tt_{c}_min" for c in tt.columns]
+    data = data.join(tt, on=["code", "year"])
     dims = run_json["config"]["analyses"]["integration"]["dimensions"]
     directions = {c: s for cols in dims.values() for c, s in cols.items() if c in data.columns}
+    assert "tt_hospital_min" in directions
     stacked = data.set_index(["code", "year"])[list(directions)]
     res = integration.entropy_weights(stacked, directions=directions)  # one weight vector, every unit-year
     for year in (2019, 2023):
