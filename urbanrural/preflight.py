@@ -159,6 +159,16 @@ def _map_problem(spec: str, cfg: Config, area: StudyArea, have: dict[str, str]) 
             mean = f"; did you mean '{kind}:{hint[0]}'?" if hint else ""
             return f"{where}: map {spec!r}: no facility category {arg!r}{mean} (categories: {', '.join(acc_cats)})"
         return None
+    if kind == "sites":
+        st = a.siting
+        cats = [str(c) for sc in ([] if st is None else st if isinstance(st, list) else [st])
+                for c in (sc.category if isinstance(sc.category, list) else [sc.category])]
+        if arg not in cats:
+            hint = get_close_matches(arg, cats, n=1)
+            mean = f"; did you mean 'sites:{hint[0]}'?" if hint else ""
+            return (f"{where}: map {spec!r} needs {arg!r} in analyses.siting.category{mean} "
+                    f"(sited: {', '.join(cats) or 'none'})")
+        return None
     if kind in ("years", "density"):
         if a.panel is None:
             return f"{where}: map {spec!r} needs analyses.panel (indicators over several years)"
@@ -179,7 +189,8 @@ def _map_problem(spec: str, cfg: Config, area: StudyArea, have: dict[str, str]) 
             return f"{where}: map {spec!r}: no flow kind {arg!r}{mean} (kinds: {', '.join(kinds) or 'none'})"
         return None
     return (f"{where}: map {spec!r}: unknown kind {kind!r} (valid: a column, lisa:VAR, gi:VAR, tt:CATEGORY, "
-            "iso:CATEGORY, flow:KIND, flow_matrix:KIND, years:VAR, density:VAR, degurba, ccd, facilities)")
+            "iso:CATEGORY, flow:KIND, flow_matrix:KIND, years:VAR, density:VAR, sites:CATEGORY, degurba, ccd, "
+            "facilities)")
 
 
 def run_problems(cfg: Config, area: StudyArea, *, out_dir: str | Path | None = None) -> list[str]:
@@ -281,6 +292,18 @@ def run_problems(cfg: Config, area: StudyArea, *, out_dir: str | Path | None = N
                 problems.append(_unknown(c, "analyses.panel.controls", {**units_cols_p, **panel_cols}))
         if pa.groups is not None and pa.groups not in units_cols_p:
             problems.append(_unknown(pa.groups, "analyses.panel.groups", units_cols_p, what="unit column"))
+    sitings = [] if a.siting is None else (a.siting if isinstance(a.siting, list) else [a.siting])
+    for i, sc in enumerate(sitings):
+        where = f"analyses.siting[{i}]" if isinstance(a.siting, list) else "analyses.siting"
+        for c in (sc.category if isinstance(sc.category, list) else [sc.category]):
+            if str(c) not in cats:
+                hint = get_close_matches(str(c), cats, n=1)
+                mean = f"; did you mean {hint[0]!r}?" if hint else ""
+                problems.append(f"{where}.category: no facility category {c!r}{mean} (categories: "
+                                f"{', '.join(cats) or 'none'}); a service with no facility yet needs at least "
+                                "its category named in a facility file")
+        if sc.weight is not None and sc.weight not in units_cols:
+            problems.append(_unknown(sc.weight, f"{where}.weight", units_cols, what="units column"))
     da = a.drivers
     if da is not None:
         have_d = available_columns(cfg, area, before="drivers")

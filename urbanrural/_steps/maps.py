@@ -16,6 +16,45 @@ from ..maps.render import render_map
 from ..pipeline import RunContext, analysis
 
 
+_STATUS = {"en": {"existing": "existing", "proposed": "proposed"}, "zh": {"existing": "现有", "proposed": "新增"}}
+
+
+def _sites_map(ctx: RunContext, spec: str, units: object, popts: dict[str, object]) -> None:
+    """``sites:<category>``: travel time with the proposed sites open, existing and proposed sites on top."""
+    from ..maps.labels import category_name
+
+    cat = spec.split(":", 1)[1]
+    lang = ctx.config.language
+    sites = ctx.layers.get("sites")
+    col = f"tt_after_{cat}_min"
+    if sites is None or col not in ctx.units.columns:
+        ctx.note("maps", "warning", f"{spec} not drawn: the siting analysis chose no {cat} sites")
+        return
+    sites = sites[sites["category"].astype(str) == cat].copy()
+    if ctx.area.source_crs is not None:
+        sites = sites.to_crs(ctx.area.source_crs)
+    name = category_name(cat, language=lang)
+    sep = "：" if lang == "zh" else ": "
+    sites["category"] = [f"{name}{sep}{_STATUS[lang][s]}" for s in sites["status"]]
+    n_new = int((sites["status"] == "proposed").sum())
+    head = (f"新增{name}选址（{n_new} 处）与出行时间" if lang == "zh"
+            else f"Proposed {name} sites ({n_new}) and travel time with them")
+    title = f"{ctx.config.title()}{'：' if lang == 'zh' else ': '}{head}"
+    acc = ctx.config.analyses.accessibility
+    bins = list(acc.thresholds) if acc is not None else None
+    opts = {**popts, "context": {**dict(popts.get("context") or {}), "facilities": sites}}
+    for fmt in ctx.config.outputs.formats:
+        out = ctx.out.file("maps", spec, f".{fmt}")
+        try:
+            render_map(units, col, out, language=lang, facilities=sites, context=("facilities",), title=title,
+                       bins=bins, tiles=ctx.config.outputs.tiles, attr=ctx.config.outputs.tiles_attribution,
+                       id_column=None, print_options=opts)
+        except DataError as exc:
+            ctx.note("maps", "warning", f"{spec} ({fmt}) not drawn: {exc}")
+            return
+        ctx.maps.append(out)
+
+
 def _print_options(ctx: RunContext) -> dict[str, object]:
     o = ctx.config.outputs
     return {"page": o.page, "orientation": o.orientation, "dpi": o.dpi, "subtitle": o.subtitle, "source": o.source,
@@ -38,6 +77,9 @@ def maps_step(ctx: RunContext) -> None:
     fa = ctx.config.analyses.flows
     top_n = fa.top_n if fa is not None else None
     for spec in progress(cfg.maps, desc="maps", unit="map"):
+        if spec.startswith("sites:"):
+            _sites_map(ctx, spec, units, popts)
+            continue
         raster = None
         if spec.startswith("tt:"):
             raster = ctx.rasters.get(f"tt_{spec[3:]}")

@@ -122,6 +122,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "panel_nowarn": ("No unit fired an early-warning rule.", "没有单元触发预警规则。"),
     "rule": ("Rules fired", "触发的规则"), "reasons": ("Reasons", "原因"),
     "pulled": ("Pulled down by", "主要拖累指标"),
+    "siting_h": ("Where to build next", "新增设施选址"),
+    "siting_sentence": ("{cat}: {n} new site(s) ({model}, {solver}{gap}) would cover {new} more people within "
+                        "{t} min (rural {new_r}, urban {new_u}); coverage {s0} -> {s1}; mean time of rural people "
+                        "{r0} -> {r1} min; rural/urban time ratio {g0} -> {g1}.",
+                        "{cat}：新增 {n} 处（{model}，{solver}{gap}）可使 {t} 分钟内覆盖人口增加 {new} 人（乡村 {new_r}，"
+                        "城镇 {new_u}）；覆盖率 {s0} → {s1}；乡村居民平均出行时间 {r0} → {r1} 分钟；城乡出行时间比 "
+                        "{g0} → {g1}。"),
+    "siting_candidates": ("Candidates: {text}.", "候选点：{text}。"),
+    "exact": ("exact, HiGHS", "HiGHS 精确解"), "heuristic": ("heuristic", "启发式"),
     "drivers_h": ("What explains the pattern (geodetector)", "影响因素（地理探测器）"),
     "drivers_sentence": ("Factor detector on {target}: {factors}.", "{target} 的因子探测：{factors}。"),
     "drivers_inter": ("Strongest interaction: {a} ∩ {b}, q = {q} ({type}).",

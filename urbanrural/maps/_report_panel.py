@@ -133,3 +133,39 @@ def drivers_section(run: dict[str, Any], lang: str) -> str:
                                 b=label(top["factor_2"], language=lang).title, q=_f(top["q12"]), type=kind)))
     parts.append("</p>")
     return "".join(parts)
+
+
+MODEL_NAMES = {"mclp": ("MCLP", "最大覆盖模型"), "p_median": ("p-median", "P 中值模型"), "lscp": ("LSCP", "集合覆盖模型"),
+               "p_center": ("p-center", "P 中心模型")}
+
+
+def siting_section(run: dict[str, Any], lang: str) -> str:
+    """One sentence per sited service: new sites, people newly covered, coverage and the gap before/after."""
+    from .labels import category_name
+
+    info = (run.get("results") or {}).get("siting")
+    if not isinstance(info, dict) or not info:
+        return ""
+    zh = lang == "zh"
+    parts = [f"<h3>{_e(w('siting_h', lang))}</h3><ul class=siting>"]
+    for cat, r in info.items():
+        rows = {str(x.get("class", x.get("urban_class", ""))): x for x in r.get("before_after", [])}
+        allr, rural, urban = rows.get("all", {}), rows.get("rural", {}), rows.get("urban", {})
+        gap = rows.get("rural/urban gap", {})
+        solver = w("exact" if r.get("solver") == "highs" else "heuristic", lang)
+        g = r.get("gap")
+        gap_txt = "" if not g else (f"，差距 {F.fmt_pct(g)}" if zh else f", gap {F.fmt_pct(g)}")
+        text = w("siting_sentence", lang, cat=category_name(cat, language=lang), n=fmt_int(r.get("new_sites", 0)),
+                 model=MODEL_NAMES.get(str(r.get("model")), (str(r.get("model")),) * 2)[1 if zh else 0],
+                 solver=solver, gap=gap_txt, new=fmt_int(allr.get("newly_covered", 0)),
+                 new_r=fmt_int(rural.get("newly_covered", 0)), new_u=fmt_int(urban.get("newly_covered", 0)),
+                 t=F.fmt_num(r.get("standard_min")), s0=F.fmt_pct(allr.get("share_before")),
+                 s1=F.fmt_pct(allr.get("share_after")), r0=_f(rural.get("mean_min_before"), 1),
+                 r1=_f(rural.get("mean_min_after"), 1), g0=_f(gap.get("mean_min_before"), 2),
+                 g1=_f(gap.get("mean_min_after"), 2))
+        cand = r.get("constraints_zh" if zh else "constraints")
+        if cand:
+            text += " " + w("siting_candidates", lang, text=cand) if not zh else w("siting_candidates", lang, text=cand)
+        parts.append(f"<li>{_e(text)}</li>")
+    parts.append("</ul>")
+    return "".join(parts)

@@ -226,6 +226,9 @@ def is_rate(name: str) -> bool:
 
 
 def _pattern(name: str, zh: bool) -> tuple[str, str | None] | None:
+    if m := re.fullmatch(r"tt_after_(.+)_min", name):  # the siting step: with the proposed sites open
+        c = category_name(m[1], language="zh" if zh else "en")
+        return (f"新增选址后到{c}出行时间", "min") if zh else (f"Travel time to {c} with the proposed sites", "min")
     if m := re.fullmatch(r"tt_(.+)_min", name):
         c = category_name(m[1], language="zh" if zh else "en")
         return (f"到{c}出行时间", "min") if zh else (f"Travel time to {c}", "min")

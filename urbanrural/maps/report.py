@@ -29,7 +29,7 @@ from ..geo.io import atomic_path
 from . import _report_fmt as F
 from . import _report_zh as Z
 from ._report_fmt import fmt_int, fmt_num, fmt_p, fmt_pct, html_table, pick, w
-from ._report_panel import drivers_section, panel_section
+from ._report_panel import drivers_section, panel_section, siting_section
 from .escape import href_path, html_attr, html_text
 from .labels import category_name, label
 from .palettes import DEGURBA_LABELS
@@ -352,6 +352,7 @@ def _summary(facts: dict[str, Any], run: dict[str, Any], lang: str) -> str:
     if "flows" in facts:
         parts.append(_flows_summary(facts, lang))
     parts.append(panel_section(run, facts.get("_tables", {}), facts.get("_units", pd.DataFrame()), lang))
+    parts.append(siting_section(run, lang))
     parts.append(drivers_section(run, lang))
     if facts.get("underserved"):
         t = _tmin(facts["threshold"])
@@ -571,6 +572,7 @@ _TABLE_ORDER = ["urban_rural", "degurba_units", "degurba_grid", "accessibility",
 _CSV_ONLY = {"flows_units", "flows_pairs", "flows_linkage", "panel_index", "panel_change", "panel_density",
              "panel_hotspots", "panel_forecast", "panel_weights", "panel_markov_lisa", "geodetector_risk",
              "geodetector_ecological", "geodetector_discretization"}
+# the siting tables are per service (siting_<cat>_...): before/after and the sites are printed
 
 
 def _key_table(name: str, table: pd.DataFrame, lang: str, max_rows: int = 40) -> str:
