@@ -13,8 +13,9 @@ Rules:
 - a facility is open in year ``y`` when ``opened`` is empty or ``opened <= y``, and
   ``closed`` is empty or ``y < closed`` (``closed`` = the first year it is no longer open);
 - a year without its population raster uses the nearest earlier year's raster, else
-  ``population: raster:`` (the latest); with ``raster:`` the demand points are exactly
-  the accessibility step's;
+  ``population: raster:`` (the latest); ``raster:`` is also the latest panel year's own
+  raster unless ``rasters:`` names that year; with ``raster:`` the demand points are
+  exactly the accessibility step's;
 - the latest year with every facility open and ``raster:`` reproduces the accessibility
   step's ``tt_<cat>_min`` exactly (the same computation on the same inputs);
 - a category with no facility open in some year has no time that year: its column is
@@ -97,18 +98,20 @@ def open_in(facilities: pd.DataFrame, year: int) -> NDArray[np.bool_]:
 
 def raster_years(years: Sequence[int], rasters: Mapping[int, object] | None) -> dict[int, int | None]:
     """The population raster year each panel year uses: its own, else the nearest earlier
-    one, else None (``population: raster:``, the latest).
+    one, else None (``population: raster:``, the latest).  ``raster:`` is the latest panel
+    year's own raster unless ``rasters`` names that year.
 
     Examples
     --------
-    >>> raster_years([2019, 2020, 2021, 2022], {2020: "a.tif", 2022: "b.tif"})
-    {2019: None, 2020: 2020, 2021: 2020, 2022: 2022}
+    >>> raster_years([2019, 2020, 2021, 2022, 2023], {2020: "a.tif", 2021: "b.tif"})
+    {2019: None, 2020: 2020, 2021: 2021, 2022: 2021, 2023: None}
     """
     keys = sorted(int(k) for k in (rasters or {}))
+    last = max(int(y) for y in years) if len(years) else None
     out: dict[int, int | None] = {}
     for y in years:
         earlier = [k for k in keys if k <= int(y)]
-        out[int(y)] = earlier[-1] if earlier else None
+        out[int(y)] = None if (int(y) == last and int(y) not in keys) or not earlier else earlier[-1]
     return out
 
 
@@ -281,6 +284,9 @@ def attach(ctx: Any, frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
                        "(the latest)")
         if unused:
             detail += f"; rasters of {unused} are not panel years' nearest earlier raster and are not used"
+        if use[years[-1]] is not None:
+            detail += (f"; {years[-1]} uses rasters: {years[-1]}, not raster: (the accessibility step's), so its "
+                       "travel times may differ from tt_<cat>_min")
         ctx.note(NAME, "info", detail)
     latest = years[-1]
     fac_all = ctx.area.facilities
