@@ -185,3 +185,52 @@ def test_clean_panel_writes_the_chain(small_study: Path) -> None:
         assert (d / RUN / "tables" / f"{name}.csv").exists(), name
     idx = pd.read_csv(d / RUN / "tables" / "panel_index.csv", dtype={"unit": str})
     assert len(idx) == 18 and set(idx["year"]) == set(YEARS)
+
+
+# ---------------------------------------------------------------- travel times per year (opened:, rasters:)
+def _with_years(d: Path, cfg: dict, since: list[object] | None, *, column: str = "since",
+                rasters: dict | None = None) -> None:
+    import geopandas as gpd
+
+    _base(d, cfg)
+    if since is not None:
+        h = gpd.read_file(d / "hospitals.gpkg")
+        h["since"] = since
+        h.to_file(d / "hospitals.gpkg")
+        cfg["facilities"][0]["opened"] = column
+    if rasters is not None:
+        cfg["population"]["rasters"] = rasters
+    cfg["roads"]["node_crossings"] = True
+    cfg["analyses"]["accessibility"] = {"mode": "network"}
+    cfg["analyses"]["integration"]["dimensions"]["services"]["tt_hospital_min"] = "-"
+
+
+YEAR_CASES = [
+    pytest.param(lambda d, c: _with_years(d, c, ["1990年", "2021"]), 0, (), id="opened_text_years"),
+    pytest.param(lambda d, c: _with_years(d, c, ["1990", "soon"]), 2, ("hospitals.gpkg", "'since'", "row 2: 'soon'"),
+                 id="opened_not_a_year"),
+    pytest.param(lambda d, c: _with_years(d, c, ["1990", "2021"], column="sinse"), 2,
+                 ("hospitals.gpkg", "'sinse'", "did you mean 'since'"), id="opened_column_misspelt"),
+    pytest.param(lambda d, c: _with_years(d, c, None, rasters={2021: "pop_2021.tif"}), 2,
+                 ("population[2021]", "pop_2021.tif", "does not exist"), id="year_raster_missing"),
+    pytest.param(lambda d, c: _with_years(d, c, None, rasters={2021: "pop.tif"}), 0, (), id="year_raster"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "code", "words"), YEAR_CASES)
+def test_travel_times_per_year_inputs(mutate: Mutation, code: int, words: tuple[str, ...],
+                                      small_study: Path) -> None:
+    d = small_study.parent
+    cfg = yaml.safe_load(small_study.read_text(encoding="utf-8"))
+    mutate(d, cfg)
+    small_study.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    out = invoke(["run", small_study.name, "--out", RUN], sandbox=d)
+    assert out.exception is None, repr(out.exception)
+    if code == 2:
+        assert_refused(out, *words)
+        return
+    assert_ran(out, RUN)
+    access = pd.read_csv(d / RUN / "tables" / "panel_access.csv", dtype={"unit": str})
+    assert set(access["year"]) == set(YEARS) and set(access["category"]) == {"hospital", "school"}
+    weights = pd.read_csv(d / RUN / "tables" / "panel_weights.csv")
+    assert "tt_hospital_min" in set(weights["indicator"])
