@@ -94,3 +94,17 @@ def test_geodetector_q_by_hand(demo_run, units):
     ssw = sum(len(s) * s.var(ddof=0) for _, s in y.groupby(g))
     assert fac.loc["urban_class", "q"] == pytest.approx(1 - ssw / (n * var), rel=1e-12)
     assert fac["q"].between(0, 1).all()
+
+
+def test_new_rural_clinics_shorten_travel_times_over_the_years(demo_run, units):
+    from urbanrural.layers.demo import new_facilities
+
+    fac = gpd.read_file(demo_run.parent / "data" / "facilities.gpkg")
+    assert (fac["opened"] <= 2023).all() and len(new_facilities(fac)) == 5  # 2023: today's facilities
+    access = pd.read_csv(demo_run / "tables" / "panel_access.csv", dtype={"unit": str})
+    clinic = access[access["category"] == "clinic"].pivot(index="unit", columns="year", values="tt_min")
+    assert (clinic[2023] <= clinic[2019] + 1e-9).all()
+    assert int((clinic[2019] - clinic[2023] > 5).sum()) >= 3  # the villages that got a clinic
+    np.testing.assert_allclose(clinic[2023].reindex(units.index), units["tt_clinic_min"], rtol=1e-12)
+    hospital = access[access["category"] == "hospital"].pivot(index="unit", columns="year", values="tt_min")
+    np.testing.assert_allclose(hospital[2019], hospital[2023], rtol=1e-12)  # every hospital predates 2019
