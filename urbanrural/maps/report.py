@@ -567,9 +567,9 @@ _TABLE_ORDER = ["urban_rural", "degurba_units", "degurba_grid", "accessibility",
                 "integration", "integration_ccd", "integration_theil", "autocorrelation", "flows_groups",
                 "flows_network", "flows_model", "flows_underflow", "convergence", "convergence_beta",
                 "panel_transitions", "panel_markov", "panel_markov_steady", "panel_density_diagnostics",
-                "early_warning", "geodetector_factor", "geodetector_interaction"]
+                "early_warning", "panel_access_summary", "geodetector_factor", "geodetector_interaction"]
 # long per-unit and per-pair tables: linked from the outputs list, not printed
-_CSV_ONLY = {"flows_units", "flows_pairs", "flows_linkage", "panel_index", "panel_change", "panel_density",
+_CSV_ONLY = {"flows_units", "flows_pairs", "flows_linkage", "panel_index", "panel_access", "panel_change", "panel_density",
              "panel_hotspots", "panel_forecast", "panel_weights", "panel_markov_lisa", "geodetector_risk",
              "geodetector_ecological", "geodetector_discretization"}
 # the siting tables are per service (siting_<cat>_...): before/after and the sites are printed
