@@ -376,6 +376,7 @@ class ConstraintConfig(_Section):
     path: InPath
     rule: Literal["exclude", "restrict"] = "exclude"
     name: str | None = None            # e.g. "ecological red line" (default: the file name)
+    name_zh: str | None = None         # e.g. 生态保护红线 (reports in zh)
     layer: str | None = None
     buffer_m: float = Field(default=0.0, ge=0)
 

@@ -19,6 +19,11 @@ from ..pipeline import RunContext, analysis
 _STATUS = {"en": {"existing": "existing", "proposed": "proposed"}, "zh": {"existing": "现有", "proposed": "新增"}}
 
 
+def _sitings(ctx: RunContext) -> list:
+    st = ctx.config.analyses.siting
+    return [] if st is None else st if isinstance(st, list) else [st]
+
+
 def _sites_map(ctx: RunContext, spec: str, units: object, popts: dict[str, object]) -> None:
     """``sites:<category>``: travel time with the proposed sites open, existing and proposed sites on top."""
     from ..maps.labels import category_name
@@ -34,6 +39,7 @@ def _sites_map(ctx: RunContext, spec: str, units: object, popts: dict[str, objec
     if ctx.area.source_crs is not None:
         sites = sites.to_crs(ctx.area.source_crs)
     name = category_name(cat, language=lang)
+    name = name[:1].upper() + name[1:] if lang == "en" else name
     sep = "：" if lang == "zh" else ": "
     sites["category"] = [f"{name}{sep}{_STATUS[lang][s]}" for s in sites["status"]]
     n_new = int((sites["status"] == "proposed").sum())
@@ -42,7 +48,22 @@ def _sites_map(ctx: RunContext, spec: str, units: object, popts: dict[str, objec
     title = f"{ctx.config.title()}{'：' if lang == 'zh' else ': '}{head}"
     acc = ctx.config.analyses.accessibility
     bins = list(acc.thresholds) if acc is not None else None
-    opts = {**popts, "context": {**dict(popts.get("context") or {}), "facilities": sites}}
+    context: dict[str, object] = dict(popts.get("context") or {})
+    for status in ("existing", "proposed"):
+        part = sites[sites["status"] == status]
+        if len(part):
+            context[f"{name}{sep}{_STATUS[lang][status]}"] = (part, "star") if status == "proposed" else part
+    for sc in _sitings(ctx):
+        if cat not in [str(c) for c in (sc.category if isinstance(sc.category, list) else [sc.category])]:
+            continue
+        for c in sc.constraints:
+            if c.rule == "exclude":
+                import geopandas as gpd
+
+                zone = gpd.read_file(c.path, layer=c.layer) if c.layer else gpd.read_file(c.path)
+                label = (c.name_zh or c.name) if lang == "zh" else c.name
+                context[label or c.path.stem] = (zone, "hatch")
+    opts = {**popts, "context": context}
     for fmt in ctx.config.outputs.formats:
         out = ctx.out.file("maps", spec, f".{fmt}")
         try:

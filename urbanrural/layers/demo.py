@@ -103,6 +103,16 @@ def _reservoir() -> shapely.Polygon:
         shapely.box(X0 + 25_000, Y0 + 7_800, X0 + 30_000, Y0 + 10_400))
 
 
+def _protected(outline: shapely.Polygon) -> gpd.GeoDataFrame:
+    """Land the demo's siting must avoid: the reservoir's protection zone and a forest ridge
+    under the ecological protection red line (生态保护红线)."""
+    ridge = shapely.box(X0 + 4_000, Y0 + 26_000, X0 + 16_000, Y0 + 33_000)
+    zones = [_reservoir().buffer(2_500), ridge]
+    return gpd.GeoDataFrame({"name": ["reservoir protection zone", "forest ridge"],
+                             "name_zh": ["水源保护区", "林地生态保护红线"]},
+                            geometry=[z.intersection(outline) for z in zones], crs=DEMO_CRS)
+
+
 def _units(rng: np.random.Generator, outline: shapely.Polygon) -> gpd.GeoDataFrame:
     """120 village units in 12 townships, Voronoi cells clipped to the outline."""
     minx, miny, maxx, maxy = outline.bounds
@@ -480,6 +490,15 @@ def _config() -> dict:
                       "groups": "urban_class", "forecast": "gm11",
                       "warning": {"index_drop": 0.03, "compare": "first", "class_worse": True, "cold_spot": True,
                                   "ratio": ["income_urban", "income_rural"], "ratio_widened": 0.15}},
+            "siting": [
+                {"category": "clinic", "model": "mclp", "k": 3, "standard_min": 15, "candidates": "grid",
+                 "spacing_m": 1000, "min_people": 100, "k_curve": 6, "rural_only": True,
+                 "constraints": [{"path": "protected.gpkg", "rule": "exclude", "name": "ecological red line",
+                                  "name_zh": "生态保护红线"}]},
+                {"category": "nursing_home", "model": "mclp", "k": 2, "standard_min": 30, "candidates": "units",
+                 "constraints": [{"path": "protected.gpkg", "rule": "exclude", "name": "ecological red line",
+                                  "name_zh": "生态保护红线"}]},
+            ],
             "drivers": {"target": "integration_index",
                         "factors": ["tt_hospital_min", "density_per_km2", "dist_school_km", "forest_cover",
                                     "urban_class"]},
@@ -488,7 +507,8 @@ def _config() -> dict:
                     "maps": ["integration_index", "lisa:integration_index", "gi:tt_hospital_min", "tt:hospital",
                              "tt_hospital_min", "iso:hospital", "degurba", "ccd", "facilities", "flow:migration",
                              "flow_matrix:migration", "flow_net_commuting", "years:integration_index",
-                             "density:integration_index", "index_change", "early_warning"],
+                             "density:integration_index", "index_change", "early_warning", "sites:clinic",
+                             "sites:nursing_home"],
                     "formats": ["html", "png", "pdf", "svg"]},
     }
 
@@ -508,6 +528,7 @@ coordinates and CRS checks behave as on real data. It describes no real place.
 | schools.csv | {n_schools} primary schools, lon/lat in GCJ-02 (as copied from a Chinese web map), `seats` |
 | indicators.csv | urban and rural figures per unit and year 2019-2023 (income, consumption, non-farm share, beds, doctors, pension, broadband, tap water, forest); three units ({declining}) built to decline |
 | flows.csv | origin, destination, kind (commuting: daily commuters; migration: migrants a year; capital: 10,000 yuan a year), year, volume; a deliberate rural->urban lean |
+| protected.gpkg | land siting must avoid: the reservoir's protection zone and a forest ridge under the ecological red line |
 | demo.yaml | the study configuration (`urbanrural run demo.yaml`) |
 
 Licence: generated data, CC0.
@@ -562,6 +583,7 @@ def demo_region(out_dir: str | Path, *, overwrite: bool = False) -> Path:
         with rasterio.open(tmp / "population.tif", "w", **profile) as dst:
             dst.write(pop, 1)
         roads.to_file(tmp / "roads.gpkg", layer="roads", driver="GPKG")
+        _protected(outline).to_file(tmp / "protected.gpkg", layer="protected", driver="GPKG")
         facilities.to_file(tmp / "facilities.gpkg", layer="facilities", driver="GPKG")
         schools.to_csv(tmp / "schools.csv", index=False, encoding="utf-8")
         _indicator_years(indicators, units).to_csv(tmp / "indicators.csv", index=False, encoding="utf-8")

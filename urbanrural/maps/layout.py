@@ -379,13 +379,16 @@ def draw_context(ax: Axes, units: gpd.GeoDataFrame, context: Mapping[str, object
 
     Keys: ``boundary`` (True: the dissolved units' outline, or a GeoDataFrame),
     ``roads`` (lines; wider for ``road_class`` motorway/trunk/primary), ``facilities``
-    (points), any other name: drawn by geometry type with that name in the legend.
+    (points), any other name: drawn by geometry type with that name in the legend. A value
+    may be ``(layer, style)`` with style ``"star"`` (points as red stars: proposed sites) or
+    ``"hatch"`` (polygons hatched: protected land).
     """
     if not context:
         return []
     w = words(language)
     handles: list[tuple[str, object]] = []
-    for key, layer in context.items():
+    for key, value in context.items():
+        layer, style = value if isinstance(value, tuple) else (value, None)
         if layer is None or layer is False:
             continue
         label = w.get(str(key), str(key))
@@ -399,6 +402,16 @@ def draw_context(ax: Axes, units: gpd.GeoDataFrame, context: Mapping[str, object
             raise DataError(f"context layer {key!r}: give a GeoDataFrame (or True for 'boundary')")
         gs = geo.geometry if isinstance(geo, gpd.GeoDataFrame) else geo
         kinds = set(gs.geom_type.dropna())
+        if style == "hatch" and kinds <= {"Polygon", "MultiPolygon"}:
+            gs.plot(ax=ax, facecolor="none", edgecolor="#2d6a2d", hatch="\\\\", linewidth=0.8, zorder=3)
+            handles.append((label, Patch(facecolor="none", edgecolor="#2d6a2d", hatch="\\\\", linewidth=0.8)))
+            continue
+        if style == "star":
+            pts = gs.representative_point() if not kinds <= {"Point", "MultiPoint"} else gs
+            pts.plot(ax=ax, color="#d7191c", markersize=110, marker="*", zorder=6, edgecolor="white", linewidth=0.5)
+            handles.append((label, Line2D([], [], color="#d7191c", marker="*", ls="", markersize=11,
+                                          markeredgecolor="white")))
+            continue
         if key == "boundary" or kinds <= {"Polygon", "MultiPolygon"}:
             gs.boundary.plot(ax=ax, color="#252525", linewidth=1.2, zorder=4)
             handles.append((label, Line2D([], [], color="#252525", lw=1.2)))
