@@ -245,7 +245,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "iqr": ("IQR", "四分位距"), "skewness": ("Skewness", "偏度"), "kurtosis": ("Kurtosis", "峰度"),
     "left_tail": ("Left tail", "左拖尾"), "right_tail": ("Right tail", "右拖尾"),
     "facilities_open": ("Facilities open", "开放设施数"), "mean_min": ("Mean time (min)", "平均出行时间（分钟）"),
-    "tt_min": ("Time (min)", "出行时间（分钟）"), "class": ("Class", "类型"),
+    "tt_min": ("Time (min)", "出行时间（分钟）"),
     "kind": ("Kind", "类型"), "year": ("Year", "年份"), "group_a": ("Class A", "类型 A"),
     "group_b": ("Class B", "类型 B"), "a_to_b": ("A → B", "A → B"), "b_to_a": ("B → A", "B → A"),
     "balance": ("Balance", "平衡指数"), "symmetry": ("Symmetry", "对称指数"),
