@@ -183,6 +183,7 @@ def reduce_cover(o: NDArray[np.intp], d: NDArray[np.intp], a: NDArray[np.float64
        summed demand (rows hashed with two independent 64-bit keys plus the set size);
     3. a candidate whose set of groups is contained in another's, at no lower site cost,
        is dropped (ties keep the cheaper, then the first); so is one covering nothing left.
+       Skipped when the pairwise overlap count ``B'B`` would cost over 5e7 operations.
     """
     pre = np.zeros(n_i, dtype=bool)
     if drop_precovered:
@@ -212,7 +213,8 @@ def reduce_cover(o: NDArray[np.intp], d: NDArray[np.intp], a: NDArray[np.float64
     gg, gd = group[o2[r]], d2[r]
     cands = np.unique(gd)
     n_dom = 0
-    if dominance and 1 < len(cands) <= 6000:
+    per_group = np.bincount(gg, minlength=len(weight)).astype(float)
+    if dominance and 1 < len(cands) and float(per_group @ per_group) <= 5e7:  # cost of B'B
         pos = np.searchsorted(cands, gd)
         b = sp.csc_matrix((np.ones(len(gg)), (gg, pos)), shape=(len(weight), len(cands)))
         inter = (b.T @ b).tocoo()

@@ -188,7 +188,7 @@ def _prepare(od: pd.DataFrame, demand: pd.Series, *, existing: Iterable[object] 
         raise DataError(f"{model} cannot run: " + "; ".join(problems))
     notes: list[str] = []
     points = pd.Index(demand.index)
-    o = points.get_indexer(od["origin"])
+    o = _codes(points, od["origin"])
     d, sites = pd.factorize(od["destination"])
     sites = pd.Index(sites)
     keep = o >= 0
@@ -222,6 +222,14 @@ def _prepare(od: pd.DataFrame, demand: pd.Series, *, existing: Iterable[object] 
     first[1:] = key[order][1:] != key[order][:-1]
     sel = order[first]
     return _Data(points, a, sites, fixed, o[sel], d[sel], c[sel], notes)
+
+
+def _codes(index: pd.Index, col: pd.Series) -> NDArray[np.intp]:
+    """Positions of ``col`` in ``index`` (-1: absent); categorical columns via their codes."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        m = np.append(index.get_indexer(col.cat.categories), -1)
+        return m[col.cat.codes.to_numpy()]  # code -1 (missing) picks the appended -1
+    return index.get_indexer(col)
 
 
 def _check_solver(solver: str, model: str) -> None:
@@ -351,6 +359,12 @@ def _choose(solver: str, model: str, size: int, capacity: object) -> str:
     return solver
 
 
+def _covers(red: M.Cover, x: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    hit = np.zeros(red.n_groups, dtype=bool)
+    hit[red.gg[x[red.gd]]] = True
+    return hit
+
+
 def _status_error(out: M.LpOut, model: str, why: str) -> None:
     if out.status == "infeasible":
         raise DataError(f"{model}: no solution: {why}")
@@ -435,7 +449,11 @@ def mclp(od: pd.DataFrame, demand: pd.Series, *, k: int | None = None, max_cost:
         return _result(data, is_open, model="mclp", objective=pre, solver=how, status="optimal",
                        bound=pre, t0=t0, radius=max_cost, notes=notes, uncoverable=unc, k=k)
     x = H.mclp_greedy(red, k=k, site_cost=sc, budget=budget)
-    if how == "highs":
+    if how == "highs" and float(red.weight @ _covers(red, x)) >= red.weight.sum() * (1 - 1e-12):
+        notes.append("the greedy sites cover every coverable point: optimal without a MILP")
+        is_open[red.cands[x]] = True
+        status, bound = "optimal", float(red.weight.sum()) + pre
+    elif how == "highs":
         out = M.mclp(red, k=k, site_cost=sc, budget=budget, time_limit=time_limit,
                      start=x)
         _status_error(out, "mclp", "check the budget")
