@@ -21,7 +21,7 @@ from typing import Any
 
 _WHERE = {
     "mclp": "models", "p_median": "models", "lscp": "models", "p_center": "models",
-    "SitingResult": "models",
+    "SitingResult": "models", "curve": "models",
     "candidate_sites": "candidates", "apply_constraints": "candidates", "Candidates": "candidates",
     "demand_weights": "candidates", "point_classes": "candidates",
     "before_after": "evaluate", "marginal_gain": "evaluate", "newly_covered": "evaluate",
