@@ -19,7 +19,7 @@ from urbanrural.maps.report import render_report
 
 # acronyms and authors' names that a Chinese text writes in Latin letters
 ALLOWED = {"LISA", "DEGURBA", "SFCA", "SRMSE", "RAAM", "TOPSIS", "GHSL", "EPSG", "Dijkstra", "Saxon", "Snow", "Tian", "Wilson", "sqrt", "ESRI", "Mann", "Kendall", "Scott", "Silverman", "Welch", "OPGD", "Song",
-           "Wang", "giddy"}
+           "Wang", "giddy", "Church", "ReVelle", "Hakimi", "HiGHS", "LSCP", "MCLP", "Toregas"}
 
 
 class _Visible(HTMLParser):

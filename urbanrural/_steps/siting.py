@@ -192,8 +192,6 @@ def _site_one(ctx: RunContext, sc: Any, cat: str, points: pd.DataFrame,
     except DataError as exc:
         ctx.note(NAME, "warning", f"{cat}: no sites chosen: {exc}")
         return None
-    for n in res.notes:
-        ctx.note(NAME, "info", f"{cat}: {n}")
     chosen = pd.Index([str(s) for s in res.selected])
     before = _nearest(od, exist.index, points.index)
     after = _nearest(od, exist.index.append(chosen), points.index)
@@ -211,7 +209,7 @@ def _site_one(ctx: RunContext, sc: Any, cat: str, points: pd.DataFrame,
                             "new_sites": len(chosen), "existing": len(exist), "candidates": int(len(cand)),
                             "standard_min": sc.standard_min, "constraints": cands.summary(language="en"),
                             "constraints_zh": cands.summary(language="zh"),
-                            "before_after": ba.to_dict("records")}
+                            "before_after": ba.to_dict("records"), "notes": list(res.notes) + list(cands.notes)}
     if sc.k_curve and sc.model in ("mclp", "p_median"):
         curve = st.models.curve(od, weights, model=sc.model, k_max=sc.k_curve, max_cost=sc.standard_min,
                                 existing=kwargs["existing"])

@@ -269,7 +269,7 @@ CHECKS_ZH = {
     "roads read": "读取道路", "road speed": "道路速度", "polygon facilities": "面状设施",
     "other categories": "其他类别", "oneway": "单行道", "nodata": "无数据值", "negative cells": "负值栅格",
     "multipoint facilities": "多点设施", "merged cells": "合并单元格", "maxspeed": "限速", "layer": "图层",
-    "panel read": "读取面板数据", "panel coverage": "面板覆盖", "panel rows matching no unit": "未匹配单元的面板记录",
+    "year opened": "开放年份", "year closed": "关闭年份", "panel read": "读取面板数据", "panel coverage": "面板覆盖", "panel rows matching no unit": "未匹配单元的面板记录",
     "flows": "流动数据", "flows read": "读取流动数据", "repeated flow pairs": "重复的流动记录",
     "flows with unknown ids": "编号未知的流动记录", "intra-unit flows": "单元内部流动", "facilities read": "读取设施", "empty geometries": "空几何",
     "duplicate POIs": "重复 POI", "categories by name": "按名称分类", "analysis crs": "分析坐标系",

@@ -258,6 +258,8 @@ DETAILS_ZH: tuple[tuple[str, str], ...] = (
      r"(?P<v>\d+); e.g. (?P<ids>.+)\); boundary changes\?",
      "缺少记录的单元-年份：{n} 个单元至少缺一年（新出现 {a} 个，消失 {v} 个；如 `{ids}`）；是否有行政区划调整？"),
     (r"(?P<n>\d+) id\(s\): (?P<ids>.+)", "{n} 个编号：`{ids}`"),
+    (r"(?P<n>\d+) of (?P<m>\d+) facilities have a year (?P<what>opened|closed) \(column '(?P<col>[^']+)'\)",
+     "{m} 个设施中 {n} 个有{what_zh}年份（字段 `{col}`）"),
     (r"(?P<n>\d+) rows for the same origin, destination, kind and year were summed",
      "{n} 行起点、终点、类型和年份相同，已合并求和"),
     (r"(?P<n>\d+) id\(s\) not among the units: (?P<ids>.+) \((?P<v>[\d,.]+) of (?P<total>[\d,.]+) volume\)",
@@ -289,6 +291,8 @@ def check_detail_html(detail: object, check: object) -> Html:
         if m:
             groups = {k: (_CRS_HOW.get(v, v) if k == "how" else v).replace("`", "'")
                       for k, v in m.groupdict().items()}
+            if "what" in groups:
+                groups["what_zh"] = {"opened": "开放", "closed": "关闭"}[groups["what"]]
             if "layout" in groups:
                 groups["layout_zh"] = {"long": "长表（年份列）", "wide": "宽表（年份为列）",
                                        "cross-section": "截面表"}[groups["layout"]]
