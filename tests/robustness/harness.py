@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,3 +95,54 @@ def assert_ran(out: Outcome, run_dir: str, *, also: Iterable[str] = ()) -> None:
     assert not out.removed, f"files removed: {out.removed}"
     stray = [c for c in out.created if not _inside(c, [run_dir, *also])]
     assert not stray, f"files created outside {run_dir}: {stray}"
+
+
+# ---------------------------------------------------------------- config cases on the small study
+@dataclass(frozen=True)
+class ConfigCase:
+    """A bad or awkward input made by ``mutate(folder, cfg)`` on a copy of the ``small_study``
+    fixture, run with ``command`` ("validate" or "run"), expecting exit ``code``, key
+    ``words`` in the output and, for runs, ``check`` = (check, status, count) in run.json."""
+
+    mutate: Callable[[Path, dict], None]
+    command: str
+    code: int
+    words: tuple[str, ...] = ()
+    check: tuple[str, str, int] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.mutate.__name__
+
+
+def run_config_case(case: ConfigCase, study: Path, *, run_dir: str = "res") -> None:
+    """Apply ``case`` to the study config at ``study`` and check every promise it makes."""
+    import json
+
+    import yaml
+
+    d = study.parent
+    cfg = yaml.safe_load(study.read_text(encoding="utf-8"))
+    case.mutate(d, cfg)
+    study.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    args = [case.command, study.name] + (["--out", run_dir] if case.command == "run" else [])
+    out = invoke(args, sandbox=d)
+    assert out.exception is None, repr(out.exception)
+    if case.code == 2:
+        assert_refused(out, *case.words)
+        assert len([ln for ln in out.output.splitlines() if ln.startswith("error:")]) == 1, out.output
+        return
+    if case.command == "run":
+        assert_ran(out, run_dir)
+    else:
+        assert out.exit_code == 0, out.output
+    text = out.output.lower()
+    assert "traceback" not in text
+    for w in case.words:
+        assert w.lower() in text, f"{w!r} not in {out.output}"
+    if case.check is not None:
+        check, status, count = case.check
+        checks = json.loads((d / run_dir / "run.json").read_text(encoding="utf-8"))["checks"]
+        found = [c for c in checks if check in c["check"] and c["status"] == status]
+        assert found, f"no check {check!r} ({status}) in {[(c['check'], c['status']) for c in checks]}"
+        assert found[0]["count"] == count, found[0]

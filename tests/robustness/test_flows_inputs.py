@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from robustness.harness import assert_ran, assert_refused, invoke
+from robustness.harness import ConfigCase as Case
+from robustness.harness import assert_ran, invoke, run_config_case
 
 RUN = "res"
 CODES = ["0101001", "0101002", "0101003", "0101004", "0101005", "0101006"]
@@ -152,18 +152,6 @@ def gb18030_table(d, cfg):
     t.to_csv(d / "flows.csv", index=False, encoding="gb18030")
 
 
-@dataclass(frozen=True)
-class Case:
-    mutate: Mutation
-    command: str
-    code: int
-    words: tuple[str, ...] = ()
-    check: tuple[str, str, int] | None = None
-
-    @property
-    def id(self) -> str:
-        return self.mutate.__name__
-
 
 CASES = [
     Case(clean, "run", 0, check=("flows read", "ok", 8)),
@@ -188,22 +176,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_flow_input(case: Case, small_study: Path) -> None:
-    d = small_study.parent
-    cfg = yaml.safe_load(small_study.read_text(encoding="utf-8"))
-    case.mutate(d, cfg)
-    small_study.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    args = [case.command, small_study.name] + (["--out", RUN] if case.command == "run" else [])
-    out = invoke(args, sandbox=d)
-    assert out.exception is None, repr(out.exception)
-    if case.code == 2:
-        assert_refused(out, *case.words)
-        return
-    assert_ran(out, RUN)
-    if case.check is not None:
-        check, status, count = case.check
-        found = [c for c in _checks(d) if check in c["check"] and c["status"] == status]
-        assert found, [(c["check"], c["status"]) for c in _checks(d)]
-        assert found[0]["count"] == count, found[0]
+    run_config_case(case, small_study, run_dir=RUN)
 
 
 def test_repeated_pairs_are_summed(small_study: Path) -> None:

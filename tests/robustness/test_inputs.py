@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,7 +21,8 @@ import pytest
 import rasterio
 import shapely
 import yaml
-from robustness.harness import assert_ran, assert_refused, invoke
+from robustness.harness import ConfigCase as Case
+from robustness.harness import assert_ran, assert_refused, invoke, run_config_case
 
 X0, Y0 = 400_000.0, 4_300_000.0
 RUN = "res"
@@ -435,18 +435,6 @@ def multilayer_named(d, cfg):
 
 
 # ---------------------------------------------------------------- the table
-@dataclass(frozen=True)
-class Case:
-    mutate: Mutation
-    command: str  # "validate" or "run"
-    code: int
-    words: tuple[str, ...] = ()
-    check: tuple[str, str, int] | None = None  # (check, status, count) expected in run.json
-
-    @property
-    def id(self) -> str:
-        return self.mutate.__name__
-
 
 CASES = [
     # geometry
@@ -527,29 +515,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_input(case: Case, small_study: Path) -> None:
-    d = small_study.parent
-    cfg = yaml.safe_load(small_study.read_text(encoding="utf-8"))
-    case.mutate(d, cfg)
-    small_study.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    args = [case.command, small_study.name] + (["--out", RUN] if case.command == "run" else [])
-    out = invoke(args, sandbox=d)
-    assert out.exception is None, repr(out.exception)
-    if case.code == 2:
-        assert_refused(out, *case.words)
-        assert len([ln for ln in out.output.splitlines() if ln.startswith("error:")]) == 1, out.output
-        return
-    if case.command == "run":
-        assert_ran(out, RUN)
-    else:
-        assert out.exit_code == 0, out.output
-    text = out.output.lower()
-    assert "traceback" not in text
-    for w in case.words:
-        assert w.lower() in text, f"{w!r} not in {out.output}"
-    if case.check is not None:
-        check, status, count = case.check
-        rec = _check(d, check, status)
-        assert rec["count"] == count, rec
+    run_config_case(case, small_study, run_dir=RUN)
 
 
 def test_cases_are_many_and_distinct() -> None:

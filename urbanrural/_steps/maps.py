@@ -15,7 +15,6 @@ from ..geo.progress import progress
 from ..maps.render import render_map
 from ..pipeline import RunContext, analysis
 
-
 _STATUS = {"en": {"existing": "existing", "proposed": "proposed"}, "zh": {"existing": "现有", "proposed": "新增"}}
 
 

@@ -17,8 +17,7 @@ module shares a name with a function (``panel.markov`` is always the function).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..._lazy import lazy_names
 
 _WHERE = {
     "entropy_index": "index", "PanelIndex": "index", "change": "index", "class_transitions": "index",
@@ -33,16 +32,4 @@ _WHERE = {
     "MannKendall": "hotspots", "PATTERNS": "hotspots",
     "early_warning": "warning", "gm11": "warning", "linear_trend": "warning", "WarningRules": "warning",
 }
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-    if name in set(_WHERE.values()):
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(__all__) | set(_WHERE.values()))
+__getattr__, __dir__, __all__ = lazy_names(__name__, _WHERE)

@@ -16,8 +16,7 @@ Names are imported on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..._lazy import lazy_names
 
 _WHERE = {
     "mclp": "models", "p_median": "models", "lscp": "models", "p_center": "models",
@@ -27,16 +26,4 @@ _WHERE = {
     "before_after": "evaluate", "marginal_gain": "evaluate", "newly_covered": "evaluate",
     "nearest_minutes": "evaluate",
 }
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-    if name in set(_WHERE.values()):
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(__all__) | set(_WHERE.values()))
+__getattr__, __dir__, __all__ = lazy_names(__name__, _WHERE)
