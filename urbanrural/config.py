@@ -373,8 +373,9 @@ class DriversConfig(_Section):
 
 
 class ConstraintConfig(_Section):
-    path: InPath
-    rule: Literal["exclude", "restrict"] = "exclude"
+    path: InPath                       # polygons (exclude/restrict) or a raster (exclude_above/exclude_below)
+    rule: Literal["exclude", "restrict", "exclude_above", "exclude_below"] = "exclude"
+    limit: float | None = None         # raster rules: e.g. slope above 25 (degrees) excluded
     name: str | None = None            # e.g. "ecological red line" (default: the file name)
     name_zh: str | None = None         # e.g. 生态保护红线 (reports in zh)
     layer: str | None = None
@@ -648,6 +649,9 @@ def config_problems(path: str | Path) -> tuple[Config | None, list[str]]:
             problems.append(f"{where}: model {st.model} needs k: (new sites) or budget: with cost:")
         if st.budget is not None and st.cost is None:
             problems.append(f"{where}: budget: needs cost: (a candidate column with each site's cost)")
+        for c in st.constraints:
+            if c.rule in ("exclude_above", "exclude_below") and c.limit is None:
+                problems.append(f"{where}.constraints: rule {c.rule} needs limit: (e.g. 25 for slopes in degrees)")
         if st.candidates == "file" and st.candidates_path is None:
             problems.append(f"{where}: candidates: file needs candidates_path:")
     if a.flows is not None and cfg.flows is None and a.flows.linkage is None:

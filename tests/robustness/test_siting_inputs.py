@@ -84,3 +84,27 @@ def test_missing_constraint_file_refused(small_study):
         _setup(d, cfg, constraints=[{"path": "nowhere.gpkg", "rule": "exclude"}])
     _d, out = _run(small_study, mutate, command="validate")
     assert_refused(out, "nowhere.gpkg", "does not exist")
+
+
+def test_slope_raster_excludes_steep_candidates(small_study):
+    import numpy as np
+    from _support import write_raster
+
+    def mutate(d, cfg):
+        slope = np.zeros((40, 60), dtype="float32")
+        slope[:, :20] = 30.0  # the western third is steep
+        write_raster(d / "slope.tif", slope, nodata=-1.0, y0=Y0 + 4000)
+        _setup(d, cfg, constraints=[{"path": "slope.tif", "rule": "exclude_above", "limit": 25, "name": "slope"}])
+    d, out = _run(small_study, mutate)
+    assert_ran(out, RUN)
+    run = json.loads((d / RUN / "run.json").read_text(encoding="utf-8"))
+    assert "excluded by slope" in run["results"]["siting"]["hospital"]["constraints"]
+    sites = gpd.read_file(d / RUN / "results.gpkg", layer="sites").to_crs(32650)
+    proposed = sites[sites["status"] == "proposed"]
+    assert (proposed.geometry.x >= X0 + 2000).all()
+
+
+def test_raster_rule_needs_a_limit(small_study):
+    _d, out = _run(small_study, lambda d, cfg: _setup(d, cfg, constraints=[
+        {"path": "pop.tif", "rule": "exclude_above"}]), command="validate")
+    assert_refused(out, "exclude_above", "limit:")

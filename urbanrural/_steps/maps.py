@@ -37,13 +37,13 @@ def _sites_map(ctx: RunContext, spec: str, units: object, popts: dict[str, objec
     sites = sites[sites["category"].astype(str) == cat].copy()
     if ctx.area.source_crs is not None:
         sites = sites.to_crs(ctx.area.source_crs)
-    name = category_name(cat, language=lang)
-    name = name[:1].upper() + name[1:] if lang == "en" else name
+    plain = category_name(cat, language=lang)
+    name = plain[:1].upper() + plain[1:] if lang == "en" else plain  # legend entries start a line
     sep = "：" if lang == "zh" else ": "
     sites["category"] = [f"{name}{sep}{_STATUS[lang][s]}" for s in sites["status"]]
     n_new = int((sites["status"] == "proposed").sum())
-    head = (f"新增{name}选址（{n_new} 处）与出行时间" if lang == "zh"
-            else f"Proposed {name} sites ({n_new}) and travel time with them")
+    head = (f"新增{plain}选址（{n_new} 处）与出行时间" if lang == "zh"
+            else f"Proposed {plain} sites ({n_new}) and travel time with them")
     title = f"{ctx.config.title()}{'：' if lang == 'zh' else ': '}{head}"
     acc = ctx.config.analyses.accessibility
     bins = list(acc.thresholds) if acc is not None else None
@@ -52,6 +52,13 @@ def _sites_map(ctx: RunContext, spec: str, units: object, popts: dict[str, objec
         part = sites[sites["status"] == status]
         if len(part):
             context[f"{name}{sep}{_STATUS[lang][status]}"] = (part, "star") if status == "proposed" else part
+    newly = f"newly_covered_{cat}"
+    if newly in ctx.units.columns and (ctx.units[newly] > 0).any():
+        gained = units[ctx.units[newly].reindex(units.index).fillna(0).to_numpy() > 0][["geometry"]]
+        std = next((sc.standard_min for sc in _sitings(ctx)
+                    if cat in [str(c) for c in (sc.category if isinstance(sc.category, list) else [sc.category])]), None)
+        key = (f"新增 {std:g} 分钟内覆盖人口的单元" if lang == "zh" else f"Units with people newly within {std:g} min")
+        context[key] = (gained, "newly")
     for sc in _sitings(ctx):
         if cat not in [str(c) for c in (sc.category if isinstance(sc.category, list) else [sc.category])]:
             continue

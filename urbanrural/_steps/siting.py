@@ -108,6 +108,10 @@ def _site_frame(gdf: gpd.GeoDataFrame, prefix: str | None = None) -> pd.DataFram
 def _constraints(sc: Any) -> list[dict[str, Any]]:
     out = []
     for c in sc.constraints:
+        if c.rule in ("exclude_above", "exclude_below"):
+            out.append({"raster": str(c.path), "rule": c.rule, ("max" if c.rule == "exclude_above" else "min"): c.limit,
+                        "name": c.name or c.path.stem, **({"name_zh": c.name_zh} if c.name_zh else {})})
+            continue
         layer = gpd.read_file(c.path, layer=c.layer) if c.layer else gpd.read_file(c.path)
         out.append({"layer": layer, "rule": c.rule, "name": c.name or c.path.stem, "buffer_m": c.buffer_m,
                     **({"name_zh": c.name_zh} if c.name_zh else {})})
@@ -218,6 +222,9 @@ def _site_one(ctx: RunContext, sc: Any, cat: str, points: pd.DataFrame,
         table = evaluate.marginal_gain(curve["objective"], baseline=base)  # gains over the existing sites
         ctx.tables[f"siting_{cat}_curve"] = table
         info["curve"] = table.to_dict("records")
+    newly_pts = (before > sc.standard_min) & (after <= sc.standard_min)
+    ctx.units[f"newly_covered_{cat}"] = (people[newly_pts].groupby(points.loc[newly_pts, "unit"]).sum()
+                                         .reindex(ctx.units.index).fillna(0.0).to_numpy())
     # per unit: the population-weighted mean time after
     t_after = pd.DataFrame({"unit": points["unit"], "t": after.replace(np.inf, np.nan), "w": people}).dropna()
     per_unit = (t_after["t"] * t_after["w"]).groupby(t_after["unit"]).sum() / t_after.groupby("unit")["w"].sum()

@@ -380,8 +380,9 @@ def draw_context(ax: Axes, units: gpd.GeoDataFrame, context: Mapping[str, object
     Keys: ``boundary`` (True: the dissolved units' outline, or a GeoDataFrame),
     ``roads`` (lines; wider for ``road_class`` motorway/trunk/primary), ``facilities``
     (points), any other name: drawn by geometry type with that name in the legend. A value
-    may be ``(layer, style)`` with style ``"star"`` (points as red stars: proposed sites) or
-    ``"hatch"`` (polygons hatched: protected land).
+    may be ``(layer, style)`` with style ``"star"`` (points as red stars: proposed sites),
+    ``"hatch"`` (polygons hatched: protected land) or ``"newly"`` (polygons outlined in red:
+    units a plan newly brings within the standard).
     """
     if not context:
         return []
@@ -405,6 +406,10 @@ def draw_context(ax: Axes, units: gpd.GeoDataFrame, context: Mapping[str, object
         if style == "hatch" and kinds <= {"Polygon", "MultiPolygon"}:
             gs.plot(ax=ax, facecolor="none", edgecolor="#2d6a2d", hatch="\\\\", linewidth=0.8, zorder=3)
             handles.append((label, Patch(facecolor="none", edgecolor="#2d6a2d", hatch="\\\\", linewidth=0.8)))
+            continue
+        if style == "newly" and kinds <= {"Polygon", "MultiPolygon"}:  # areas a plan newly brings in reach
+            gs.boundary.plot(ax=ax, color="#d7191c", linewidth=1.3, zorder=4)
+            handles.append((label, Patch(facecolor="none", edgecolor="#d7191c", linewidth=1.3)))
             continue
         if style == "star":
             pts = gs.representative_point() if not kinds <= {"Point", "MultiPoint"} else gs

@@ -76,3 +76,10 @@ def test_curve_gains_fall(demo_run):
     assert np.all(np.diff(curve["objective"]) >= -1e-6)
     html = (demo_run / "report.html").read_text(encoding="utf-8")
     assert "Where to build next" in html and "new site(s)" in html
+
+
+def test_newly_covered_per_unit_adds_up(demo_run):
+    u = gpd.read_file(demo_run / "results.gpkg", layer="units")
+    for cat in ("clinic", "nursing_home"):
+        ba = pd.read_csv(demo_run / "tables" / f"siting_{cat}_before_after.csv").set_index("class")
+        assert u[f"newly_covered_{cat}"].sum() == pytest.approx(ba.loc["all", "newly_covered"], rel=1e-9)
