@@ -398,6 +398,7 @@ class SitingConfig(_Section):
     weight: str | None = None                              # demand weight: a unit column (e.g. elderly_share)
     capacity: str | None = None                            # candidate column (capacitated models)
     solver: Literal["auto", "exact", "heuristic"] = "auto"
+    time_limit_s: float | None = Field(default=120.0, gt=0)  # exact solves stop here with the best sites and gap
     k_curve: int | None = Field(default=None, ge=1)        # marginal gain of each extra site up to this k
 
 

@@ -174,7 +174,7 @@ def _site_one(ctx: RunContext, sc: Any, cat: str, points: pd.DataFrame,
     people = points["people"]
     weights = st.candidates.demand_weights(points, rural_only=sc.rural_only, classes=points["urban_class"],
                                            weight=ctx.units[sc.weight] if sc.weight else None)
-    kwargs: dict[str, Any] = {"existing": list(exist.index) or None}
+    kwargs: dict[str, Any] = {"existing": list(exist.index) or None, "time_limit": sc.time_limit_s}
     if sc.capacity and sc.capacity in cands.sites.columns:
         kwargs["capacity"] = cands.sites[sc.capacity].reindex(cand.index)
     solver = {"auto": "auto", "exact": "highs", "heuristic": "heuristic"}[sc.solver]
@@ -209,7 +209,12 @@ def _site_one(ctx: RunContext, sc: Any, cat: str, points: pd.DataFrame,
     newly["x"], newly["y"] = xy[:, 0], xy[:, 1]
     ctx.tables[f"siting_{cat}_sites"] = newly
     ctx.tables[f"siting_{cat}_candidates"] = cands.report
-    info: dict[str, Any] = {"model": res.model, "solver": res.solver, "gap": _f(res.gap), "objective": _f(res.objective),
+    if res.status == "time_limit":
+        ctx.note(NAME, "warning", f"{cat}: the exact solve stopped at the time limit ({sc.time_limit_s:g} s) with "
+                 f"the best sites found, {res.gap:.2%} from the bound; raise analyses.siting.time_limit_s or use "
+                 "solver: heuristic")
+    info: dict[str, Any] = {"model": res.model, "solver": res.solver, "status": res.status, "gap": _f(res.gap),
+                            "objective": _f(res.objective),
                             "new_sites": len(chosen), "existing": len(exist), "candidates": int(len(cand)),
                             "standard_min": sc.standard_min, "constraints": cands.summary(language="en"),
                             "constraints_zh": cands.summary(language="zh"),
