@@ -477,11 +477,11 @@ class Config(_Section):
                 if getattr(ur, key) is not None:
                     out[f"urban_rural.{key}"] = getattr(ur, key)
         sitings = self.analyses.siting
-        for st in ([] if sitings is None else sitings if isinstance(sitings, list) else [sitings]):
+        for i, st in enumerate([] if sitings is None else sitings if isinstance(sitings, list) else [sitings]):
             for j, c in enumerate(st.constraints):
-                out[f"siting.constraints[{j}]"] = c.path
+                out[f"siting[{i}].constraints[{j}]"] = c.path
             if st.candidates_path is not None:
-                out["siting.candidates"] = st.candidates_path
+                out[f"siting[{i}].candidates"] = st.candidates_path
         acc = self.analyses.accessibility
         if acc is not None:
             for key in ("water", "penalty"):
@@ -653,6 +653,8 @@ def config_problems(path: str | Path) -> tuple[Config | None, list[str]]:
         for c in st.constraints:
             if c.rule in ("exclude_above", "exclude_below") and c.limit is None:
                 problems.append(f"{where}.constraints: rule {c.rule} needs limit: (e.g. 25 for slopes in degrees)")
+        if st.rural_only and a.urban_rural is None:
+            problems.append(f"{where}: rural_only: true needs analyses.urban_rural (the urban_class of each person)")
         if st.candidates == "file" and st.candidates_path is None:
             problems.append(f"{where}: candidates: file needs candidates_path:")
     if a.flows is not None and cfg.flows is None and a.flows.linkage is None:

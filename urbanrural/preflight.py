@@ -22,7 +22,7 @@ def _fmt(th: float) -> str:
     return f"{th:g}"
 
 
-_ORDER = ("urban_rural", "accessibility", "integration", "autocorrelation", "flows", "panel", "drivers")
+_ORDER = ("urban_rural", "accessibility", "integration", "autocorrelation", "flows", "panel", "drivers", "siting")
 
 
 def computed_columns(cfg: Config, area: StudyArea, *, before: str | None = None) -> dict[str, str]:
@@ -81,6 +81,11 @@ def computed_columns(cfg: Config, area: StudyArea, *, before: str | None = None)
         for name in ("index_change", "index_annual_rate", "index_slope", "early_warning", "warning_count",
                      "hotspot_trend"):
             out[name] = "analyses.panel"
+    st = getattr(a, "siting", None)
+    for sc in ([] if st is None else st if isinstance(st, list) else [st]):
+        for c in (sc.category if isinstance(sc.category, list) else [sc.category]):
+            out[f"tt_after_{c}_min"] = "analyses.siting"
+            out[f"newly_covered_{c}"] = "analyses.siting"
     return out
 
 
@@ -259,8 +264,17 @@ def run_problems(cfg: Config, area: StudyArea, *, out_dir: str | Path | None = N
     fa = a.flows
     if fa is not None:
         have_f = available_columns(cfg, area, before="flows")
-        if fa.groups not in have_f:
+        # the default groups (urban_class) is optional: without analyses.urban_rural the step says so
+        if fa.groups not in have_f and ("groups" in fa.model_fields_set or a.urban_rural is not None):
             problems.append(_unknown(fa.groups, "analyses.flows.groups", have_f, what="unit column"))
+        from ._steps.flows import kind_slug
+
+        slugs: dict[str, str] = {}
+        for k in ([] if area.flows is None else [str(x) for x in area.flows["kind"].unique()]):
+            other = slugs.setdefault(kind_slug(k), k)
+            if other != k:
+                problems.append(f"flows: kinds {other!r} and {k!r} would share the columns flow_*_{kind_slug(k)}; "
+                                "rename one in the kind column")
         present = [] if area.flows is None else [str(k) for k in area.flows["kind"].unique()]
         for k in fa.kinds or []:
             if k not in present:

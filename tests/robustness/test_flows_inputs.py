@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 from robustness.harness import ConfigCase as Case
-from robustness.harness import assert_ran, invoke, run_config_case
+from robustness.harness import assert_ran, assert_refused, invoke, run_config_case
 
 RUN = "res"
 CODES = ["0101001", "0101002", "0101003", "0101004", "0101005", "0101006"]
@@ -199,3 +199,24 @@ def test_unknown_ids_are_listed(small_study: Path) -> None:
     assert_ran(invoke(["run", small_study.name, "--out", RUN], sandbox=d), RUN)
     rec = [c for c in _checks(d) if c["check"] == "flows with unknown ids"][0]
     assert "'9999999'" in rec["detail"] and "'X1'" in rec["detail"] and "10 of" in rec["detail"]
+
+
+def test_flows_without_classes_run(small_study):
+    d = small_study.parent
+    cfg = yaml.safe_load(small_study.read_text(encoding="utf-8"))
+    _base(d, cfg)
+    cfg["analyses"].pop("urban_rural")
+    small_study.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    assert_ran(invoke(["run", small_study.name, "--out", RUN], sandbox=d), RUN)
+    assert (d / RUN / "tables" / "flows_units.csv").exists()  # the default groups is optional
+
+
+def test_kinds_sharing_columns_refused(small_study):
+    d = small_study.parent
+    cfg = yaml.safe_load(small_study.read_text(encoding="utf-8"))
+    _base(d, cfg)
+    t = _table()
+    t.loc[t["kind"] == "migration", "kind"] = "Commuting"
+    _write(d, t)
+    small_study.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    assert_refused(invoke(["validate", small_study.name], sandbox=d), "'commuting'", "'Commuting'", "rename one")

@@ -207,3 +207,15 @@ def test_travel_times_per_year_inputs(mutate: Mutation, code: int, words: tuple[
     assert set(access["year"]) == set(YEARS) and set(access["category"]) == {"hospital", "school"}
     weights = pd.read_csv(d / RUN / "tables" / "panel_weights.csv")
     assert "tt_hospital_min" in set(weights["indicator"])
+
+
+def test_text_control_refused_with_its_key(small_study):
+    def mutate(d, cfg):
+        _base(d, cfg)
+        cfg["analyses"]["panel"]["controls"] = ["name"]
+    d = small_study.parent
+    cfg = yaml.safe_load(small_study.read_text(encoding="utf-8"))
+    mutate(d, cfg)
+    small_study.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    out = invoke(["run", small_study.name, "--out", RUN], sandbox=d)
+    assert_refused(out, "analyses.panel.controls", "'name'", "not numbers")

@@ -108,3 +108,49 @@ def test_raster_rule_needs_a_limit(small_study):
     _d, out = _run(small_study, lambda d, cfg: _setup(d, cfg, constraints=[
         {"path": "pop.tif", "rule": "exclude_above"}]), command="validate")
     assert_refused(out, "exclude_above", "limit:")
+
+
+def test_no_new_site_needed_still_runs(small_study):
+    # a standard so generous that the existing hospitals reach everyone: MCLP opens nothing new
+    d, out = _run(small_study, lambda d, cfg: _setup(d, cfg, standard_min=120))
+    assert_ran(out, RUN)
+    run = json.loads((d / RUN / "run.json").read_text(encoding="utf-8"))
+    assert run["results"]["siting"]["hospital"]["new_sites"] == 0
+    assert any("no new site improves" in n["detail"] for n in run["analyses"])
+
+
+def test_p_median_with_people_out_of_reach(small_study):
+    d, out = _run(small_study, lambda d, cfg: _setup(d, cfg, model="p_median", k=1, k_curve=2))
+    assert_ran(out, RUN)
+    run = json.loads((d / RUN / "run.json").read_text(encoding="utf-8"))
+    assert run["results"]["siting"]["hospital"]["new_sites"] == 1
+
+
+def test_rural_only_needs_classes(small_study):
+    def mutate(d, cfg):
+        _setup(d, cfg, rural_only=True)
+        cfg["analyses"].pop("urban_rural")
+    _d, out = _run(small_study, mutate, command="validate")
+    assert_refused(out, "rural_only", "analyses.urban_rural")
+
+
+def test_siting_columns_can_be_mapped(small_study):
+    def mutate(d, cfg):
+        _setup(d, cfg)
+        cfg["outputs"]["maps"] = ["tt_after_hospital_min", "sites:hospital"]
+        cfg["outputs"]["formats"] = ["png"]
+    d, out = _run(small_study, mutate)
+    assert_ran(out, RUN)
+    assert (d / RUN / "maps" / "tt_after_hospital_min.png").exists()
+    assert (d / RUN / "maps" / "sites_hospital.png").exists()
+
+
+def test_two_sitings_keep_their_inputs_apart(small_study):
+    def mutate(d, cfg):
+        _zone(d, shapely.box(X0, Y0, X0 + 2000, Y0 + 2000))
+        _setup(d, cfg)
+        one = dict(cfg["analyses"]["siting"])
+        cfg["analyses"]["siting"] = [{**one, "constraints": [{"path": "missing.gpkg"}]},
+                                     {**one, "category": "school", "constraints": [{"path": "zone.gpkg"}]}]
+    _d, out = _run(small_study, mutate, command="validate")
+    assert_refused(out, "missing.gpkg", "does not exist")

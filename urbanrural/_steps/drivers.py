@@ -18,6 +18,8 @@ from ..maps._report_zh import Phrase
 from ..pipeline import RunContext, analysis
 
 NAME = "drivers"
+_METHOD_ZH = {"equal": "等间距", "quantile": "分位数", "natural": "自然断点", "geometric": "几何间隔", "sd": "标准差",
+              "optimal": "参数最优"}
 
 
 def _source(ctx: RunContext) -> pd.DataFrame:
@@ -73,5 +75,5 @@ def drivers_step(ctx: RunContext) -> None:
             else f"{cfg.discretize} breaks, {min(cfg.k)}-{max(cfg.k)} classes, the largest q kept",
             "参数最优地理探测器（OPGD，Song 等 2020）：等间距、自然断点、分位数、几何间隔与标准差分级 × "
             f"{min(cfg.k)}—{max(cfg.k)} 类，取 q 最大者" if cfg.discretize == "optimal"
-            else f"{cfg.discretize} 分级，{min(cfg.k)}—{max(cfg.k)} 类，取 q 最大者"),
+            else f"{_METHOD_ZH[cfg.discretize]}分级，{min(cfg.k)}—{max(cfg.k)} 类，取 q 最大者"),
     }

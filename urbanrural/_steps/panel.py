@@ -166,7 +166,7 @@ def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order
         steady += _steady_rows(sm.steady_state[i], labels, {"chain": "spatial", "lag": f"L{i + 1}"})
     ctx.tables["panel_markov"] = pd.concat(parts, ignore_index=True)
     ctx.tables["panel_markov_steady"] = pd.DataFrame(steady)
-    info["markov"] = {"stay": float(np.mean(np.diag(mk.p))), "classes": cfg.classes}
+    info["markov"] = {"stay": float(np.mean(np.diag(mk.p))), "classes": int(mk.k)}
     lm = pn.lisa_markov(wide, w.w)
     quad = ["HH", "LH", "LL", "HL"]
     ctx.tables["panel_markov_lisa"] = _markov_table(lm.p, lm.transitions, quad, {"chain": "lisa", "lag": "all"})
@@ -176,7 +176,11 @@ def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order
     if cfg.controls:
         src = ctx.units.drop(columns="geometry").join(ctx.area.indicators, rsuffix="_ind") \
             if ctx.area.indicators is not None else ctx.units.drop(columns="geometry")
-        controls = src[cfg.controls].reindex(wide.index).astype(float)
+        controls = src[cfg.controls].reindex(wide.index).apply(pd.to_numeric, errors="coerce")
+        text = [c for c in cfg.controls if controls[c].isna().all() and src[c].notna().any()]
+        if text:
+            raise DataError(f"analyses.panel.controls: {text} are not numbers (conditional beta convergence needs "
+                            "numeric controls); name numeric unit or indicator columns")
     positive = bool((wide > 0).all().all())
     conv = pn.convergence(wide if positive else wide - wide.min().min() + 1e-6, w=w.w, groups=groups,
                           controls=controls, seed=12345)
@@ -247,13 +251,25 @@ def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order
             ctx.tables["panel_forecast"] = pd.DataFrame(rows)
     info["notes"] = notes + list(ew.attrs.get("notes", ()))
     ctx.results[NAME] = info
-    ctx.variants[NAME] = _variants(ctx, res, kd, conv)
+    ctx.variants[NAME] = _variants(ctx, res, kd, conv, k=int(mk.k), ccd=ccd is not None,
+                                   ratio=bool(wc.ratio))
     if "panel_access_variant" in ctx.cache:
         ctx.variants[NAME]["travel times per year"] = ctx.cache["panel_access_variant"]
 
 
-def _variants(ctx: RunContext, res: Any, kd: Any, conv: Any) -> dict[str, Any]:
+def _variants(ctx: RunContext, res: Any, kd: Any, conv: Any, *, k: int, ccd: bool,
+              ratio: bool) -> dict[str, Any]:
     cfg = ctx.config.analyses.panel
+    wc = cfg.warning
+    rules = [(f"index fell by more than {wc.index_drop:g}", f"指数下降超过 {wc.index_drop:g}")]
+    if wc.class_worse and ccd:
+        rules.append(("CCD class worsened", "耦合协调等级下降"))
+    if wc.cold_spot:
+        rules.append(("moved into a cold spot", "进入冷点"))
+    if ratio and wc.ratio_widened:
+        rules.append((f"urban/rural ratio widened by more than {wc.ratio_widened:g}", f"城乡比扩大超过 {wc.ratio_widened:g}"))
+    base = "the previous year" if wc.compare == "previous" else "the first year"
+    base_zh = "上一年" if wc.compare == "previous" else "首年"
     pooled = cfg.weights == "pooled"
     out = {
         "index": Phrase(
@@ -266,9 +282,9 @@ def _variants(ctx: RunContext, res: Any, kd: Any, conv: Any) -> dict[str, Any]:
                           "逐年高斯核密度估计，统一带宽规则（"
                           + {"scott": "Scott 规则", "silverman": "Silverman 规则"}.get(kd.rule, f"固定带宽 {kd.rule}")
                           + "）与统一网格"),
-        "markov": Phrase(f"classic Markov chain on {cfg.classes} quantile classes pooled over all years (Rey 2001, as "
+        "markov": Phrase(f"classic Markov chain on {k} quantile classes pooled over all years (Rey 2001, as "
                          f"giddy); spatial Markov with {cfg.lag_classes} classes of the spatial lag; LISA Markov",
-                         f"传统马尔可夫链：按全部年份合并的 {cfg.classes} 个分位数等级（Rey 2001，与 giddy 一致）；"
+                         f"传统马尔可夫链：按全部年份合并的 {k} 个分位数等级（Rey 2001，与 giddy 一致）；"
                          f"空间马尔可夫链：空间滞后分为 {cfg.lag_classes} 类；LISA 马尔可夫链"),
         "convergence": Phrase("sigma: CV, Gini, Theil per year; absolute beta: ln(y_T/y_0)/T on ln y_0 (OLS), "
                               "spatial lag/error model when the residuals' Moran's I is significant",
@@ -276,10 +292,9 @@ def _variants(ctx: RunContext, res: Any, kd: Any, conv: Any) -> dict[str, Any]:
                               "残差莫兰指数显著时采用空间滞后/误差模型"),
         "hotspots": Phrase("emerging hot spots: Gi* per year and a Mann-Kendall trend of each unit's z (ESRI classes)",
                            "新兴热点分析：逐年 Gi* 与各单元 z 值的 Mann-Kendall 趋势检验（ESRI 分类）"),
-        "warning": Phrase(f"early warning: index fell by more than {cfg.warning.index_drop:g}, CCD class worsened, "
-                          "moved into a cold spot, urban/rural ratio widened; reasons: the largest obstacle degrees",
-                          f"预警规则：指数下降超过 {cfg.warning.index_drop:g}、耦合协调等级下降、进入冷点、城乡比扩大；"
-                          "原因：障碍度最大的指标"),
+        "warning": Phrase(f"early warning, latest year against {base}: " + "; ".join(e for e, _ in rules)
+                          + "; reasons: the largest obstacle degrees",
+                          f"预警规则（最新年份与{base_zh}比较）：" + "；".join(z for _, z in rules) + "；原因：障碍度最大的指标"),
     }
     if cfg.forecast != "none":
         out["forecast"] = Phrase(f"{'GM(1,1) grey model' if cfg.forecast == 'gm11' else 'linear trend'} over "

@@ -31,6 +31,7 @@ from ..maps._report_zh import Phrase
 from ..pipeline import RunContext, analysis
 
 NAME = "siting"
+DAY_MIN = 24 * 60.0  # before/after times: searched up to a day
 
 
 def _configs(ctx: RunContext) -> list[Any]:
@@ -186,28 +187,35 @@ def _site_one(ctx: RunContext, sc: Any, cat: str, points: pd.DataFrame,
             else:
                 res = st.mclp(od, weights, k=sc.k, max_cost=sc.standard_min, solver=solver, **kwargs)
         elif sc.model == "p_median":
-            res = st.p_median(od, weights, k=sc.k, solver=solver, **kwargs)
+            res = st.p_median(od, weights, k=sc.k, solver=solver, unreachable="drop", **kwargs)
         elif sc.model == "lscp":
             kwargs.pop("capacity", None)
             res = st.lscp(od, weights, max_cost=sc.standard_min, solver=solver, **kwargs)
         else:
             kwargs.pop("capacity", None)
-            res = st.p_center(od, weights, k=sc.k, solver=solver, **kwargs)
+            res = st.p_center(od, weights, k=sc.k, solver=solver, unreachable="drop", **kwargs)
     except DataError as exc:
         ctx.note(NAME, "warning", f"{cat}: no sites chosen: {exc}")
         return None
     chosen = pd.Index([str(s) for s in res.selected])
-    before = _nearest(od, exist.index, points.index)
-    after = _nearest(od, exist.index.append(chosen), points.index)
+    # before/after over a day's search (the model's OD stops at its cutoff): the same times as the
+    # accessibility step for people far from every site
+    plan = sites.loc[exist.index.append(chosen)]
+    od_plan = costs.od(plan, DAY_MIN) if len(plan) else od.iloc[:0]
+    before = _nearest(od_plan, exist.index, points.index)
+    after = _nearest(od_plan, exist.index.append(chosen), points.index)
     ba = evaluate.before_after(before, after, people, standard=sc.standard_min,
                                classes=points["urban_class"]).reset_index()
     ctx.tables[f"siting_{cat}_before_after"] = ba
-    newly = evaluate.newly_covered(before, od[od["destination"].isin(exist.index.append(chosen))], people,
-                                   standard=sc.standard_min, sites=list(chosen), classes=points["urban_class"])
-    newly = newly.rename_axis("site").reset_index() if newly.index.name != "site" else newly.reset_index()
-    xy = sites.loc[newly["site"].astype(str), ["x", "y"]].to_numpy()
-    newly["x"], newly["y"] = xy[:, 0], xy[:, 1]
-    ctx.tables[f"siting_{cat}_sites"] = newly
+    if len(chosen):
+        newly = evaluate.newly_covered(before, od_plan, people, standard=sc.standard_min, sites=list(chosen),
+                                       classes=points["urban_class"])
+        newly = newly.rename_axis("site").reset_index()
+        xy = sites.loc[newly["site"].astype(str), ["x", "y"]].to_numpy()
+        newly["x"], newly["y"] = xy[:, 0], xy[:, 1]
+        ctx.tables[f"siting_{cat}_sites"] = newly
+    else:
+        ctx.note(NAME, "info", f"{cat}: no new site improves on the existing ones within {sc.standard_min:g} min")
     ctx.tables[f"siting_{cat}_candidates"] = cands.report
     if res.status == "time_limit":
         ctx.note(NAME, "warning", f"{cat}: the exact solve stopped at the time limit ({sc.time_limit_s:g} s) with "
@@ -220,8 +228,17 @@ def _site_one(ctx: RunContext, sc: Any, cat: str, points: pd.DataFrame,
                             "constraints_zh": cands.summary(language="zh"),
                             "before_after": ba.to_dict("records"), "notes": list(res.notes) + list(cands.notes)}
     if sc.k_curve and sc.model in ("mclp", "p_median"):
-        curve = st.models.curve(od, weights, model=sc.model, k_max=sc.k_curve, max_cost=sc.standard_min,
-                                existing=kwargs["existing"])
+        try:
+            curve = st.models.curve(od, weights, model=sc.model, k_max=sc.k_curve, max_cost=sc.standard_min,
+                                    existing=kwargs["existing"],
+                                    **({"unreachable": "drop"} if sc.model == "p_median" else {}))
+            curve = curve[curve["objective"].notna()]
+        except DataError as exc:
+            ctx.note(NAME, "warning", f"{cat}: no marginal-gain curve: {exc}")
+            curve = None
+    else:
+        curve = None
+    if curve is not None and len(curve):
         base = float(weights[before <= sc.standard_min].sum()) if sc.model == "mclp" else \
             float((weights * before.replace(np.inf, np.nan)).sum())
         table = evaluate.marginal_gain(curve["objective"], baseline=base)  # gains over the existing sites

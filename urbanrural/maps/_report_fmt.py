@@ -246,6 +246,19 @@ HEADERS: dict[str, tuple[str, str]] = {
     "left_tail": ("Left tail", "左拖尾"), "right_tail": ("Right tail", "右拖尾"),
     "facilities_open": ("Facilities open", "开放设施数"), "mean_min": ("Mean time (min)", "平均出行时间（分钟）"),
     "tt_min": ("Time (min)", "出行时间（分钟）"),
+    "covered_before": ("Covered before", "原覆盖人口"), "covered_after": ("Covered after", "新增后覆盖人口"),
+    "share_before": ("Share before", "原覆盖率"), "share_after": ("Share after", "新增后覆盖率"),
+    "newly_covered": ("Newly covered", "新覆盖人口"), "lost": ("No longer covered", "失去覆盖人口"),
+    "mean_min_before": ("Mean time before (min)", "原平均出行时间（分钟）"),
+    "mean_min_after": ("Mean time after (min)", "新增后平均出行时间（分钟）"),
+    "unreachable_before": ("Unreachable before", "原无法到达人口"), "unreachable_after": ("Unreachable after", "新增后无法到达人口"),
+    "newly_covered_urban": ("Newly covered, urban", "新覆盖城镇人口"), "newly_covered_rural": ("Newly covered, rural", "新覆盖乡村人口"),
+    "within_standard": ("People within the standard", "标准时间内人口"), "points": ("Demand points", "需求点数"),
+    "site": ("Site", "选址"), "x": ("x", "x"), "y": ("y", "y"), "constraint": ("Constraint", "约束条件"),
+    "before": ("Before", "约束前"), "after": ("After", "约束后"), "excluded": ("Excluded", "排除数"),
+    "buffer_m": ("Buffer (m)", "缓冲距离（米）"), "limit": ("Limit", "阈值"), "constraint_zh": ("Constraint (zh)", "约束条件（中文）"),
+    "objective": ("Objective", "目标值"), "gain": ("Gain", "增量"), "gain_per_site": ("Gain per site", "单点增量"),
+    "gain_share": ("Share of the gain", "增量占比"), "cumulative_share": ("Cumulative share", "累计占比"),
     "kind": ("Kind", "类型"), "year": ("Year", "年份"), "group_a": ("Class A", "类型 A"),
     "group_b": ("Class B", "类型 B"), "a_to_b": ("A → B", "A → B"), "b_to_a": ("B → A", "B → A"),
     "balance": ("Balance", "平衡指数"), "symmetry": ("Symmetry", "对称指数"),
@@ -547,6 +560,8 @@ def category_value(language: str) -> Callable[[object], str]:
         s = str(v)
         if s in ("all", "urban", "rural"):
             return w(s, language)
+        if s == "rural/urban gap":
+            return "城乡差距（乡村/城镇）" if language == "zh" else "rural/urban gap"
         return category_name(s, language=language)
     return f
 

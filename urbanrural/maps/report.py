@@ -575,6 +575,22 @@ _CSV_ONLY = {"flows_units", "flows_pairs", "flows_linkage", "panel_index", "pane
 # the siting tables are per service (siting_<cat>_...): before/after and the sites are printed
 
 
+_SITING_TABLES = {"before_after": ("coverage and travel time before and after", "新增选址前后的覆盖率与出行时间"),
+                  "sites": ("people each proposed site newly covers", "各新增选址新覆盖的人口"),
+                  "candidates": ("candidate sites and the constraints", "候选点与约束条件"),
+                  "curve": ("marginal gain of each extra site", "每增加一处设施的边际收益")}
+
+
+def _table_title(name: str, lang: str) -> str:
+    if name in F.TABLE_TITLES:
+        return pick(F.TABLE_TITLES[name], lang)
+    if m := re.fullmatch(r"siting_(.+)_(before_after|sites|candidates|curve)", name):
+        cat = category_name(m[1], language=lang)
+        what = pick(_SITING_TABLES[m[2]], lang)
+        return f"{cat}：{what}" if lang == "zh" else f"Siting, {cat}: {what}"
+    return name
+
+
 def _key_table(name: str, table: pd.DataFrame, lang: str, max_rows: int = 40) -> str:
     t = table.copy()
     t.columns = [str(c) for c in t.columns]
@@ -606,7 +622,7 @@ def _key_table(name: str, table: pd.DataFrame, lang: str, max_rows: int = 40) ->
             formatters = {c: fmt_num for c in ("entropy", "divergence", "weight")}
         elif not isinstance(t.index, pd.RangeIndex) or t.index.name is not None:
             index = t.index.name or ""
-        for c in ("category", "urban_class", "group_a", "group_b", "origin_group", "destination_group"):
+        for c in ("category", "urban_class", "group_a", "group_b", "origin_group", "destination_group", "class"):
             if c in cols:
                 values[c] = F.category_value(lang)
         if "kind" in cols:
@@ -637,7 +653,7 @@ def _key_table(name: str, table: pd.DataFrame, lang: str, max_rows: int = 40) ->
     if len(t) > max_rows:
         more = f"<p class=cont>{_e(w('more_rows', lang, n=fmt_int(len(t) - max_rows)))}</p>"
         t = t.head(max_rows)
-    title = pick(F.TABLE_TITLES.get(name, (name, name)), lang)
+    title = _table_title(name, lang)
     link = f" <a href='tables/{href_path(name)}.csv'>CSV</a>"
     return (f"<h3>{_e(title)}<small>{link}</small></h3>"
             + html_table(t, language=lang, index=index, formatters=formatters, values=values, css=_cls(name)) + more)
