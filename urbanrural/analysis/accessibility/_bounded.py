@@ -22,7 +22,7 @@ def _kernel():
         return _KERNEL
     import numba
 
-    @numba.njit(cache=False, nogil=True)
+    @numba.njit(cache=True, nogil=True)
     def searches(indptr, indices, data, sources, limits, wanted):  # pragma: no cover - compiled
         n = len(indptr) - 1
         dist = np.full(n, np.inf)

@@ -134,7 +134,7 @@ def _scan():
         _SCAN = _scan_numpy
         return _SCAN
 
-    @numba.njit(cache=False, nogil=True)
+    @numba.njit(cache=True, nogil=True)
     def scan(starts, row, d, travel, assign, at, cap):  # pragma: no cover - compiled
         n = len(starts)
         nnz = len(d)
