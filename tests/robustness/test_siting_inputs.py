@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 import yaml
@@ -154,3 +155,17 @@ def test_two_sitings_keep_their_inputs_apart(small_study):
                                      {**one, "category": "school", "constraints": [{"path": "zone.gpkg"}]}]
     _d, out = _run(small_study, mutate, command="validate")
     assert_refused(out, "missing.gpkg", "does not exist")
+
+
+def test_raster_mode_sites_on_the_friction_surface(small_study):
+    def mutate(d, cfg):
+        _setup(d, cfg, standard_min=10)
+        cfg["analyses"]["accessibility"].update(mode="raster", resolution=200)
+    d, out = _run(small_study, mutate)
+    assert_ran(out, RUN)
+    run = json.loads((d / RUN / "run.json").read_text(encoding="utf-8"))
+    assert "friction-surface minutes" in run["variants"]["siting"]["cost"]
+    ba = pd.read_csv(d / RUN / "tables" / "siting_hospital_before_after.csv").set_index("class")
+    # before = the accessibility step's own times on the same surface: the same people out of reach
+    summ = pd.read_csv(d / RUN / "tables" / "accessibility_summary.csv").set_index("category")
+    assert ba.loc["all", "unreachable_before"] == pytest.approx(summ.loc["hospital", "people_unreachable"], abs=1e-6)

@@ -72,7 +72,9 @@ def _unit_costs(ctx: RunContext, points: pd.DataFrame, how: str) -> tuple[pd.Dat
         from ..analysis.accessibility import network
 
         rc = ctx.config.roads
-        graph = network.build_graph(roads, node_crossings=rc.node_crossings, components=rc.components)
+        graph = (ctx.cache.get("accessibility") or {}).get("graph")  # the accessibility step's, when it made one
+        if graph is None:
+            graph = network.build_graph(roads, node_crossings=rc.node_crossings, components=rc.components)
         od = network.od_table(graph, points, points, max_cost=DAY_MIN, walk_kmh=rc.off_road_speed)
         od = od[od["origin"] != od["destination"]].reset_index(drop=True)
         desc = Phrase("road network minutes between the units' representative points (exact Dijkstra, off-road "

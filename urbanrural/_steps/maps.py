@@ -25,6 +25,8 @@ def _sitings(ctx: RunContext) -> list:
 
 def _sites_map(ctx: RunContext, spec: str, units: object, popts: dict[str, object]) -> None:
     """``sites:<category>``: travel time with the proposed sites open, existing and proposed sites on top."""
+    import geopandas as gpd
+
     from ..maps.labels import category_name
 
     cat = spec.split(":", 1)[1]
@@ -64,8 +66,6 @@ def _sites_map(ctx: RunContext, spec: str, units: object, popts: dict[str, objec
             continue
         for c in sc.constraints:
             if c.rule == "exclude":
-                import geopandas as gpd
-
                 zone = gpd.read_file(c.path, layer=c.layer) if c.layer else gpd.read_file(c.path)
                 label = (c.name_zh or c.name) if lang == "zh" else c.name
                 context[label or c.path.stem] = (zone, "hatch")

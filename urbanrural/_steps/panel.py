@@ -144,7 +144,8 @@ def panel_step(ctx: RunContext) -> None:  # noqa: C901 - one chain, in the order
             .value_counts().to_dict()
     groups = None
     if cfg.groups is not None and cfg.groups in ctx.units.columns:
-        groups = ctx.units[cfg.groups].astype(str).reindex(wide.index)
+        g = ctx.units[cfg.groups]
+        groups = g.astype(object).where(g.notna(), "no class").astype(str).reindex(wide.index)  # not "nan"
         info["mean_by_group"] = {g: {str(y): float(wide.loc[groups == g, y].mean()) for y in years}
                                  for g in sorted(groups.dropna().unique())}
 

@@ -1,7 +1,7 @@
 """Pipeline step ``analyses.siting``: where k new sites of a service would close the gap best.
 
 Built on the accessibility engine: the same demand points (populated cells) and the same
-travel times (road network, or straight line in euclidean mode) that show the gap choose
+travel times (road network, friction surface, or straight line) that show the gap choose
 the sites. For each configured category:
 
 1. candidates (populated grid cells, unit points, settlements or a file) minus what the
@@ -40,15 +40,22 @@ def _configs(ctx: RunContext) -> list[Any]:
 
 
 def _points(ctx: RunContext) -> pd.DataFrame:
+    """The accessibility step's demand points (its cache; rebuilt the same way if it did not run
+    that far), those with people, with each point's urban/rural class."""
     from ..analysis.accessibility import demand
 
-    acc = ctx.config.analyses.accessibility
-    pop = ctx.area.population
-    raster = pop.raster if pop is not None else None
-    how = acc.demand if raster is not None else "centroid"
-    people = ctx.units["population"] if "population" in ctx.units.columns else pd.Series(1.0, index=ctx.units.index)
-    zonal = ctx.config.population.zonal if ctx.config.population is not None else "exact"
-    points, _ = demand.demand_points(ctx.units, how=how, raster=raster, people=people, zonal=zonal)
+    cache = ctx.cache.get("accessibility")
+    if cache is not None:
+        points = cache["points"].copy()
+    else:
+        acc = ctx.config.analyses.accessibility
+        pop = ctx.area.population
+        raster = pop.raster if pop is not None else None
+        how = acc.demand if raster is not None else "centroid"
+        people = ctx.units["population"] if "population" in ctx.units.columns else \
+            pd.Series(1.0, index=ctx.units.index)
+        zonal = ctx.config.population.zonal if ctx.config.population is not None else "exact"
+        points, _ = demand.demand_points(ctx.units, how=how, raster=raster, people=people, zonal=zonal)
     points = points[points["people"] > 0].copy()
     points.index = pd.Index([f"p{i}" for i in range(len(points))], name="point")
     if "urban_class" in ctx.units.columns:
@@ -59,30 +66,37 @@ def _points(ctx: RunContext) -> pd.DataFrame:
 
 
 class _Costs:
-    """OD tables from the demand points to any sites, by the accessibility step's mode."""
+    """OD tables from the demand points to any sites, in the accessibility step's mode and on
+    its road graph or friction surface (from its cache; the graph is rebuilt only when the
+    accessibility step stopped before making one)."""
 
     def __init__(self, ctx: RunContext, points: pd.DataFrame) -> None:
         from ..analysis.accessibility import network
 
         acc = ctx.config.analyses.accessibility
-        self.mode = "network" if acc.mode == "network" and ctx.area.roads is not None else "euclidean"
+        cache = ctx.cache.get("accessibility") or {}
         self.points = points[["x", "y"]]
-        self.walk = ctx.config.roads.off_road_speed if ctx.config.roads is not None else 5.0
         self.acc = acc
-        self.graph = None
-        if self.mode == "network":
+        self.walk = cache.get("walk_kmh", ctx.config.roads.off_road_speed if ctx.config.roads is not None else 5.0)
+        self.graph = cache.get("graph")
+        self.surface = cache.get("surface")
+        self.mode = cache.get("mode", "network" if acc.mode == "network" and ctx.area.roads is not None
+                              else "euclidean")
+        if self.mode == "network" and self.graph is None:
             rc = ctx.config.roads
             self.graph = network.build_graph(ctx.area.roads, node_crossings=rc.node_crossings,
                                              components=rc.components)
-        if acc.mode == "raster":
-            ctx.note(NAME, "info", "siting uses straight-line times x circuity in raster mode (the friction "
-                     "surface is not re-run per candidate)")
+        if self.mode == "raster" and self.surface is None:
+            self.mode = "euclidean"
+            ctx.note(NAME, "info", "siting uses straight-line times x circuity: no friction surface was built")
 
     def od(self, sites: pd.DataFrame, cutoff: float) -> pd.DataFrame:
-        from ..analysis.accessibility import euclidean, network
+        from ..analysis.accessibility import euclidean, friction, network
 
         if self.mode == "network":
             return network.od_table(self.graph, self.points, sites[["x", "y"]], max_cost=cutoff, walk_kmh=self.walk)
+        if self.mode == "raster":
+            return friction.od_table(self.surface, self.points, sites[["x", "y"]], max_cost=cutoff)
         return euclidean.od_table(self.points, sites[["x", "y"]], max_cost=cutoff, speed_kmh=self.acc.speed_kmh,
                                   circuity=self.acc.circuity)
 
@@ -91,6 +105,9 @@ class _Costs:
         if self.mode == "network":
             return Phrase("road network minutes from the accessibility step's demand points",
                           "可达性分析所用需求点到各站点的路网出行时间（分钟）")
+        if self.mode == "raster":
+            return Phrase("friction-surface minutes from the accessibility step's demand points",
+                          "可达性分析所用需求点到各站点的成本栅格出行时间（分钟）")
         return Phrase("straight-line minutes x circuity from the accessibility step's demand points",
                       "可达性分析所用需求点到各站点的直线距离折算时间（乘以绕行系数）")
 

@@ -290,7 +290,8 @@ def _section(sid: str, title: str, body: str, *, first: bool = False) -> str:
     return f"<section id='{sid}'{' class=first' if first else ''}><h2>{_e(title)}</h2>{body}</section>"
 
 
-def _summary(facts: dict[str, Any], run: dict[str, Any], lang: str) -> str:
+def _summary(facts: dict[str, Any], run: dict[str, Any], lang: str, tables: dict[str, pd.DataFrame],
+             units: pd.DataFrame) -> str:
     zh = lang == "zh"
     st = facts["study"]
     figs = [(fmt_int(st["units"]), w("units", lang)),
@@ -351,7 +352,7 @@ def _summary(facts: dict[str, Any], run: dict[str, Any], lang: str) -> str:
             f"{_e(a)} {_e(fmt_int(b))}" for a, b in facts["ccd"]) + "</p>")
     if "flows" in facts:
         parts.append(_flows_summary(facts, lang))
-    parts.append(panel_section(run, facts.get("_tables", {}), facts.get("_units", pd.DataFrame()), lang))
+    parts.append(panel_section(run, tables, units, lang))
     parts.append(siting_section(run, lang))
     parts.append(drivers_section(run, lang))
     if facts.get("underserved"):
@@ -726,8 +727,8 @@ def render_report(*, name: str, run: dict[str, Any], tables: dict[str, pd.DataFr
     ("en" or "zh"); every value from the run escaped for where it lands."""
     lang = "zh" if language == "zh" else "en"
     facts = summary_facts(run, tables, units, language=lang)
-    facts["_tables"], facts["_units"] = _flat_tables(tables), units
-    sections: list[tuple[str, str, str]] = [("summary", w("summary", lang), _summary(facts, run, lang))]
+    sections: list[tuple[str, str, str]] = [
+        ("summary", w("summary", lang), _summary(facts, run, lang, _flat_tables(tables), units))]
     sections.append(("inputs", w("inputs", lang), _inputs(run, lang)))
     sections.append(("checks", w("checks", lang), _checks(run, lang) + _notes(run, lang)))
     sections.append(("methods", w("methods", lang), _methods(run, lang)))
