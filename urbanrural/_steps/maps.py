@@ -5,10 +5,13 @@ travel-time maps use the accessibility thresholds as bands; print maps follow
 ``outputs.page``/``orientation``/``dpi`` with the config's subtitle, source and date and the
 county boundary as context; HTML maps get tiles only when ``outputs.tiles`` names them.
 File names come from the map spec through :meth:`RunFolder.file` (``tt:县级医院`` ->
-``maps/tt_县级医院.png``; specs that sanitise to the same name stay apart).
+``maps/tt_县级医院.png``; specs that sanitise to the same name stay apart). A print map is
+drawn once and saved in every print format configured (png, pdf, svg from one figure).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from ..geo.errors import DataError
 from ..geo.progress import progress
@@ -70,16 +73,35 @@ def _sites_map(ctx: RunContext, spec: str, units: object, popts: dict[str, objec
                 label = (c.name_zh or c.name) if lang == "zh" else c.name
                 context[label or c.path.stem] = (zone, "hatch")
     opts = {**popts, "context": context}
+    for group in _groups(ctx, spec):
+        try:
+            render_map(units, col, group if len(group) > 1 else group[0], language=lang, facilities=sites,
+                       context=("facilities",), title=title, bins=bins, tiles=ctx.config.outputs.tiles,
+                       attr=ctx.config.outputs.tiles_attribution, id_column=None, print_options=opts)
+        except DataError as exc:
+            ctx.note("maps", "warning", f"{spec} ({_fmts(group)}) not drawn: {exc}")
+            return
+        ctx.maps.extend(group)
+
+
+def _groups(ctx: RunContext, spec: str) -> list[list[Path]]:
+    """The files of ``spec`` in the order of ``outputs.formats``: each HTML map alone, the
+    print formats together (one figure drawn, saved as png, pdf and svg)."""
+    groups: list[list[Path]] = []
+    prints: list[Path] = []
     for fmt in ctx.config.outputs.formats:
         out = ctx.out.file("maps", spec, f".{fmt}")
-        try:
-            render_map(units, col, out, language=lang, facilities=sites, context=("facilities",), title=title,
-                       bins=bins, tiles=ctx.config.outputs.tiles, attr=ctx.config.outputs.tiles_attribution,
-                       id_column=None, print_options=opts)
-        except DataError as exc:
-            ctx.note("maps", "warning", f"{spec} ({fmt}) not drawn: {exc}")
-            return
-        ctx.maps.append(out)
+        if fmt == "html":
+            groups.append([out])
+        else:
+            if not prints:
+                groups.append(prints)
+            prints.append(out)
+    return groups
+
+
+def _fmts(group: list[Path]) -> str:
+    return ", ".join(p.suffix.lstrip(".") for p in group)
 
 
 def _print_options(ctx: RunContext) -> dict[str, object]:
@@ -110,17 +132,17 @@ def maps_step(ctx: RunContext) -> None:
         raster = None
         if spec.startswith("tt:"):
             raster = ctx.rasters.get(f"tt_{spec[3:]}")
-        for fmt in cfg.formats:
-            out = ctx.out.file("maps", spec, f".{fmt}")
+        for group in _groups(ctx, spec):
             try:
-                render_map(units, spec, out, language=ctx.config.language, facilities=facilities, raster=raster,
-                           place=ctx.config.title(), isochrones=ctx.layers.get("isochrones"), bins=bins, roads=roads,
-                           tiles=cfg.tiles, attr=cfg.tiles_attribution, id_column=None, print_options=popts,
-                           flows=flows, **({"top_n": top_n} if top_n is not None else {}))
+                render_map(units, spec, group if len(group) > 1 else group[0], language=ctx.config.language,
+                           facilities=facilities, raster=raster, place=ctx.config.title(),
+                           isochrones=ctx.layers.get("isochrones"), bins=bins, roads=roads, tiles=cfg.tiles,
+                           attr=cfg.tiles_attribution, id_column=None, print_options=popts, flows=flows,
+                           **({"top_n": top_n} if top_n is not None else {}))
             except DataError as exc:
                 # preflight (validate/run) refuses specs that cannot be drawn; what remains is data
                 # that turned out empty at run time: a warning in the log, run.json and report
-                ctx.note("maps", "warning", f"{spec} ({fmt}) not drawn: {exc}")
+                ctx.note("maps", "warning", f"{spec} ({_fmts(group)}) not drawn: {exc}")
                 break
-            ctx.maps.append(out)
+            ctx.maps.extend(group)
     ctx.results["maps"] = [ctx.out.relative(p) for p in ctx.maps]

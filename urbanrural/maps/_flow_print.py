@@ -49,20 +49,22 @@ from .layout import LayoutInfo
 __all__ = ["flow_map_static", "flow_matrix_static"]
 
 
-def flow_map_static(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame, kind: str, path: str | Path, *,
+def flow_map_static(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame, kind: str, path: static.PathOrPaths, *,
                     year: int | None = None, top_n: int | None = TOP_N, min_volume: float | None = None,
                     language: str = "en", title: str | None = None, source: str | None = None,
                     subtitle: str | None = None, date: str | None = None, page: str | tuple[float, float] = "A4",
                     orientation: str = "auto", margin_mm: float = 12.0, dpi: int = 300,
                     context: Mapping[str, object] | None = None, labels: str | None = None,
                     graticule: bool = False, inset: bool | gpd.GeoDataFrame = False, svg_text: bool = True,
-                    id_column: str | None = None, _return_info: bool = False) -> Path | tuple[Path, LayoutInfo]:
+                    id_column: str | None = None, _return_info: bool = False
+                    ) -> Path | list[Path] | tuple[Path | list[Path], LayoutInfo]:
     """A print flow map of ``kind``: the units in outline, the flows selected by
     :func:`.flows.select_flows` as arcs bending to their right with an arrowhead at the
     destination, width by volume (three sample widths in the legend), colour by class
     pair; the note under the legend says how many flows of how many are shown and their
-    share of the volume. Layout options as :func:`.static.static_map`."""
-    path = static._check_path(path)
+    share of the volume. Layout options as :func:`.static.static_map`; several ``path`` get the
+    figure drawn once and saved in each format."""
+    static._check_path(path)
     static._check_dpi(dpi)
     sel = select_flows(flows, kind, year=year, top_n=top_n, min_volume=min_volume)
     head = _lab.label(f"flow:{kind}", language=language)
@@ -126,17 +128,17 @@ def flow_map_static(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame, kind: str,
     return (out, info) if _return_info else out
 
 
-def flow_matrix_static(flows: gpd.GeoDataFrame, kind: str, path: str | Path, *, year: int | None = None,
+def flow_matrix_static(flows: gpd.GeoDataFrame, kind: str, path: static.PathOrPaths, *, year: int | None = None,
                        language: str = "en", title: str | None = None, source: str | None = None,
                        subtitle: str | None = None, date: str | None = None,
                        page: str | tuple[float, float] = "A4", orientation: str = "auto", margin_mm: float = 12.0,
                        dpi: int = 300, svg_text: bool = True, context: object = None, labels: object = None,
-                       graticule: bool = False, inset: object = False) -> Path:
+                       graticule: bool = False, inset: object = False) -> Path | list[Path]:
     """The class-by-class flow matrix of ``kind`` as a heatmap on a page: rows the origin
     class, columns the destination class, each cell with its volume, its share of all
     flows and (off the diagonal) the balance min/max of the two directions between the
     classes. ``context``, ``labels``, ``graticule`` and ``inset`` (map options) are ignored."""
-    path = static._check_path(path)
+    static._check_path(path)
     static._check_dpi(dpi)
     part, year = _of_kind(flows, kind, year)
     mat = flow_matrix(part, None)

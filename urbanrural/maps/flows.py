@@ -588,11 +588,13 @@ def flow_matrix_html(flows: gpd.GeoDataFrame, kind: str, path: str | Path, *, ye
     return path
 
 
-def render_flows(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame | None, spec: str, out: str | Path, *,
-                 language: str = "en", title: str | None = None, top_n: int | None = TOP_N,
-                 min_volume: float | None = None, tiles: str | None = None, attr: str | None = None,
-                 id_column: str | None = None, print_options: Mapping[str, Any] | None = None) -> Path:
-    """``flow:<kind>[:<year>]`` or ``flow_matrix:<kind>[:<year>]`` to ``out`` (.html or print)."""
+def render_flows(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame | None, spec: str,
+                 out: str | Path | Sequence[str | Path], *, language: str = "en", title: str | None = None,
+                 top_n: int | None = TOP_N, min_volume: float | None = None, tiles: str | None = None,
+                 attr: str | None = None, id_column: str | None = None,
+                 print_options: Mapping[str, Any] | None = None) -> Path | list[Path]:
+    """``flow:<kind>[:<year>]`` or ``flow_matrix:<kind>[:<year>]`` to ``out`` (.html or print;
+    several print paths get the figure drawn once and saved in each format)."""
     from .offline import save_html
 
     which, _, arg = spec.partition(":")
@@ -602,8 +604,8 @@ def render_flows(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame | None, spec: 
         raise DataError(f"map {spec!r} needs the flow lines (layer 'flows' of results.gpkg, written by the flows "
                         "analysis): this run has no flows")
     kind, year = parse_flow_spec(arg)
-    out = Path(out)
-    html = out.suffix.lower() == ".html"
+    html = isinstance(out, (str, Path)) and Path(out).suffix.lower() == ".html"
+    out = Path(out) if html else out
     popts = dict(print_options or {})
     if which == "flow_matrix":
         if html:

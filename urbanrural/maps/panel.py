@@ -232,8 +232,8 @@ def years_map(units: gpd.GeoDataFrame, variable: str, *, year: int | None = None
     return m
 
 
-def years_static(units: gpd.GeoDataFrame, variable: str, path: str | Path, *, scheme: str = "quantiles",
-                 k: int = 5, language: str = "en", title: str | None = None,
+def years_static(units: gpd.GeoDataFrame, variable: str, path: str | Path | Sequence[str | Path], *,
+                 scheme: str = "quantiles", k: int = 5, language: str = "en", title: str | None = None,
                  print_options: Mapping[str, Any] | None = None, _return_info: bool = False) -> Any:
     """Small multiples of ``variable``, one panel per year, in shared classes with one legend
     (:func:`.static.small_multiples`); ``print_options`` as there (``page``, ``source``...)."""
@@ -427,17 +427,18 @@ def density_figure(units: pd.DataFrame, variable: str, *, style: str = "ridge", 
     return DensityPlot(fig, kd, style, baselines, scale, notes)
 
 
-def density_static(units: pd.DataFrame, variable: str, path: str | Path, *, style: str = "ridge",
-                   language: str = "en", bandwidth: str | float = "scott", title: str | None = None,
-                   page: str | tuple[float, float] = "A4", orientation: str = "landscape",
-                   source: str | None = None, dpi: int = 300, svg_text: bool = True) -> Path:
-    """Write the density figure (:func:`density_figure`) as .png/.pdf/.svg (TrueType fonts
-    in PDF, Chinese glyphs from the CJK fallback; see :func:`.static.save_figure`)."""
+def density_static(units: pd.DataFrame, variable: str, path: str | Path | Sequence[str | Path], *,
+                   style: str = "ridge", language: str = "en", bandwidth: str | float = "scott",
+                   title: str | None = None, page: str | tuple[float, float] = "A4", orientation: str = "landscape",
+                   source: str | None = None, dpi: int = 300, svg_text: bool = True) -> Path | list[Path]:
+    """Write the density figure (:func:`density_figure`) as .png/.pdf/.svg, drawn once for
+    all the paths given (TrueType fonts in PDF, Chinese glyphs from the CJK fallback; see
+    :func:`.static.save_figure`)."""
     import matplotlib.pyplot as plt
 
     from . import static
 
-    path = static._check_path(path)
+    static._check_path(path)
     static._check_dpi(dpi)
     with static.font_context(language, svg_text=svg_text):
         plot = density_figure(units, variable, style=style, language=language, bandwidth=bandwidth, title=title,
@@ -507,11 +508,12 @@ def density_html(units: pd.DataFrame, variable: str, path: str | Path, *, style:
     return path
 
 
-def render_panel(units: gpd.GeoDataFrame, spec: str, out: str | Path, *, language: str = "en",
-                 title: str | None = None, place: str | None = None, scheme: str = "quantiles", k: int = 5,
-                 tiles: str | None = None, attr: str | None = None, id_column: str | None = None,
-                 print_options: Mapping[str, Any] | None = None) -> Path:
-    """``years:<var>`` or ``density:<var>`` to ``out`` (.html or a print format).
+def render_panel(units: gpd.GeoDataFrame, spec: str, out: str | Path | Sequence[str | Path], *,
+                 language: str = "en", title: str | None = None, place: str | None = None,
+                 scheme: str = "quantiles", k: int = 5, tiles: str | None = None, attr: str | None = None,
+                 id_column: str | None = None, print_options: Mapping[str, Any] | None = None) -> Path | list[Path]:
+    """``years:<var>`` or ``density:<var>`` to ``out`` (.html or a print format; several print
+    paths get the figure drawn once and saved in each format).
 
     ``print_options`` of a ``density:`` figure: ``style`` ("ridge" or "overlay"),
     ``bandwidth``, ``page``, ``orientation``, ``source``, ``dpi``, ``svg_text``; of a
@@ -523,8 +525,8 @@ def render_panel(units: gpd.GeoDataFrame, spec: str, out: str | Path, *, languag
     which, _, variable = spec.partition(":")
     if not variable:
         raise DataError(f"map {spec!r} needs a variable: {which}:VARIABLE (e.g. {which}:integration_index)")
-    out = Path(out)
-    html = out.suffix.lower() == ".html"
+    html = isinstance(out, (str, Path)) and Path(out).suffix.lower() == ".html"
+    out = Path(out) if html else out
     opts = dict(print_options or {})
     cols = year_columns(units.columns, variable, spec=spec)
     if title is None and place:

@@ -215,15 +215,21 @@ def _read_optional(src: Path, name: str) -> gpd.GeoDataFrame | None:
         return None
 
 
-def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path, *, layer: str = "units",
+def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path | Sequence[str | Path], *,
+               layer: str = "units",
                language: str = "en", title: str | None = None, facilities: gpd.GeoDataFrame | None = None,
                raster: str | Path | None = None, scheme: str = "quantiles", k: int = 5,
                isochrones: gpd.GeoDataFrame | None = None, bins: Sequence[float] | None = None,
                roads: gpd.GeoDataFrame | None = None, tiles: str | None = None, attr: str | None = None,
                id_column: str | None = None, context: Sequence[str] = (), place: str | None = None,
                print_options: Mapping[str, Any] | None = None, flows: gpd.GeoDataFrame | None = None,
-               top_n: int | None = flow_maps.TOP_N, min_volume: float | None = None) -> Path:
+               top_n: int | None = flow_maps.TOP_N, min_volume: float | None = None) -> Path | list[Path]:
     """Render map ``spec`` of ``source`` (a GeoDataFrame or a results.gpkg) to ``out``.
+
+    ``out`` is one file or several formats of the same map (``[x.html, x.png, x.pdf,
+    x.svg]``): the source is read once, each HTML map is built on its own and the print
+    map is drawn once (one matplotlib figure) and saved in every print format; the paths
+    written are returned (a list when ``out`` is a list).
 
     The way a column is drawn follows its meaning (its name), never its values: LISA,
     LISA significance, Gi*, DEGURBA levels 1 and 2, CCD classes, urban/rural and
@@ -278,11 +284,15 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
         A ``flow:``/``flow_matrix:`` kind (or year) the flows layer does not hold (the
         kinds present are listed).
     """
-    out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in OUTPUT_SUFFIXES:
-        raise DataError(f"{out.name}: maps are written as .html, .png, .pdf or .svg; got "
-                        f"{suffix or 'no suffix'!r}")
+    single = isinstance(out, (str, Path))
+    outs = static.out_paths(out)
+    for o in outs:
+        if o.suffix.lower() not in OUTPUT_SUFFIXES:
+            raise DataError(f"{o.name}: maps are written as .html, .png, .pdf or .svg; got "
+                            f"{o.suffix.lower() or 'no suffix'!r}")
+    suffix = outs[0].suffix.lower()
+    if not single and suffix != ".html" and any(o.suffix.lower() == ".html" for o in outs):
+        suffix = ".html"  # a mix: split below, once the source is read
     interactive.check_scheme(scheme, k)
     kind0, _, arg0 = spec.partition(":")
     if kind0 in ("tt", "iso") and not arg0:
@@ -318,6 +328,18 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
                 id_column = str(cols[0])
     else:
         gdf = source
+    if not single and suffix == ".html":  # each HTML map alone, the print formats together (drawn once)
+        prints = [o for o in outs if o.suffix.lower() != ".html"]
+        targets: list[Path | list[Path]] = [o for o in outs if o.suffix.lower() == ".html"]
+        done: list[Path] = []
+        for target in targets + ([prints] if prints else []):
+            r = render_map(gdf, spec, target, layer=layer, language=language, title=title, facilities=facilities,
+                           raster=raster, scheme=scheme, k=k, isochrones=isochrones, bins=bins, roads=roads,
+                           tiles=tiles, attr=attr, id_column=id_column, context=context, place=place,
+                           print_options=print_options, flows=flows, top_n=top_n, min_volume=min_volume)
+            done += r if isinstance(r, list) else [r]
+        return done
+    out = outs[0] if single else outs
     kind, col = resolve_spec(spec, list(gdf.columns))
     if kind in ("flow", "flow_matrix"):
         flow_title = title
@@ -441,11 +463,10 @@ def _travel_time_html(units: gpd.GeoDataFrame, category: str, raster: str | Path
     return m
 
 
-def _isochrone_map(units: gpd.GeoDataFrame, iso: gpd.GeoDataFrame | None, category: str, out: Path, *,
-                   title: str, language: str, facilities: gpd.GeoDataFrame | None = None,
+def _isochrone_map(units: gpd.GeoDataFrame, iso: gpd.GeoDataFrame | None, category: str, out: Path | list[Path],
+                   *, title: str, language: str, facilities: gpd.GeoDataFrame | None = None,
                    roads: gpd.GeoDataFrame | None = None, extra: dict | None = None,
-                   print_options: Mapping[str, Any] | None = None, flows: gpd.GeoDataFrame | None = None,
-               top_n: int | None = flow_maps.TOP_N, min_volume: float | None = None) -> Path:
+                   print_options: Mapping[str, Any] | None = None) -> Path | list[Path]:
     """Units in outline with the category's isochrones dissolved per threshold, the widest
     band drawn first so the nearer ones sit on top."""
     if iso is None or "category" not in iso.columns:
@@ -453,7 +474,7 @@ def _isochrone_map(units: gpd.GeoDataFrame, iso: gpd.GeoDataFrame | None, catego
     bands, palette = interactive.isochrone_bands(iso, category, units.crs, language)
     names = list(bands["band"])
     head = labels.label(f"iso:{category}", language=language)
-    if out.suffix.lower() == ".html":
+    if isinstance(out, Path) and out.suffix.lower() == ".html":
         extra = extra or {}
         disp_units = interactive.display_frame(units)
         m = interactive._base(disp_units, extra.get("tiles"), extra.get("attr"), title or head.title)

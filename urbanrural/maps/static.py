@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,9 +25,11 @@ from . import fonts, layout, palettes  # noqa: E402
 from .interactive import Classes, _isna, _palette_for, check_scheme, class_keys, missing_classes  # noqa: E402
 from .layout import LayoutInfo  # noqa: E402
 
-__all__ = ["static_map", "map_figure", "small_multiples", "save_figure", "FORMATS", "LayoutInfo"]
+__all__ = ["static_map", "map_figure", "small_multiples", "save_figure", "out_paths", "FORMATS", "LayoutInfo"]
 
 FORMATS = (".png", ".pdf", ".svg")
+#: one output file, or several formats of the same map (drawn once, saved in each)
+PathOrPaths = str | os.PathLike | Sequence[str | os.PathLike]
 logger = logging.getLogger("urbanrural")
 _CATEGORICAL_PREFIXES = ("lisa_", "gi_", "degurba", "ccd_class", "urban_class")
 
@@ -228,39 +231,68 @@ def font_context(language: str = "en", *, svg_text: bool = True) -> Iterator[Non
         yield
 
 
-def _truetype_for_pdf(fig: plt.Figure) -> None:
+@contextmanager
+def _truetype_for_pdf(fig: plt.Figure) -> Iterator[None]:
     """Swap the CJK fallback for a TrueType subset holding the figure's characters (a CFF
-    font in a Type 42 slot makes PDFs strict readers reject)."""
+    font in a Type 42 slot makes PDFs strict readers reject) while the PDF is written; the
+    fonts are put back after, so the same figure saved next as SVG names the real font."""
     cjk = fonts.find_cjk_font()
     if cjk is None or not cjk.is_cff:
+        yield
         return
     texts = fig.findobj(Text)
     # bold titles stay bold: a bold subset joins the family when a bold CJK face exists
     fam = fonts.truetype_fallback("".join(t.get_text() for t in texts), bold=True)
     if fam is None:
+        yield
         return
+    before = [t.get_fontfamily() for t in texts]
     for t in texts:
         t.set_fontfamily([fam if f == cjk.family else f for f in t.get_fontfamily()])
+    try:
+        yield
+    finally:
+        for t, f in zip(texts, before, strict=True):
+            t.set_fontfamily(f)
 
 
-def save_figure(fig: plt.Figure, path: str | Path, *, dpi: int = 300, svg_text: bool = True,
-                language: str = "en") -> Path:
+def save_figure(fig: plt.Figure, path: PathOrPaths, *, dpi: int = 300, svg_text: bool = True,
+                language: str = "en") -> Path | list[Path]:
     """Write ``fig`` to ``path`` at its page size (no tight crop), atomically; glyphs no
-    font has are logged (drawn as boxes), other warnings pass through."""
-    path = Path(path)
+    font has are logged (drawn as boxes), other warnings pass through.
+
+    ``path`` is one file or several (``[x.png, x.pdf, x.svg]``): the figure is drawn once
+    and saved in each format (the suffix chooses it); the paths saved are returned as
+    given (one path, or a list).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, tempfile, pathlib
+    >>> fig = plt.figure(figsize=(2, 2))
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> [p.name for p in save_figure(fig, [out / "f.png", out / "f.pdf", out / "f.svg"], dpi=50)]
+    ['f.png', 'f.pdf', 'f.svg']
+    >>> plt.close(fig)
+    """
+    paths = out_paths(path)
+    for p in paths:
+        _save_one(fig, p, dpi=dpi, svg_text=svg_text, language=language)
+    return paths[0] if _single(path) else paths
+
+
+def _save_one(fig: plt.Figure, path: Path, *, dpi: int, svg_text: bool, language: str) -> None:
     fmt = path.suffix.lstrip(".").lower()
     fm_log = logging.getLogger("matplotlib.font_manager")
     level = fm_log.level
     fm_log.setLevel(logging.ERROR)  # "no bold weight for <CJK font>, using 400" is expected, not news
-    with font_context(language, svg_text=svg_text), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        if fmt in ("pdf", "ps", "eps"):
-            _truetype_for_pdf(fig)
-        with atomic_path(path) as tmp:
-            try:
+    try:
+        with font_context(language, svg_text=svg_text), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            pdf_fonts = _truetype_for_pdf(fig) if fmt in ("pdf", "ps", "eps") else nullcontext()
+            with pdf_fonts, atomic_path(path) as tmp:
                 fig.savefig(tmp, dpi=dpi, format=fmt, metadata={"Creator": "urbanrural"} if fmt == "pdf" else None)
-            finally:
-                fm_log.setLevel(level)
+    finally:
+        fm_log.setLevel(level)
     glyph = [w for w in caught if "missing from" in str(w.message) or "does not have a glyph" in str(w.message)]
     for w in caught:
         if w not in glyph:
@@ -268,14 +300,36 @@ def save_figure(fig: plt.Figure, path: str | Path, *, dpi: int = 300, svg_text: 
     if glyph:
         logger.warning("note: %s: %d character(s) have no glyph in the installed fonts and are drawn as boxes (%s)",
                        path.name, len({str(w.message) for w in glyph}), fonts.INSTALL_HINT)
-    return path
 
 
-def _check_path(path: str | Path) -> Path:
-    path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise DataError(f"{path.name}: static maps are written as {', '.join(FORMATS)}")
-    return path
+def _single(path: object) -> bool:
+    return isinstance(path, (str, os.PathLike))
+
+
+def out_paths(path: PathOrPaths) -> list[Path]:
+    """One output path or several as a list of paths (DataError for none or a repeat).
+
+    Examples
+    --------
+    >>> [p.name for p in out_paths("m.png")], [p.suffix for p in out_paths(["m.png", "m.pdf"])]
+    (['m.png'], ['.png', '.pdf'])
+    """
+    paths = [Path(path)] if _single(path) else [Path(p) for p in path]  # type: ignore[union-attr]
+    if not paths:
+        raise DataError("no output path given: pass a file such as maps/x.png (or several: x.png, x.pdf)")
+    seen = [p for i, p in enumerate(paths) if p in paths[:i]]
+    if seen:
+        raise DataError(f"output path {str(seen[0])!r} given twice")
+    return paths
+
+
+def _check_path(path: PathOrPaths) -> list[Path]:
+    """The output paths of a print map, each with a print suffix (DataError otherwise)."""
+    paths = out_paths(path)
+    bad = [p.name for p in paths if p.suffix.lower() not in FORMATS]
+    if bad:
+        raise DataError(f"{', '.join(bad)}: static maps are written as {', '.join(FORMATS)}")
+    return paths
 
 
 def _check_dpi(dpi: int) -> None:
@@ -283,7 +337,7 @@ def _check_dpi(dpi: int) -> None:
         raise DataError(f"dpi={dpi!r}: use a number from 50 to 1200 (300 for print)")
 
 
-def static_map(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str, scheme: str = "quantiles",
+def static_map(gdf: gpd.GeoDataFrame, column: str, path: PathOrPaths, *, title: str, scheme: str = "quantiles",
                k: int = 5, bins: Sequence[float] | None = None, categorical: bool | None = None,
                palette: Mapping | None = None, unit: str = "", language: str = "en",
                source: str | None = None, dpi: int = 300, missing_reason: pd.Series | None = None,
@@ -291,7 +345,7 @@ def static_map(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
                orientation: str = "auto", margin_mm: float = 12.0, subtitle: str | None = None,
                date: str | None = None, graticule: bool = False, inset: bool | gpd.GeoDataFrame = False,
                labels: str | None = None, context: Mapping[str, object] | None = None,
-               svg_text: bool = True) -> Path:
+               svg_text: bool = True) -> Path | list[Path]:
     """Write a print map of ``column`` to ``path`` (.png at ``dpi``, .pdf or .svg).
 
     Parameters
@@ -300,8 +354,10 @@ def static_map(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
         Units with a CRS (geographic is projected to UTM; Z coordinates are dropped).
     column : str
         Numeric (classed with ``scheme``, ``k`` >= 2) or categorical.
-    path : path-like
-        Output; the suffix chooses the format.
+    path : path-like or list of path-like
+        Output; the suffix chooses the format. Several paths (``[x.png, x.pdf, x.svg]``)
+        get the same map, drawn once and saved in each format; the paths are returned
+        as a list then.
     title : str
         Drawn literally, as are every label and note.
     source, subtitle, date : str, optional
@@ -328,7 +384,7 @@ def static_map(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
     svg_text : bool
         SVG keeps text as ``<text>`` (editable, searchable) rather than paths.
     """
-    path = _check_path(path)
+    _check_path(path)
     _check_dpi(dpi)
     with font_context(language, svg_text=svg_text):
         fig, _info = map_figure(gdf, column, title=title, scheme=scheme, k=k, bins=bins, categorical=categorical,
@@ -342,7 +398,7 @@ def static_map(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
         plt.close(fig)
 
 
-def small_multiples(gdf: gpd.GeoDataFrame, columns: Sequence[str], path: str | Path, *, title: str,
+def small_multiples(gdf: gpd.GeoDataFrame, columns: Sequence[str], path: PathOrPaths, *, title: str,
                     scheme: str = "quantiles", k: int = 5, bins: Sequence[float] | None = None,
                     categorical: bool | None = None, palette: Mapping | None = None, unit: str = "",
                     titles: Mapping[str, str] | Sequence[str] | None = None, language: str = "en",
@@ -350,7 +406,7 @@ def small_multiples(gdf: gpd.GeoDataFrame, columns: Sequence[str], path: str | P
                     page: str | tuple[float, float] = "A4", orientation: str = "auto", ncols: int | None = None,
                     legend_title: str | None = None, context: Mapping[str, object] | None = None,
                     dpi: int = 300, svg_text: bool = True, margin_mm: float = 12.0,
-                    _return_info: bool = False) -> Path | tuple[Path, LayoutInfo]:
+                    _return_info: bool = False) -> Path | list[Path] | tuple[Path | list[Path], LayoutInfo]:
     """One panel per column with the same classes (computed over all columns pooled), one
     legend, one scale bar (every panel at the same scale) and the layout's lines.
 
@@ -363,7 +419,7 @@ def small_multiples(gdf: gpd.GeoDataFrame, columns: Sequence[str], path: str | P
     ...                 dpi=60).suffix
     '.png'
     """
-    path = _check_path(path)
+    _check_path(path)
     _check_dpi(dpi)
     columns = list(columns)
     if not columns:
