@@ -429,6 +429,25 @@ class OutputsConfig(_Section):
     tiles_attribution: str | None = None
 
 
+class ScaleConfig(_Section):
+    """How big a study may get on this machine: the memory budget block sizes follow, and
+    where dask work runs (README "Large studies")."""
+
+    memory_gb: float = Field(default=8.0, gt=0)      # blocks of streamed work are sized to fit in it
+    scheduler: str | None = None                       # null | local | tcp://host:8786
+    workers: int | None = Field(default=None, ge=1)    # scheduler: local: worker processes (default: cores)
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler(cls, v: str | None) -> str | None:
+        from .geo.cluster import SCHEDULER_RULE, check_scheduler
+
+        try:
+            return check_scheduler(v)
+        except ConfigError:
+            raise ValueError(f"{v!r} is not {SCHEDULER_RULE}") from None
+
+
 class Config(_Section):
     """A whole study configuration (see CONFIG.md / the README)."""
 
@@ -446,6 +465,7 @@ class Config(_Section):
     flows: FlowsConfig | None = None
     analyses: AnalysesConfig = Field(default_factory=AnalysesConfig)
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
+    scale: ScaleConfig = Field(default_factory=ScaleConfig)
     source: Path | None = Field(default=None, exclude=True)
 
     def title(self, language: str | None = None) -> str:

@@ -25,8 +25,10 @@ import pandas as pd
 from . import __version__
 from .config import Config, load_config
 from .geo.checks import CheckLog
+from .geo.cluster import dask_scheduler
 from .geo.errors import ConfigError
 from .geo.io import MARKER, RunFolder, atomic_dir, check_output_dir, sha256
+from .geo.resources import PeakMemory, memory_budget, rss_gb
 from .layers.population import read_population
 from .layers.readers import read_facilities, read_flows, read_indicators, read_roads, read_units
 from .layers.study_area import StudyArea
@@ -66,6 +68,8 @@ class RunContext:
     maps: list[Path] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    memory: dict[str, dict[str, float]] = field(default_factory=dict)  # GB per step: start, peak, end
+    scale: dict[str, Any] = field(default_factory=lambda: {"scheduler": None})  # the dask scheduler in use
     results: dict[str, Any] = field(default_factory=dict)
     variants: dict[str, Any] = field(default_factory=dict)
     # what one step hands to a later one in memory (never written): the accessibility
@@ -83,9 +87,11 @@ class RunContext:
     def step(self, name: str) -> Iterator[None]:
         logger.info(f"[{name}] ...")
         t0 = time.perf_counter()
-        yield
+        with PeakMemory() as mem:
+            yield
         self.timings[name] = round(time.perf_counter() - t0, 3)
-        logger.info(f"[{name}] done in {self.timings[name]:.1f} s")
+        self.memory[name] = mem.as_dict()
+        logger.info(f"[{name}] done in {self.timings[name]:.1f} s (peak {mem.peak_gb:.2f} GB)")
 
 
 def build_study_area(cfg: Config, *, log: CheckLog | None = None) -> StudyArea:
@@ -240,6 +246,10 @@ def _run_json(ctx: RunContext, started: float) -> dict[str, Any]:
         "variants": ctx.variants,
         "results": {**ctx.results, "rasters": {k: ctx.out.relative(v) for k, v in ctx.rasters.items()}},
         "timings_s": {**ctx.timings, "total": round(time.perf_counter() - started, 3)},
+        # resident memory of the process (GB) at the start, peak and end of each step
+        "memory_gb": {**ctx.memory, "run_peak": round(max(
+            [m["peak"] for m in ctx.memory.values()] + [rss_gb()]), 3)},
+        "scale": {**ctx.scale, "memory_gb": cfg.scale.memory_gb},
         "versions": _versions(),
         "outputs": outputs + ["run.json"],
     }
@@ -275,10 +285,17 @@ def run(config: str | Path | Config, *, out_dir: str | Path | None = None,
     check_output_dir(target, overwrite=overwrite, inputs=inputs)
     if overwrite and target.exists():
         logger.warning(f"--overwrite: {target} (a run folder of urbanrural) will be replaced when this run completes")
+    with memory_budget(cfg.scale.memory_gb), \
+            dask_scheduler(cfg.scale.scheduler, memory_gb=cfg.scale.memory_gb, workers=cfg.scale.workers) as sched:
+        return _run(cfg, target, overwrite=overwrite, started=started, scale=sched)
+
+
+def _run(cfg: Config, target: Path, *, overwrite: bool, started: float, scale: dict[str, Any]) -> RunResult:
     log = CheckLog()
     logger.info(f"run {cfg.name!r} -> {target}")
     t0 = time.perf_counter()
-    area = build_study_area(cfg, log=log)
+    with PeakMemory() as load_mem:
+        area = build_study_area(cfg, log=log)
     from .preflight import run_problems
 
     problems = run_problems(cfg, area)
@@ -293,6 +310,8 @@ def run(config: str | Path | Config, *, out_dir: str | Path | None = None,
             units["density_per_km2"] = units["population"] / (units.area / 1e6)
         ctx = RunContext(cfg, area, tmp, units)
         ctx.timings["load"] = load_s
+        ctx.memory["load"] = load_mem.as_dict()
+        ctx.scale = scale
         if area.facilities is not None and len(area.facilities) and cfg.analyses.accessibility is None:
             # with an accessibility analysis, its step writes dist_<cat>_km from its own demand points
             from .analysis.accessibility.euclidean import straight_line_km, straight_line_variant

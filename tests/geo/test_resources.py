@@ -1,0 +1,73 @@
+"""Memory budget and per-step peak memory (issue 16: bounded memory, peaks in run.json)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from urbanrural.config import Config
+from urbanrural.geo.cluster import check_scheduler, dask_scheduler
+from urbanrural.geo.errors import ConfigError
+from urbanrural.geo.resources import (
+    DEFAULT_MEMORY_GB,
+    PeakMemory,
+    block_items,
+    budget_bytes,
+    memory_budget,
+)
+
+
+def test_budget_scopes_and_block_sizes():
+    assert budget_bytes() == int(DEFAULT_MEMORY_GB * 1e9)
+    with memory_budget(1.0):
+        assert budget_bytes() == 10**9
+        assert block_items(8, share=0.5) == 62_500_000
+        with memory_budget(0.001):
+            assert block_items(1e6) == 1024  # never below the minimum
+    assert budget_bytes() == int(DEFAULT_MEMORY_GB * 1e9)
+
+
+@pytest.mark.parametrize("bad", [0, -1, "8"])
+def test_budget_refuses_nonsense(bad):
+    with pytest.raises(ConfigError, match="memory_gb"), memory_budget(bad):
+        pass
+
+
+def test_peak_sees_a_released_allocation():
+    with PeakMemory(interval=0.005) as peak:
+        a = np.ones(60_000_000 // 8)  # 60 MB, touched
+        a.sum()
+        import time
+
+        time.sleep(0.05)
+        del a
+    assert peak.peak_gb - peak.start_gb >= 0.04
+    assert set(peak.as_dict()) == {"start", "peak", "end"}
+
+
+def test_scale_config_validates_scheduler():
+    cfg = Config.model_validate({"units": {"path": "u.gpkg", "id": "code"}, "scale": {"memory_gb": 4, "scheduler": "tcp://10.0.0.5:8786"}})
+    assert cfg.scale.memory_gb == 4 and cfg.scale.scheduler == "tcp://10.0.0.5:8786"
+    assert Config.model_validate({"units": {"path": "u.gpkg", "id": "code"}}).scale.scheduler is None
+    with pytest.raises(Exception, match="local"):
+        Config.model_validate({"units": {"path": "u.gpkg", "id": "code"}, "scale": {"scheduler": "my laptop"}})
+    with pytest.raises(Exception, match="memory_gb"):
+        Config.model_validate({"units": {"path": "u.gpkg", "id": "code"}, "scale": {"memory_gb": 0}})
+    with pytest.raises(ConfigError):
+        check_scheduler("http://x")
+
+
+def test_unreachable_scheduler_is_a_config_error():
+    # nothing listens on this loopback port: a clear ConfigError, not a hang or a traceback
+    with pytest.raises(ConfigError, match="no dask scheduler answered"), \
+            dask_scheduler("tcp://127.0.0.1:9", memory_gb=1, timeout_s=2):
+        pass
+
+
+def test_local_cluster_runs_dask_work():
+    import dask.array as da
+
+    with dask_scheduler("local", memory_gb=1.0, workers=1) as info:
+        assert info["scheduler"] == "local" and info["workers"] == 1
+        total = da.ones((1000, 1000), chunks=250).sum().compute()
+    assert total == 1_000_000

@@ -1,0 +1,120 @@
+"""Memory: the run's budget (``scale: memory_gb``) that block sizes follow, and the peak
+resident memory of each step (run.json ``memory_gb``).
+
+A kernel that streams its work asks :func:`block_items` how many items of a given size
+fit in its share of the budget; the pipeline sets the budget for the run with
+:func:`memory_budget`.  :class:`PeakMemory` samples the process's resident set size
+(psutil) on a background thread, so a step's peak is seen even when it is released
+before the step ends.
+
+Examples
+--------
+>>> with memory_budget(2.0):
+...     block_items(16, share=0.25)  # 16-byte items in a quarter of 2 GB
+33554432
+>>> with PeakMemory(interval=0.01) as peak:
+...     buf = bytearray(50_000_000)
+>>> peak.peak_gb >= peak.start_gb
+True
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+
+from .errors import ConfigError
+
+__all__ = ["DEFAULT_MEMORY_GB", "memory_budget", "budget_bytes", "block_items", "PeakMemory", "rss_gb"]
+
+DEFAULT_MEMORY_GB = 8.0
+_BUDGET: contextvars.ContextVar[float] = contextvars.ContextVar("urbanrural_memory_gb", default=DEFAULT_MEMORY_GB)
+
+
+@contextmanager
+def memory_budget(gb: float) -> Iterator[float]:
+    """Set the memory budget (GB) that :func:`block_items` divides, for the ``with`` block."""
+    if not (isinstance(gb, (int, float)) and gb > 0):
+        raise ConfigError(f"scale: memory_gb must be a positive number of gigabytes; got {gb!r}")
+    token = _BUDGET.set(float(gb))
+    try:
+        yield float(gb)
+    finally:
+        _BUDGET.reset(token)
+
+
+def budget_bytes() -> int:
+    """The budget in force, in bytes (default :data:`DEFAULT_MEMORY_GB`)."""
+    return int(_BUDGET.get() * 1e9)
+
+
+def block_items(item_bytes: float, *, share: float = 0.125, minimum: int = 1024) -> int:
+    """How many items of ``item_bytes`` fit in ``share`` of the budget (at least ``minimum``).
+
+    Parameters
+    ----------
+    item_bytes : float
+        Bytes one item (a pair, a cell, a row) costs while its block is alive, temporaries
+        included.
+    share : float, default 0.125
+        Fraction of the budget one block may take (the rest: inputs, results, other blocks).
+    minimum : int, default 1024
+        Lower bound, so a tiny budget still makes progress.
+    """
+    if item_bytes <= 0:
+        raise ValueError("item_bytes must be positive")
+    return max(int(budget_bytes() * share // item_bytes), int(minimum))
+
+
+def rss_gb() -> float:
+    """Resident set size of this process now, GB."""
+    import psutil
+
+    return psutil.Process().memory_info().rss / 1e9
+
+
+class PeakMemory:
+    """Context manager recording the start and peak resident memory (GB) of a block.
+
+    Parameters
+    ----------
+    interval : float, default 0.05
+        Seconds between samples (a shorter-lived spike can be missed; the process's own
+        high-water mark, where the OS keeps one, is read at the end as well).
+    """
+
+    def __init__(self, *, interval: float = 0.05) -> None:
+        self.interval = float(interval)
+        self.start_gb = 0.0
+        self.peak_gb = 0.0
+        self.end_gb = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        import psutil
+
+        proc = psutil.Process()
+        while not self._stop.wait(self.interval):
+            self.peak_gb = max(self.peak_gb, proc.memory_info().rss / 1e9)
+
+    def __enter__(self) -> PeakMemory:
+        self.start_gb = self.peak_gb = rss_gb()
+        self._thread = threading.Thread(target=self._sample, name="urbanrural-peak-memory", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.end_gb = rss_gb()
+        self.peak_gb = max(self.peak_gb, self.end_gb)
+
+    def as_dict(self) -> dict[str, float]:
+        """``{"start": ..., "peak": ..., "end": ...}`` in GB, rounded to MB."""
+        return {"start": round(self.start_gb, 3), "peak": round(self.peak_gb, 3), "end": round(self.end_gb, 3)}
