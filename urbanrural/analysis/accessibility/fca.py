@@ -1,10 +1,14 @@
 """Floating-catchment and related measures on one sparse origin-destination table.
 
 Every function takes ``od``, a long-form DataFrame with columns ``origin``,
-``destination`` and ``cost`` (minutes), as produced by the network, raster or
-straight-line engines. Formulas and parameter meanings follow pysal ``access``
-(``access/fca.py``, ``access/weights.py``), so a study can cite either; the kernels are
-vectorised (``np.bincount`` over integer codes), which is what makes them fast.
+``destination`` and ``cost`` (minutes), or the compact :class:`~._od.ODMatrix` (CSR by
+origin, 12 bytes a pair) that the network, raster and straight-line engines return with
+``compact=True``. Formulas and parameter meanings follow pysal ``access``
+(``access/fca.py``, ``access/weights.py``), so a study can cite either. On a DataFrame the
+kernels are ``np.bincount`` over integer codes; on an ODMatrix they are compiled passes
+over the CSR arrays (numba): per-facility demand in one pass, per-origin sums in a
+second, decay weights evaluated block by block, so no per-pair temporary is ever as long
+as the table. Both give the same numbers (to rounding of the summation order).
 
 Differences from ``access``, on purpose:
 
@@ -27,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,9 +41,11 @@ from numpy.typing import NDArray
 
 from ...geo.errors import DataError
 from ...geo.validate import preview
+from . import _od
+from ._od import ODMatrix
 from .decay import E2SFCA_DEFAULT, THREE_SFCA_DEFAULT, gaussian, step
 
-__all__ = ["nearest", "cumulative", "gravity", "two_step_fca", "enhanced_two_step_fca",
+__all__ = ["ODMatrix", "nearest", "cumulative", "gravity", "two_step_fca", "enhanced_two_step_fca",
            "gaussian_two_step_fca", "three_step_fca", "OD_COLUMNS"]
 
 logger = logging.getLogger("urbanrural")
@@ -120,7 +127,87 @@ def _positive(max_cost: float) -> float:
     return float(max_cost)
 
 
-def nearest(od: pd.DataFrame, *, origins: pd.Index | None = None) -> pd.Series:
+# ---- the compact path (ODMatrix) -------------------------------------------------------------
+
+_EMPTY = np.empty(0)
+_CHECKED: weakref.WeakSet = weakref.WeakSet()
+
+
+def _check_matrix(m: ODMatrix) -> None:
+    """The DataFrame check, once per table."""
+    if m in _CHECKED:
+        return
+    bad = 0
+    for r0, r1 in _od.row_blocks(m.indptr, 1 << 24):
+        c = m.cost[m.indptr[r0]:m.indptr[r1]]
+        bad += int(np.count_nonzero(~(c >= 0)))
+    if bad:
+        raise DataError(f"the OD table has {bad} NaN or negative cost(s); costs must be minutes >= 0 "
+                        "(leave unreachable pairs out of the table)")
+    _CHECKED.add(m)
+
+
+def _weights(decay: DecayFn | None, m: ODMatrix, r0: int, r1: int) -> NDArray[np.float64]:
+    if decay is None:
+        return _EMPTY
+    return np.asarray(decay(m.cost[m.indptr[r0]:m.indptr[r1]]), dtype=float)
+
+
+def _blocks(m: ODMatrix, decay: DecayFn | None) -> list[tuple[int, int]]:
+    n = len(m.origins)
+    return [(0, n)] if decay is None else list(_od.row_blocks(m.indptr))
+
+
+def _m_two_step(m: ODMatrix, p: NDArray[np.float64], s: NDArray[np.float64], decay: DecayFn | None,
+                max_cost: float) -> NDArray[np.float64]:
+    """2SFCA on a CSR table aligned to ``p`` (rows) and ``s`` (destination positions)."""
+    blocks = _blocks(m, decay)
+    demand_at = np.zeros(len(s))
+    dpass, opass = _od._kernel("demand_pass"), _od._kernel("origin_pass")
+    unit = decay is None
+    for r0, r1 in blocks:
+        dpass(m.indptr, m.dest, m.cost, _weights(decay, m, r0, r1), unit, max_cost, p, r0, r1, demand_at)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(demand_at > 0, s / demand_at, 0.0)
+    out = np.empty(len(m.origins))
+    for r0, r1 in blocks:
+        opass(m.indptr, m.dest, m.cost, _weights(decay, m, r0, r1), unit, max_cost, ratio, r0, r1, out)
+    return out
+
+
+def _m_origin_sum(m: ODMatrix, vals: NDArray[np.float64], decay: DecayFn | None, max_cost: float) -> NDArray:
+    """sum_j vals_j f(c_ij) per origin over c_ij <= max_cost."""
+    out = np.empty(len(m.origins))
+    opass = _od._kernel("origin_pass")
+    for r0, r1 in _blocks(m, decay):
+        opass(m.indptr, m.dest, m.cost, _weights(decay, m, r0, r1), decay is None, max_cost, vals, r0, r1, out)
+    return out
+
+
+def _m_three_step(m: ODMatrix, p: NDArray[np.float64], s: NDArray[np.float64], f: DecayFn, max_cost: float,
+                  selection: str) -> NDArray[np.float64]:
+    blocks = list(_od.row_blocks(m.indptr))
+    n = len(m.origins)
+    demand_at = np.zeros(len(s))
+    total = np.empty(n)
+    k1, k2 = _od._kernel("three_step_block"), _od._kernel("three_step_access")
+    for r0, r1 in blocks:
+        k1(m.indptr, m.dest, m.cost, _weights(f, m, r0, r1), max_cost, selection == "access", p, r0, r1,
+           demand_at, total)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(demand_at > 0, s / demand_at, 0.0)
+    out = np.empty(n)
+    for r0, r1 in blocks:
+        k2(m.indptr, m.dest, m.cost, _weights(f, m, r0, r1), max_cost, ratio, total, r0, r1, out)
+    return out
+
+
+def _matrix(od: ODMatrix, origins: pd.Index, dests: pd.Index | None, *, extra_dest: bool = False) -> ODMatrix:
+    _check_matrix(od)
+    return _od.aligned(od, origins, dests, extra_dest=extra_dest)
+
+
+def nearest(od: pd.DataFrame | ODMatrix, *, origins: pd.Index | None = None) -> pd.Series:
     """Minimum cost per origin (minutes); origins absent from ``od`` get ``inf``.
 
     Examples
@@ -130,13 +217,16 @@ def nearest(od: pd.DataFrame, *, origins: pd.Index | None = None) -> pd.Series:
     >>> nearest(od, origins=pd.Index(["a", "b"])).to_dict()
     {'a': 4.0, 'b': inf}
     """
+    if isinstance(od, ODMatrix):
+        m = _matrix(od, od.origins if origins is None else origins, None)
+        return pd.Series(_od._kernel("row_min")(m.indptr, m.cost), index=m.origins, name="nearest")
     t = _table(od, origins=origins)
     out = np.full(len(t.origins), np.inf)
     np.minimum.at(out, t.o, t.cost)
     return pd.Series(out, index=t.origins, name="nearest")
 
 
-def cumulative(od: pd.DataFrame, supply: pd.Series | None = None, *, threshold: float,
+def cumulative(od: pd.DataFrame | ODMatrix, supply: pd.Series | None = None, *, threshold: float,
                origins: pd.Index | None = None) -> pd.Series:
     """Opportunities within ``threshold`` minutes: a count, or the sum of ``supply``.
 
@@ -148,6 +238,11 @@ def cumulative(od: pd.DataFrame, supply: pd.Series | None = None, *, threshold: 
     {'a': 2.0, 'b': 0.0}
     """
     threshold = _positive(threshold)
+    if isinstance(od, ODMatrix):
+        rows = od.origins if origins is None else origins
+        m = _matrix(od, rows, None if supply is None else supply.index)
+        vals = np.ones(len(m.destinations)) if supply is None else _check_values(supply, what="supply")
+        return pd.Series(_m_origin_sum(m, vals, None, threshold), index=rows, name=f"within_{threshold:g}")
     all_origins = origins if origins is not None else pd.Index(pd.unique(od["origin"].to_numpy()), name="origin")
     dests = None if supply is None else supply.index
     t = _table(od, origins=all_origins, dests=dests, max_cost=threshold)
@@ -156,7 +251,7 @@ def cumulative(od: pd.DataFrame, supply: pd.Series | None = None, *, threshold: 
                      name=f"within_{threshold:g}")
 
 
-def gravity(od: pd.DataFrame, supply: pd.Series, *, decay: DecayFn, max_cost: float | None = None,
+def gravity(od: pd.DataFrame | ODMatrix, supply: pd.Series, *, decay: DecayFn, max_cost: float | None = None,
             origins: pd.Index | None = None) -> pd.Series:
     """Weighted catchment / Hansen gravity: A_i = sum_j S_j f(c_ij) over c_ij <= max_cost.
 
@@ -164,6 +259,12 @@ def gravity(od: pd.DataFrame, supply: pd.Series, *, decay: DecayFn, max_cost: fl
     """
     if max_cost is not None:
         _positive(max_cost)
+    if isinstance(od, ODMatrix):
+        rows = od.origins if origins is None else origins
+        s = _check_values(supply, what="supply")
+        m = _matrix(od, rows, supply.index)
+        out = _m_origin_sum(m, s, decay, np.inf if max_cost is None else float(max_cost))
+        return pd.Series(out, index=rows, name="gravity")
     all_origins = origins if origins is not None else pd.Index(pd.unique(od["origin"].to_numpy()), name="origin")
     s = _check_values(supply, what="supply")
     t = _table(od, origins=all_origins, dests=supply.index, max_cost=max_cost)
@@ -179,7 +280,7 @@ def _two_step(t: _Table, p: NDArray[np.float64], s: NDArray[np.float64], w: NDAr
     return np.bincount(t.o, weights=ratio[t.d] * w, minlength=len(t.origins))
 
 
-def two_step_fca(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, max_cost: float,
+def two_step_fca(od: pd.DataFrame | ODMatrix, demand: pd.Series, supply: pd.Series, *, max_cost: float,
                  decay: DecayFn | None = None) -> pd.Series:
     """Two-step floating catchment area (Luo and Wang 2003), ``access`` semantics.
 
@@ -188,8 +289,8 @@ def two_step_fca(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, max_
 
     Parameters
     ----------
-    od : DataFrame
-        ``origin``, ``destination``, ``cost`` (minutes).
+    od : DataFrame or ODMatrix
+        ``origin``, ``destination``, ``cost`` (minutes), or the compact table.
     demand : Series
         People per origin (index = origin ids).
     supply : Series
@@ -207,12 +308,15 @@ def two_step_fca(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, max_
     max_cost = _positive(max_cost)
     p = _check_values(demand, what="demand")
     s = _check_values(supply, what="supply")
+    if isinstance(od, ODMatrix):
+        m = _matrix(od, demand.index, supply.index)
+        return pd.Series(_m_two_step(m, p, s, decay, max_cost), index=demand.index, name="2sfca")
     t = _table(od, origins=demand.index, dests=supply.index, max_cost=max_cost)
     w = np.ones(len(t.cost)) if decay is None else np.asarray(decay(t.cost), dtype=float)
     return pd.Series(_two_step(t, p, s, w), index=demand.index, name="2sfca")
 
 
-def enhanced_two_step_fca(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, max_cost: float,
+def enhanced_two_step_fca(od: pd.DataFrame | ODMatrix, demand: pd.Series, supply: pd.Series, *, max_cost: float,
                           decay: DecayFn | None = None) -> pd.Series:
     """Enhanced 2SFCA (Luo and Qi 2009): 2SFCA with a step decay, default
     ``{10: 1, 20: 0.68, 30: 0.22}`` (0 beyond 30), as ``access``."""
@@ -220,7 +324,7 @@ def enhanced_two_step_fca(od: pd.DataFrame, demand: pd.Series, supply: pd.Series
     return out.rename("e2sfca")
 
 
-def gaussian_two_step_fca(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, max_cost: float,
+def gaussian_two_step_fca(od: pd.DataFrame | ODMatrix, demand: pd.Series, supply: pd.Series, *, max_cost: float,
                           sigma: float | None = None) -> pd.Series:
     """Gaussian 2SFCA: 2SFCA with f = exp(-c^2 / 2 sigma^2) (``access.weights.gaussian``);
     ``sigma`` defaults to ``max_cost / 2``."""
@@ -228,7 +332,7 @@ def gaussian_two_step_fca(od: pd.DataFrame, demand: pd.Series, supply: pd.Series
     return two_step_fca(od, demand, supply, max_cost=max_cost, decay=gaussian(sig)).rename("g2sfca")
 
 
-def three_step_fca(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, max_cost: float,
+def three_step_fca(od: pd.DataFrame | ODMatrix, demand: pd.Series, supply: pd.Series, *, max_cost: float,
                    decay: DecayFn | None = None, selection: str = "access") -> pd.Series:
     """Three-step FCA (Wan, Zou and Sternberg 2012) with a selection weight G.
 
@@ -244,6 +348,10 @@ def three_step_fca(od: pd.DataFrame, demand: pd.Series, supply: pd.Series, *, ma
     f = decay or step(THREE_SFCA_DEFAULT)
     p = _check_values(demand, what="demand")
     s = _check_values(supply, what="supply")
+    if isinstance(od, ODMatrix):
+        m = _matrix(od, demand.index, supply.index, extra_dest=True)
+        out = _m_three_step(m, p, np.r_[s, 0.0], f, max_cost, selection)
+        return pd.Series(out, index=demand.index, name="3sfca")
     _check_od(od)
     cost = od["cost"].to_numpy(dtype=float)
     o_idx = _codes(demand.index, od["origin"].to_numpy())

@@ -1,0 +1,343 @@
+"""A compact origin-destination table: CSR by origin, integer positions, float costs.
+
+:class:`ODMatrix` holds the pairs of an OD table as three arrays: ``indptr`` (int64, one
+entry per origin plus one), ``dest`` (int32 positions into ``destinations``) and ``cost``
+(float64 minutes), rows sorted by destination position. That is 12 bytes a pair, against
+~40 for a DataFrame of int64 or object ids, and it is the layout the kernels want: one
+origin's options are contiguous (RAAM's per-origin scan, nearest), and per-facility sums
+are one scatter pass. The ids live once in ``origins`` / ``destinations``.
+
+Engines build it in blocks (``od_table(..., compact=True)``), the measures of
+:mod:`.fca` and :mod:`.raam` take it wherever they take a DataFrame, and
+:meth:`ODMatrix.to_frame` gives the long form back.
+
+Examples
+--------
+>>> import pandas as pd
+>>> od = pd.DataFrame({"origin": ["b", "a", "a"], "destination": ["h", "k", "h"], "cost": [12.0, 20.0, 5.0]})
+>>> m = ODMatrix.from_frame(od)
+>>> len(m), m.indptr.tolist(), m.dest.tolist(), m.cost.tolist()
+(3, [0, 1, 3], [0, 0, 1], [12.0, 5.0, 20.0])
+>>> m.to_frame().to_dict("records")[0]
+{'origin': 'b', 'destination': 'h', 'cost': 12.0}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from ...geo.errors import DataError
+
+__all__ = ["ODMatrix", "BLOCK_PAIRS"]
+
+BLOCK_PAIRS = 1 << 22  # pairs per block where a decay function is evaluated in numpy
+
+
+@dataclass(frozen=True, eq=False)
+class ODMatrix:
+    """Sparse OD pairs, CSR by origin (see the module docstring).
+
+    Attributes
+    ----------
+    indptr : ndarray of int64
+        Row ``i`` (origin ``origins[i]``) holds pairs ``indptr[i]:indptr[i + 1]``.
+    dest : ndarray of int32
+        Destination position of each pair, ascending within a row.
+    cost : ndarray of float64
+        Minutes (or metres) of each pair.
+    origins, destinations : Index
+        Ids of the rows and of the destination positions.
+    """
+
+    indptr: NDArray[np.int64]
+    dest: NDArray[np.int32]
+    cost: NDArray[np.float64]
+    origins: pd.Index
+    destinations: pd.Index
+
+    def __post_init__(self) -> None:
+        if len(self.indptr) != len(self.origins) + 1 or len(self.dest) != len(self.cost) or \
+                (len(self.indptr) and int(self.indptr[-1]) != len(self.cost)):
+            raise DataError(f"ODMatrix: indptr ({len(self.indptr)}) must be origins + 1 ({len(self.origins) + 1}) "
+                            f"long and end at the number of pairs ({len(self.cost)})")
+
+    def __len__(self) -> int:
+        return len(self.cost)
+
+    def __repr__(self) -> str:
+        return (f"ODMatrix({len(self):,} pairs, {len(self.origins):,} origins x {len(self.destinations):,} "
+                f"destinations, {self.nbytes / 1e6:,.1f} MB)")
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the three arrays."""
+        return int(self.indptr.nbytes + self.dest.nbytes + self.cost.nbytes)
+
+    def row_positions(self) -> NDArray[np.int32]:
+        """Origin position of every pair (int32; materialised on demand)."""
+        return np.repeat(np.arange(len(self.origins), dtype=np.int32), np.diff(self.indptr))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The long form: ``origin``, ``destination`` (ids), ``cost``, in CSR order.
+
+        Examples
+        --------
+        >>> m = ODMatrix(np.array([0, 1]), np.array([0], dtype=np.int32), np.array([3.0]),
+        ...              pd.Index(["a"]), pd.Index(["h"]))
+        >>> m.to_frame().to_dict("records")
+        [{'origin': 'a', 'destination': 'h', 'cost': 3.0}]
+        """
+        return pd.DataFrame({"origin": _ids(self.origins, self.row_positions()),
+                             "destination": _ids(self.destinations, self.dest), "cost": self.cost})
+
+    @classmethod
+    def from_frame(cls, od: pd.DataFrame, *, origins: pd.Index | None = None,
+                   destinations: pd.Index | None = None) -> ODMatrix:
+        """From a long-form table; ids not in ``origins`` / ``destinations`` (when given)
+        are dropped, by default both are the ids in order of first appearance.
+
+        Examples
+        --------
+        >>> od = pd.DataFrame({"origin": [1, 0], "destination": [0, 0], "cost": [2.0, 1.0]})
+        >>> ODMatrix.from_frame(od, origins=pd.RangeIndex(3)).indptr.tolist()
+        [0, 1, 2, 2]
+        """
+        from .fca import _check_od, _codes
+
+        _check_od(od)
+        if origins is None:
+            o, origins = pd.factorize(od["origin"].to_numpy())
+            origins = pd.Index(origins, name="origin")
+        else:
+            o = _codes(origins, od["origin"].to_numpy())
+        if destinations is None:
+            d, destinations = pd.factorize(od["destination"].to_numpy())
+            destinations = pd.Index(destinations, name="destination")
+        else:
+            d = _codes(destinations, od["destination"].to_numpy())
+        cost = od["cost"].to_numpy(dtype=float)
+        ok = (o >= 0) & (d >= 0)
+        if not ok.all():
+            o, d, cost = o[ok], d[ok], cost[ok]
+        return from_pairs(o, d, cost, origins, destinations)
+
+
+def _ids(index: pd.Index, pos: NDArray) -> NDArray:
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return pos.astype(np.int64)  # positions are the ids
+    return index.to_numpy()[pos]
+
+
+def from_pairs(o: NDArray, d: NDArray, cost: NDArray, origins: pd.Index, destinations: pd.Index) -> ODMatrix:
+    """CSR from pairs in any order (a stable counting sort by origin, rows then sorted by
+    destination, stable, so duplicate pairs keep their order)."""
+    if len(destinations) >= 2**31 or len(o) >= 2**62:
+        raise DataError("more than 2**31 destinations do not fit the compact OD table")
+    indptr, dest, c = _kernel("csr_from_coo")(np.asarray(o, dtype=np.int64), np.asarray(d, dtype=np.int32),
+                                               np.asarray(cost, dtype=np.float64), len(origins))
+    return ODMatrix(indptr, dest, c, origins, destinations)
+
+
+class Growing:
+    """Append-only int32 + float64 columns grown in place (``ndarray.resize`` reallocates,
+    which for large arrays remaps pages instead of copying: no 2x peak)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.dest = np.empty(max(capacity, 1024), dtype=np.int32)
+        self.cost = np.empty(max(capacity, 1024), dtype=np.float64)
+        self.n = 0
+
+    def append(self, dest: NDArray, cost: NDArray) -> None:
+        m = len(dest)
+        if self.n + m > len(self.dest):
+            cap = max(int(len(self.dest) * 1.5), self.n + m)
+            self.dest.resize(cap, refcheck=False)
+            self.cost.resize(cap, refcheck=False)
+        self.dest[self.n:self.n + m] = dest
+        self.cost[self.n:self.n + m] = cost
+        self.n += m
+
+    def finish(self) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
+        self.dest.resize(self.n, refcheck=False)
+        self.cost.resize(self.n, refcheck=False)
+        return self.dest, self.cost
+
+
+def aligned(od: ODMatrix | pd.DataFrame, origins: pd.Index, destinations: pd.Index | None, *,
+            extra_dest: bool = False) -> ODMatrix:
+    """``od`` with rows on ``origins`` and destination positions on ``destinations``
+    (``None``: keep the table's own). Free when they are already the table's (the
+    pipeline's case); otherwise one remap and sort. Pairs of unknown origins are dropped;
+    pairs of unknown destinations too, or with ``extra_dest`` kept at position
+    ``len(destinations)``."""
+    if isinstance(od, pd.DataFrame):
+        if destinations is None:
+            return ODMatrix.from_frame(od, origins=origins)
+        from .fca import _check_od, _codes
+
+        _check_od(od)
+        o = _codes(origins, od["origin"].to_numpy())
+        d = _codes(destinations, od["destination"].to_numpy())
+        cost = od["cost"].to_numpy(dtype=float)
+        if extra_dest:
+            d = np.where(d >= 0, d, len(destinations))
+            ok = o >= 0
+        else:
+            ok = (o >= 0) & (d >= 0)
+        dests = destinations.append(pd.Index([None])) if extra_dest else destinations
+        return from_pairs(o[ok], d[ok], cost[ok], origins, dests)
+    same_o = od.origins is origins or od.origins.equals(origins)
+    same_d = destinations is None or od.destinations is destinations or od.destinations.equals(destinations)
+    if same_o and same_d:
+        return od if not extra_dest or destinations is None else \
+            ODMatrix(od.indptr, od.dest, od.cost, origins, destinations.append(pd.Index([None])))
+    from .fca import _codes
+
+    dests = od.destinations if destinations is None else destinations
+    dmap = np.arange(len(dests)) if same_d else _codes(dests, od.destinations.to_numpy())
+    if extra_dest:
+        dmap = np.where(dmap >= 0, dmap, len(dests))
+        dests = dests.append(pd.Index([None]))
+    omap = np.arange(len(origins)) if same_o else _codes(origins, od.origins.to_numpy())
+    o = omap[od.row_positions()]
+    d = dmap[od.dest]
+    ok = (o >= 0) & (d >= 0)
+    return from_pairs(o[ok], d[ok], od.cost[ok], origins, dests)
+
+
+def row_blocks(indptr: NDArray[np.int64], pairs: int = BLOCK_PAIRS) -> Iterator[tuple[int, int]]:
+    """Consecutive row ranges ``[r0, r1)`` of about ``pairs`` pairs each."""
+    n = len(indptr) - 1
+    r0 = 0
+    while r0 < n:
+        r1 = int(np.searchsorted(indptr, indptr[r0] + pairs, side="right")) - 1
+        r1 = min(max(r1, r0 + 1), n)
+        yield r0, r1
+        r0 = r1
+
+
+# ---- kernels (compiled with numba on first use, cached on disk) -------------------------------
+
+
+def _csr_from_coo(o, d, c, n):  # pragma: no cover - compiled
+    m = len(o)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for k in range(m):
+        indptr[o[k] + 1] += 1
+    for r in range(n):
+        indptr[r + 1] += indptr[r]
+    pos = indptr[:-1].copy()
+    dest = np.empty(m, dtype=np.int32)
+    cost = np.empty(m, dtype=np.float64)
+    for k in range(m):
+        r = o[k]
+        p = pos[r]
+        dest[p] = d[k]
+        cost[p] = c[k]
+        pos[r] = p + 1
+    for r in range(n):
+        a = indptr[r]
+        b = indptr[r + 1]
+        ok = True
+        for k in range(a + 1, b):
+            if dest[k] < dest[k - 1]:
+                ok = False
+                break
+        if not ok:
+            idx = np.argsort(dest[a:b], kind="mergesort")
+            dd = dest[a:b][idx]
+            cc = cost[a:b][idx]
+            dest[a:b] = dd
+            cost[a:b] = cc
+    return indptr, dest, cost
+
+
+def _demand_pass(indptr, dest, cost, w, unit, max_cost, p, r0, r1, out):  # pragma: no cover - compiled
+    """out[j] += p_i w_ij over the pairs of rows r0..r1 with cost <= max_cost."""
+    k0 = indptr[r0]
+    for r in range(r0, r1):
+        pr = p[r]
+        for k in range(indptr[r], indptr[r + 1]):
+            if cost[k] <= max_cost:
+                if unit:
+                    out[dest[k]] += pr
+                else:
+                    out[dest[k]] += pr * w[k - k0]
+
+
+def _origin_pass(indptr, dest, cost, w, unit, max_cost, vals, r0, r1, out):  # pragma: no cover - compiled
+    """out[i] = sum_j vals_j w_ij over the pairs with cost <= max_cost (rows r0..r1)."""
+    k0 = indptr[r0]
+    for r in range(r0, r1):
+        acc = 0.0
+        for k in range(indptr[r], indptr[r + 1]):
+            if cost[k] <= max_cost:
+                if unit:
+                    acc += vals[dest[k]]
+                else:
+                    acc += vals[dest[k]] * w[k - k0]
+        out[r] = acc
+
+
+def _three_step_block(indptr, dest, cost, f, max_cost, access_sel, p, r0, r1, out_d, total):  # pragma: no cover
+    """3SFCA, rows r0..r1: the selection total per origin, then its demand on facilities."""
+    k0 = indptr[r0]
+    for r in range(r0, r1):
+        t = 0.0
+        for k in range(indptr[r], indptr[r + 1]):
+            if access_sel or cost[k] <= max_cost:
+                t += f[k - k0]
+        total[r] = t
+        pr = p[r]
+        for k in range(indptr[r], indptr[r + 1]):
+            if cost[k] <= max_cost:
+                w3 = f[k - k0]
+                g = w3 / t if t > 0 else 0.0
+                out_d[dest[k]] += pr * (w3 * g)
+
+
+def _three_step_access(indptr, dest, cost, f, max_cost, ratio, total, r0, r1, out):  # pragma: no cover
+    k0 = indptr[r0]
+    for r in range(r0, r1):
+        acc = 0.0
+        t = total[r]
+        for k in range(indptr[r], indptr[r + 1]):
+            if cost[k] <= max_cost:
+                w3 = f[k - k0]
+                g = w3 / t if t > 0 else 0.0
+                acc += ratio[dest[k]] * (w3 * g)
+        out[r] = acc
+
+
+def _row_min(indptr, cost):  # pragma: no cover - compiled
+    n = len(indptr) - 1
+    out = np.full(n, np.inf)
+    for r in range(n):
+        for k in range(indptr[r], indptr[r + 1]):
+            if cost[k] < out[r]:
+                out[r] = cost[k]
+    return out
+
+
+_KERNELS: dict[str, Callable] = {}
+_SOURCES = {"csr_from_coo": _csr_from_coo, "demand_pass": _demand_pass, "origin_pass": _origin_pass,
+            "three_step_block": _three_step_block, "three_step_access": _three_step_access, "row_min": _row_min}
+
+
+def _kernel(name: str) -> Callable:
+    """The compiled kernel ``name`` (numba, cached on disk); the Python function without numba."""
+    fn = _KERNELS.get(name)
+    if fn is None:
+        try:
+            import numba
+        except ImportError:  # pragma: no cover - numba is a dependency
+            fn = _SOURCES[name]
+        else:
+            fn = numba.njit(cache=True, nogil=True)(_SOURCES[name])
+        _KERNELS[name] = fn
+    return fn
