@@ -164,11 +164,24 @@ def demo(out_dir: Path, overwrite: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: outputs.dir of the config).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
-def run_cmd(config: Path, out_dir: Path | None, overwrite: bool) -> None:
+@click.option("--memory-gb", type=click.FloatRange(min=0.1), default=None,
+              help="Memory budget for streamed work (overrides scale: memory_gb; default 8).")
+@click.option("--scheduler", default=None,
+              help="Where dask work runs (overrides scale: scheduler): 'local' for a LocalCluster on this "
+                   "machine, or a scheduler address like tcp://host:8786.")
+def run_cmd(config: Path, out_dir: Path | None, overwrite: bool, memory_gb: float | None,
+            scheduler: str | None) -> None:
     """Run the study described by CONFIG.yaml."""
+    from .config import load_config
+    from .geo.cluster import check_scheduler
     from .pipeline import run
 
-    _finish(run(config, out_dir=out_dir, overwrite=overwrite))
+    cfg = load_config(config)
+    if memory_gb is not None or scheduler is not None:
+        update = {"memory_gb": memory_gb, "scheduler": check_scheduler(scheduler)}
+        cfg = cfg.model_copy(update={"scale": cfg.scale.model_copy(
+            update={k: v for k, v in update.items() if v is not None})})
+    _finish(run(cfg, out_dir=out_dir, overwrite=overwrite))
 
 
 @main.command()

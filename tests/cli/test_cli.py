@@ -157,3 +157,17 @@ def test_map_command_html_and_png(runner, small_study, tmp_path):
         assert out.stat().st_size > 1000
     bad = runner.invoke(main, ["map", str(gpkg), "--column", "nope", "--out", str(tmp_path / "x.html")])
     assert bad.exit_code == 2 and "nope" in bad.output
+
+
+def test_run_scale_options_reach_run_json(runner, small_study):
+    out = small_study.parent / "o"
+    res = runner.invoke(main, ["-q", "run", str(small_study), "--out", str(out), "--memory-gb", "2"])
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text())
+    assert run["config"]["scale"]["memory_gb"] == 2 and run["scale"] == {"scheduler": None, "memory_gb": 2.0}
+    steps = {k: v for k, v in run["memory_gb"].items() if isinstance(v, dict)}
+    assert {"load", "write", "maps"} <= set(steps)
+    assert all(0 < v["start"] <= v["peak"] for v in steps.values())
+    assert run["memory_gb"]["run_peak"] >= max(v["peak"] for v in steps.values())
+    res = runner.invoke(main, ["run", str(small_study), "--out", str(out), "--overwrite", "--scheduler", "my laptop"])
+    assert res.exit_code == 2 and "tcp://host:8786" in res.output
