@@ -433,7 +433,7 @@ def _log_units(log: CheckLog, label: str, info: RasterInfo, units: gpd.GeoDataFr
 
 # ---------------------------------------------------------------- people per cell and unit
 def cell_people(info: RasterInfo, units: gpd.GeoDataFrame, *, method: str = "exact",
-                block_cells: int = BLOCK_CELLS) -> pd.DataFrame:
+                block_cells: int = BLOCK_CELLS, codes: bool = False) -> pd.DataFrame:
     """People per (cell, unit) pair: the cells a zonal sum uses, for demand points.
 
     One row per populated cell and unit it overlaps: ``row``, ``col`` (in the full
@@ -441,7 +441,9 @@ def cell_people(info: RasterInfo, units: gpd.GeoDataFrame, *, method: str = "exa
     1 for ``"centre"``), ``people`` (cell value x fraction) and ``x``, ``y`` (the cell
     centre in the units' CRS).  Summed by unit, ``people`` equals
     :func:`zonal_sum`'s sums for the same method.  Nodata, NaN, infinite, zero and
-    negative cells are left out (the checks are :func:`zonal_sum`'s).
+    negative cells are left out (the checks are :func:`zonal_sum`'s).  Rows are sorted
+    by (row, col, unit position).  ``codes=True`` adds ``unit_code``, the unit's position
+    in ``units`` (for grouping by integers instead of labels).
 
     Examples
     --------
@@ -461,25 +463,41 @@ def cell_people(info: RasterInfo, units: gpd.GeoDataFrame, *, method: str = "exa
     _check_grid(info, label)
     geoms = zones_in_raster_crs(units, info.crs)
     win = _overlap_window(info, units, geoms, label)
-    parts = []
+    n_units = max(len(geoms), 1)
+    rows, cols, pos, fracs, people = [], [], [], [], []
     for b in _iter_blocks(info, geoms, win, method=method, label=label, block_cells=block_cells,
                           desc="people per cell"):
         raw = b.raw
         ok = np.isfinite(raw) & ~info.nodata_mask(raw) & (raw > 0)
         keep = ok[b.cell]
         u, c, f = b.unit[keep], b.cell[keep], b.frac[keep]
+        # order by cell, then unit: blocks follow each other by rows, so the pieces end up
+        # sorted by (row, col, unit) as a whole
+        if len(c) > 1 and not (np.all(c[1:] > c[:-1])):
+            order = np.argsort(c.astype(np.int64) * n_units + u, kind="stable")
+            u, c, f = u[order], c[order], f[order]
         w = int(b.window.width)
-        parts.append(pd.DataFrame({"row": c // w + int(b.window.row_off), "col": c % w + int(b.window.col_off),
-                                   "unit_pos": u, "fraction": f, "people": raw[c] * f}))
-    out = pd.concat(parts, ignore_index=True) if parts else \
-        pd.DataFrame({"row": [], "col": [], "unit_pos": [], "fraction": [], "people": []})
-    out = out.sort_values(["row", "col", "unit_pos"], kind="stable").reset_index(drop=True)
-    xs, ys = info.transform * (out["col"].to_numpy() + 0.5, out["row"].to_numpy() + 0.5)
-    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        rows.append(c // w + int(b.window.row_off))
+        cols.append(c % w + int(b.window.col_off))
+        pos.append(u)
+        fracs.append(f)
+        people.append(raw[c] * f)
+    row = np.concatenate(rows).astype(np.int64, copy=False) if rows else np.empty(0, np.int64)
+    col = np.concatenate(cols).astype(np.int64, copy=False) if cols else np.empty(0, np.int64)
+    unit_pos = np.concatenate(pos).astype(np.intp, copy=False) if pos else np.empty(0, np.intp)
+    t = info.transform  # north-up (checked): a x + 0 y + c, bit for bit the affine product
+    xs, ys = (col + 0.5) * t.a + t.c, (row + 0.5) * t.e + t.f
     if len(xs) and not CRS.from_user_input(units.crs).equals(info.crs):
         pts = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=info.crs).to_crs(units.crs)
         xs, ys = pts.x.to_numpy(), pts.y.to_numpy()
-    unit = units.index.to_numpy()[out["unit_pos"].to_numpy(dtype=np.intp)]
-    return pd.DataFrame({"x": xs, "y": ys, "people": out["people"].to_numpy(dtype=float), "unit": unit,
-                         "row": out["row"].to_numpy(dtype=np.int64), "col": out["col"].to_numpy(dtype=np.int64),
-                         "fraction": out["fraction"].to_numpy(dtype=float)})
+    labels = units.index.take(unit_pos)
+    # an object index is handed over as its values, for pandas to infer their type as before
+    labels = units.index.to_numpy()[unit_pos] if labels.dtype == object else labels.array
+    out = pd.DataFrame({"x": xs, "y": ys,
+                        "people": np.concatenate(people).astype(float, copy=False) if people else np.empty(0),
+                        "unit": labels, "row": row, "col": col,
+                        "fraction": np.concatenate(fracs).astype(float, copy=False) if fracs else np.empty(0)},
+                       copy=False)
+    if codes:
+        out["unit_code"] = unit_pos
+    return out
