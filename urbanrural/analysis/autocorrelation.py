@@ -15,9 +15,13 @@ least ``BAR_MIN_WORK``, a bar with an ETA runs on stderr (not under ``-q``), ove
 permutations (global) or blocks of units (local).  Blocking does not change the numbers:
 the global kernel consumes the seeded generator in the same order whatever the block
 size (the same permutations; a statistic may differ by float rounding, 1e-16), and the
-local kernel draws its one matrix of conditional permutations up front, before the units
-are split into blocks (blocked and unblocked runs are equal to the last bit; both are
-tested).  esda's own ``Moran_Local`` is not called, so there is no esda random stream to
+local kernel splits the units into fixed blocks of ``BLOCK_UNITS`` unit numbers, each
+drawing its matrix of conditional permutations from its own stream
+``SeedSequence(seed).spawn(...)[b]`` before it is cut into memory-sized chunks (chunked
+and unchunked runs are equal to the last bit; both are tested).  The blocks also run in
+parallel: ``lisa(..., scheduler="dask")`` sends one task per block to the active dask
+scheduler (a LocalCluster or a cluster's address set up by the run) and gives the same
+p-values as the serial run.  esda's own ``Moran_Local`` is not called, so there is no esda random stream to
 preserve: as before, its statistics are matched exactly and its pseudo p-values within
 Monte Carlo error.
 
@@ -52,7 +56,7 @@ from scipy import stats
 from scipy.sparse.csgraph import connected_components
 
 from ..geo.crs import require_projected
-from ..geo.errors import DataError, IslandError
+from ..geo.errors import DataError, IslandError, MissingDependencyError
 from ..geo.progress import progress_bar
 from ..geo.registry import check_choice
 from ..geo.validate import preview
@@ -65,6 +69,7 @@ KINDS = ("queen", "rook", "knn", "distance", "kernel")
 ISLANDS = ("raise", "drop", "knn")
 QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 BAR_MIN_WORK = 50_000_000  # permuted/gathered values from which a bar is shown (~1-2 s of work)
+BLOCK_UNITS = 2048  # units per block of conditional permutations (each block its own seeded stream)
 
 
 # --------------------------------------------------------------------------- weights
@@ -428,37 +433,123 @@ def moran_bv(x: object, y: object, w: object, *, permutations: int = 999, seed: 
 
 
 # --------------------------------------------------------------------------- local
-def _conditional_lags(z: NDArray[np.float64], wsp: sp.csr_matrix, permutations: int, seed: int | None,
-                      chunk_cells: int = 4_000_000, *, desc: str = "local permutations"):
-    """Yield (unit indices, simulated lags (m, R)) under conditional permutation.
+def _unit_blocks(card: NDArray[np.int64], block: int) -> list[NDArray[np.intp]]:
+    """Units with neighbours, in blocks of the ``block`` consecutive unit numbers (fixed by
+    n and ``block`` only, so every executor sees the same blocks)."""
+    n = len(card)
+    out = []
+    for s in range(0, n, block):
+        u = s + np.flatnonzero(card[s:s + block] > 0)
+        if len(u):
+            out.append(u)
+    return out
 
-    As esda: one matrix of random draws (R x max cardinality) from the n - 1 other units is
-    shared by all units; unit i's draws skip i itself; its own weights multiply the draws.
-    The matrix is drawn before the units are split into blocks of about ``chunk_cells``
-    gathered values, so the blocks (and the bar over them, shown when permutations x
-    links >= ``BAR_MIN_WORK``) do not change the result.
+
+def _block_lags(z: NDArray[np.float64], indptr: NDArray, data: NDArray, units: NDArray[np.intp],
+                permutations: int, stream: np.random.SeedSequence, chunk_cells: int = 4_000_000):
+    """Yield (unit indices, simulated lags (m, R)) for one block of units.
+
+    As esda: one matrix of random draws (R x the block's max cardinality) from the n - 1
+    other units is shared by the block's units; unit i's draws skip i itself; its own
+    weights multiply the draws. The matrix comes from the block's own stream, drawn
+    before the block is cut into chunks of about ``chunk_cells`` gathered values, so the
+    chunks do not change the result.
     """
     n = len(z)
+    card = indptr[units + 1] - indptr[units]
+    kmax = int(card.max())
+    rng = np.random.default_rng(stream)
+    draws = np.stack([rng.choice(n - 1, size=kmax, replace=False) for _ in range(permutations)])  # (R, kmax)
+    for k in np.unique(card):
+        uk = units[card == k]
+        d = draws[:, :k]  # (R, k)
+        step = max(1, chunk_cells // max(1, permutations * k))
+        for s in range(0, len(uk), step):
+            u = uk[s:s + step]
+            idx = d[None, :, :] + (d[None, :, :] >= u[:, None, None])  # skip self
+            wts = np.stack([data[indptr[i]:indptr[i + 1]] for i in u])  # (m, k)
+            yield u, np.einsum("mrk,mk->mr", z[idx], wts)
+
+
+def _conditional_lags(z: NDArray[np.float64], wsp: sp.csr_matrix, permutations: int, seed: int | None,
+                      chunk_cells: int = 4_000_000, *, desc: str = "local permutations", block: int | None = None):
+    """Yield (unit indices, simulated lags (m, R)) under conditional permutation, block by block.
+
+    Units are split into blocks of ``block`` (default :data:`BLOCK_UNITS`) consecutive
+    unit numbers; block b draws from its own stream ``SeedSequence(seed).spawn(...)[b]``,
+    so any executor running the same blocks gets the same lags (see :func:`_block_lags`).
+    A bar runs when permutations x links >= ``BAR_MIN_WORK``.
+    """
     card = np.diff(wsp.indptr)
-    kmax = int(card.max()) if n else 0
-    rng = _rng(seed)
-    # R rows of kmax distinct indices in [0, n - 1)
-    draws = np.stack([rng.choice(n - 1, size=kmax, replace=False) for _ in range(permutations)]) if kmax else \
-        np.zeros((permutations, 0), dtype=np.intp)
+    blocks = _unit_blocks(card, block or BLOCK_UNITS)
+    streams = _streams(seed, len(blocks))
     with progress_bar(desc=desc, total=int((card > 0).sum()), unit="unit",
                       show=permutations * int(card.sum()) >= BAR_MIN_WORK) as bar:
-        for k in np.unique(card):
-            if k == 0:
-                continue
-            units = np.flatnonzero(card == k)
-            d = draws[:, :k]  # (R, k)
-            step = max(1, chunk_cells // max(1, permutations * k))
-            for s in range(0, len(units), step):
-                u = units[s:s + step]
-                idx = d[None, :, :] + (d[None, :, :] >= u[:, None, None])  # skip self
-                wts = np.stack([wsp.data[wsp.indptr[i]:wsp.indptr[i + 1]] for i in u])  # (m, k)
-                yield u, np.einsum("mrk,mk->mr", z[idx], wts)
+        for units, stream in zip(blocks, streams, strict=True):
+            for u, lags in _block_lags(z, wsp.indptr, wsp.data, units, permutations, stream, chunk_cells):
+                yield u, lags
                 bar.update(len(u))
+
+
+def _streams(seed: int | None, k: int) -> list[np.random.SeedSequence]:
+    """One independent seeded stream per block: ``SeedSequence(seed).spawn(k)`` (block b's
+    stream depends on (seed, b) only, not on k)."""
+    return np.random.SeedSequence(seed).spawn(k)
+
+
+def _lisa_block(z: NDArray[np.float64], indptr: NDArray, data: NDArray, Is: NDArray[np.float64], den: float,
+                units: NDArray[np.intp], permutations: int, stream: np.random.SeedSequence
+                ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
+    """(units, pseudo p, z_sim) of one block of local Moran's I."""
+    n = len(z)
+    us, ps, zs = [], [], []
+    for u, sim_lag in _block_lags(z, indptr, data, units, permutations, stream):
+        sim_i = (n - 1) * z[u, None] * sim_lag / den
+        sd = sim_i.std(1, ddof=1)
+        us.append(u)
+        ps.append(_folded_p(sim_i, Is[u]))
+        zs.append((Is[u] - sim_i.mean(1)) / np.where(sd > 0, sd, np.nan))
+    return np.concatenate(us), np.concatenate(ps), np.concatenate(zs)
+
+
+def _g_block(v: NDArray[np.float64], indptr: NDArray, data: NDArray, obs: NDArray[np.float64], star: bool,
+             units: NDArray[np.intp], permutations: int, stream: np.random.SeedSequence
+             ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """(units, pseudo p) of one block of local G."""
+    us, ps = [], []
+    for u, sim_lag in _block_lags(v, indptr, data, units, permutations, stream):
+        sim = sim_lag + (v[u, None] if star else 0.0)
+        us.append(u)
+        ps.append(_folded_p(sim, obs[u]))
+    return np.concatenate(us), np.concatenate(ps)
+
+
+SCHEDULERS = ("dask", "synchronous", "threads", "processes")
+
+
+def _run_blocks(fn, shared: tuple, blocks: list, streams: list, permutations: int, scheduler: str | None, *,
+                desc: str, total: int, work: int) -> list[tuple]:
+    """``fn(*shared, units, permutations, stream)`` for every block: in this process
+    (``scheduler=None``, with a bar), or as one dask task per block computed with the
+    active dask scheduler (``"dask"``: the run's cluster when one is set up) or the named
+    local one. The blocks and their streams are the same either way."""
+    if scheduler is None:
+        out = []
+        with progress_bar(desc=desc, total=total, unit="unit", show=permutations * work >= BAR_MIN_WORK) as bar:
+            for units, stream in zip(blocks, streams, strict=True):
+                out.append(fn(*shared, units, permutations, stream))
+                bar.update(len(units))
+        return out
+    check_choice(scheduler, SCHEDULERS, what="scheduler")
+    try:
+        import dask
+    except ImportError as e:  # pragma: no cover - dask is in the scale extra
+        raise MissingDependencyError("scheduler= needs dask; install the scale extra: pip install "
+                                     "'urbanrural[scale]' (or leave scheduler=None)") from e
+    task = dask.delayed(fn, pure=True)
+    held = [dask.delayed(a, pure=True) if isinstance(a, np.ndarray) else a for a in shared]  # sent once
+    parts = [task(*held, units, permutations, stream) for units, stream in zip(blocks, streams, strict=True)]
+    return list(dask.compute(*parts, scheduler=None if scheduler == "dask" else scheduler))
 
 
 @dataclass(frozen=True)
@@ -524,7 +615,7 @@ def _threshold(p: NDArray[np.float64], alpha: float, adjust: str | None) -> floa
 
 
 def lisa(y: object, w: object, *, permutations: int = 999, seed: int | None = None, alpha: float = 0.05,
-         adjust: str | None = None, dropna: bool = False) -> LisaResult:
+         adjust: str | None = None, dropna: bool = False, scheduler: str | None = None) -> LisaResult:
     """Local Moran's I (LISA) with conditional-permutation inference.
 
     Parameters
@@ -537,6 +628,22 @@ def lisa(y: object, w: object, *, permutations: int = 999, seed: int | None = No
         Significance level for clusters.
     adjust : {None, "fdr", "bonferroni"}
         Multiple-testing adjustment of the pseudo p-values' threshold.
+    scheduler : {None, "dask", "synchronous", "threads", "processes"}
+        Where the permutation blocks run (blocks of :data:`BLOCK_UNITS` units, block b
+        drawing from ``SeedSequence(seed).spawn(...)[b]``): None in this process; "dask"
+        one dask task per block on the active dask scheduler (the run's cluster, or
+        dask's default); or the named local dask scheduler. The same seed gives the same
+        p-values whatever the scheduler.
+
+    Examples
+    --------
+    >>> from urbanrural.layers import load_example
+    >>> columbus = load_example("columbus")
+    >>> w = weights(columbus, "queen")
+    >>> a = lisa(columbus["CRIME"], w, permutations=99, seed=1)
+    >>> b = lisa(columbus["CRIME"], w, permutations=99, seed=1, scheduler="synchronous")
+    >>> bool((a.p_sim == b.p_sim).all()), a.counts()["HH"] > 0
+    (True, True)
     """
     ww = _as_weights(w)
     if ww.w.islands:
@@ -551,23 +658,27 @@ def lisa(y: object, w: object, *, permutations: int = 999, seed: int | None = No
     z_sim = np.full(n, np.nan)
     p_sim = np.full(n, np.nan)
     if permutations:
-        for u, sim_lag in _conditional_lags(z, wsp, permutations, seed, desc="LISA permutations"):
-            sim_i = (n - 1) * z[u, None] * sim_lag / den
-            p_sim[u] = _folded_p(sim_i, Is[u])
-            sd = sim_i.std(1, ddof=1)
-            z_sim[u] = (Is[u] - sim_i.mean(1)) / np.where(sd > 0, sd, np.nan)
+        card = np.diff(wsp.indptr)
+        blocks = _unit_blocks(card, BLOCK_UNITS)
+        for u, p, zs in _run_blocks(_lisa_block, (z, wsp.indptr, wsp.data, Is, den), blocks,
+                                    _streams(seed, len(blocks)), permutations, scheduler, desc="LISA permutations",
+                                    total=int((card > 0).sum()), work=int(card.sum())):
+            p_sim[u] = p
+            z_sim[u] = zs
     quadrant = np.where(z > 0, np.where(lag > 0, 1, 4), np.where(lag > 0, 2, 3)).astype(np.int64)
     th = _threshold(p_sim, alpha, adjust) if permutations else alpha
     return LisaResult(ww.ids, Is, z, lag, z_sim, p_sim, quadrant, alpha, adjust, th, permutations, seed)
 
 
 def local_g(y: object, w: object, *, star: bool = True, permutations: int = 999, seed: int | None = None,
-            dropna: bool = False) -> pd.DataFrame:
+            dropna: bool = False, scheduler: str | None = None) -> pd.DataFrame:
     """Getis-Ord local G (Gi* with ``star=True``, binary weights including the unit itself).
 
     Returns a frame on the unit ids: G, z (analytical, as esda ``G_Local`` and ArcGIS),
     p_norm (two-sided), p_sim (conditional permutation) and hotspot in
     {"hot 99%", "hot 95%", "hot 90%", "cold 99%", "cold 95%", "cold 90%", "ns"} from z.
+    ``scheduler`` runs the permutation blocks as in :func:`lisa` (same seeded p_sim on
+    every scheduler).
     """
     ww = _as_weights(w)
     v, ww = _values(y, ww, dropna=dropna)
@@ -604,10 +715,13 @@ def local_g(y: object, w: object, *, star: bool = True, permutations: int = 999,
         # conditional permutation of the neighbours' values (the unit's own value stays)
         nb = ww.w.sparse.tocsr().copy()
         nb.data[:] = 1.0
-        for u, sim_lag in _conditional_lags(v, nb, permutations, seed, desc="local G permutations"):
-            sim = sim_lag + (v[u, None] if star else 0.0)
-            obs = lagx[u] if star else (nb @ v)[u]
-            p_sim[u] = _folded_p(sim, obs)
+        card = np.diff(nb.indptr)
+        blocks = _unit_blocks(card, BLOCK_UNITS)
+        obs = lagx if star else nb @ v
+        for u, p in _run_blocks(_g_block, (v, nb.indptr, nb.data, obs, star), blocks, _streams(seed, len(blocks)),
+                                permutations, scheduler, desc="local G permutations", total=int((card > 0).sum()),
+                                work=int(card.sum())):
+            p_sim[u] = p
     p_norm = 2 * stats.norm.sf(np.abs(zval))
     hot = np.select([zval >= 2.576, zval >= 1.960, zval >= 1.645, zval <= -2.576, zval <= -1.960, zval <= -1.645],
                     ["hot 99%", "hot 95%", "hot 90%", "cold 99%", "cold 95%", "cold 90%"], "ns")
