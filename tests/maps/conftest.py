@@ -51,6 +51,18 @@ class Browser:
         self.page.goto(path.resolve().as_uri())
         self.page.wait_for_timeout(300)
 
+    def drawn(self, where: str = "true") -> int:
+        """Interactive vector features on the map (SVG paths or canvas: maps with facilities
+        draw every vector layer on one canvas), optionally those where the JS expression
+        ``where`` of ``l`` holds (e.g. ``"l.options.weight > 2"``)."""
+        return self.page.evaluate(DRAWN.replace("WHERE", where))
+
+
+#: count the map's interactive vector layers (Leaflet API, whatever the renderer)
+DRAWN = """(() => { const m = Object.values(window).find(v => v instanceof L.Map); let n = 0;
+  m.eachLayer(l => { if (l instanceof L.Path && l.options.interactive !== false && (WHERE)) n++; });
+  return n; })()"""
+
 
 @pytest.fixture
 def browser(chromium):

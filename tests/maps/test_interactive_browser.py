@@ -21,13 +21,30 @@ def _check(browser, path, *, features: int, legend_text: str, tmp_path):
     assert browser.requests == [], browser.requests
     assert browser.errors == [], browser.errors
     assert page.evaluate("typeof L") == "object"
-    drawn = page.evaluate("document.querySelectorAll('path.leaflet-interactive').length")
-    assert drawn == features
+    assert browser.drawn() == features
     legend = page.inner_text(".ur-legend")
     assert legend_text in legend
     page.screenshot(path=str(tmp_path / (path.stem + ".png")))
     assert (tmp_path / (path.stem + ".png")).stat().st_size > 5000
     return legend
+
+
+def _facility_markers(page) -> int:
+    """Circle markers drawn by the facilities layers (canvas: not in the DOM)."""
+    return page.evaluate("(() => { const m = Object.values(window).find(v => v instanceof L.Map); let n = 0; "
+                         "m.eachLayer(l => { if (l.urFacilities) n += l.getLayers().length; }); return n; })()")
+
+
+def _hover(page, point) -> str:
+    """Move the mouse onto ``point`` (lon/lat) and return the tooltip's text."""
+    pt = page.evaluate(f"(() => {{ const m = Object.values(window).find(v => v instanceof L.Map); "
+                       f"const p = m.latLngToContainerPoint([{point.y}, {point.x}]); return [p.x, p.y]; }})()")
+    box = page.query_selector(".leaflet-container").bounding_box()
+    page.mouse.move(box["x"] + pt[0] + 30, box["y"] + pt[1] + 30)
+    page.wait_for_timeout(100)  # Leaflet's canvas looks at the mouse at most every 32 ms
+    page.mouse.move(box["x"] + pt[0], box["y"] + pt[1], steps=4)
+    page.wait_for_timeout(300)
+    return page.inner_text(".leaflet-tooltip")
 
 
 def test_choropleth_offline(browser, grid_units, tmp_path):
@@ -54,8 +71,16 @@ def test_facilities_and_raster(browser, grid_units, tmp_path):
                            geometry=[shapely.Point(401_500, 4_301_500), shapely.Point(402_500, 4_302_500),
                                      shapely.Point(403_500, 4_303_500)], crs=32650)
     p = maps.save_html(maps.facilities_map(grid_units, pts), tmp_path / "fac.html")
-    # 25 unit outlines + 3 circle markers
+    # 25 unit outlines + 3 circle markers, all on one canvas (no SVG element each); one overlay per category
     _check(browser, p, features=28, legend_text="school", tmp_path=tmp_path)
+    assert _facility_markers(browser.page) == 3
+    assert browser.page.evaluate("[document.querySelectorAll('.leaflet-overlay-pane canvas').length, "
+                                 "document.querySelectorAll('.leaflet-overlay-pane path').length]") == [1, 0]
+    names = browser.page.eval_on_selector_all(".leaflet-control-layers-overlays label",
+                                              "els => els.map(e => e.innerText.trim())")
+    assert names == ["Units", "hospital", "school"], names
+    tip = _hover(browser.page, pts.to_crs(4326).geometry.iloc[1])
+    assert "Category" in tip and "school" in tip and "S1" in tip, tip
     tif = tmp_path / "tt.tif"
     arr = np.linspace(0, 90, 25, dtype="float32").reshape(5, 5)
     arr[0, 0] = -2
@@ -138,7 +163,8 @@ def test_layers_in_one_map_with_a_layer_control_and_hover(browser, grid_units, t
     page.wait_for_timeout(200)
     tip = page.inner_text(".leaflet-tooltip")
     assert tip.startswith("单元代码") and "012" in tip and "名称" in tip, tip
-    heavy = page.evaluate("Array.from(document.querySelectorAll('path.leaflet-interactive'))"
-                          ".filter(p => parseFloat(p.getAttribute('stroke-width')) > 2).length")
-    assert heavy == 1  # the hovered unit is highlighted
+    assert browser.drawn("l.options.weight > 2") == 1  # the hovered unit is highlighted
+    tip = _hover(page, fac.to_crs(4326).geometry.iloc[0])  # a facility over the units: its own tooltip
+    assert tip.startswith("类别") and "医院" in tip and "H" in tip, tip
+    assert _facility_markers(page) == 2
     page.screenshot(path=str(tmp_path / "layers.png"))

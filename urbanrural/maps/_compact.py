@@ -183,7 +183,10 @@ function urLayer(d, aliases) {
       l.on("mouseover", function () {
         l._urOld = {weight: l.options.weight, color: l.options.color};
         l.setStyle({weight: (l.options.weight || 1) + 2.5, color: "#111"});
-        if (!line && d.k !== "point" && l.bringToFront) l.bringToFront();
+        if (!line && d.k !== "point" && l.bringToFront) {
+          l.bringToFront();
+          if (window.urFront) urFront(l);  // facilities stay on top (see _facilities.py)
+        }
       });
       l.on("mouseout", function () { if (l._urOld) l.setStyle(l._urOld); });
       if (!d.t.length) return;

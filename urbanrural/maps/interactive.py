@@ -37,7 +37,7 @@ import pandas as pd
 import shapely
 
 from ..geo.errors import DataError, RasterError
-from . import _compact, labels, palettes
+from . import _compact, _facilities, labels, palettes
 from .escape import css_color, html_attr, html_text
 
 __all__ = ["choropleth", "categorical", "facilities_map", "add_roads", "add_raster", "add_isochrones", "classify",
@@ -648,48 +648,25 @@ def _strip_count(text: object) -> str:
     return t[: t.rindex(" (")] if t.endswith(")") and " (" in t else t
 
 
-def _add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, language: str = "en", cluster_over: int = 500,
-                    legend: bool = True) -> None:
-    """Facilities as circle markers coloured by category, one layer (and legend row) each."""
-    if "category" not in facilities.columns:
-        raise DataError("the facilities layer has no 'category' column")
-    fac = display_frame(facilities)
-    fac = fac[~(fac.geometry.isna() | fac.geometry.is_empty)]
-    fac = fac.set_geometry(fac.geometry.representative_point(), crs=fac.crs)
-    cats = sorted(fac["category"].astype(str).unique())
-    cm = matplotlib.colormaps["tab10"]
-    colors = {c: matplotlib.colors.to_hex(cm(i % 10)) for i, c in enumerate(cats)}
-    cat_label, name_label = labels.ui_text("category", language=language), labels.ui_text("name", language=language)
-    for cat in cats:
-        g = fac[fac["category"].astype(str) == cat]
-        xy = np.column_stack([g.geometry.x, g.geometry.y])
-        counts = np.ones(len(g), dtype=int)
-        names = g["name"].astype(str).to_numpy() if "name" in g.columns else g.index.astype(str).to_numpy()
-        if len(g) > cluster_over:
-            key = np.round(xy / 0.002).astype(np.int64)
-            _, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
-            counts = np.bincount(inv.ravel())
-            xy, names = xy[first], names[first]
-        shown = labels.category_name(cat, language=language)
-        texts = [f"{nm} ({labels.ui_text('nearby', language=language, n=n - 1)})" if n > 1 else nm
-                 for nm, n in zip(names, counts, strict=True)]
-        pts = gpd.GeoDataFrame(geometry=shapely.points(xy), crs=4326)
-        _layer(m, pts, pd.Series(colors[cat], index=pts.index), None, None, shown, kind="point",
-               size=4 + np.minimum(np.log2(counts), 6),
-               tips=[(cat_label, [shown] * len(pts)), (name_label, texts)])
-    if legend and cats:
+def _add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, language: str = "en",
+                    cluster_over: int | None = _facilities.CLUSTER_OVER, legend: bool = True) -> None:
+    """Facilities as canvas circle markers coloured by category: one compact block of data,
+    one overlay (and legend row) per category (see :mod:`._facilities`)."""
+    items = _facilities.add_facilities(m, facilities, language=language, cluster_over=cluster_over)
+    if legend and items:
         m.get_root().html.add_child(_compact.RawHtml(legend_html(
-            labels.ui_text("facilities", language=language),
-            [(colors[c], labels.category_name(c, language=language)) for c in cats], position="bottomleft")))
+            labels.ui_text("facilities", language=language), items, position="bottomleft")))
 
 
 def facilities_map(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, title: str | None = None,
                    language: str = "en", tiles: str | None = None, attr: str | None = None,
-                   cluster_over: int = 500, id_column: str | None = None, roads: gpd.GeoDataFrame | None = None,
-                   legend_title: str | None = None) -> folium.Map:
-    """Unit outlines plus facilities as circle markers coloured by category (one layer each);
-    categories with more than ``cluster_over`` points are thinned to one marker per ~200 m
-    grid cell with a count in the tooltip (no external clustering plugin needed).
+                   cluster_over: int | None = _facilities.CLUSTER_OVER, id_column: str | None = None,
+                   roads: gpd.GeoDataFrame | None = None, legend_title: str | None = None) -> folium.Map:
+    """Unit outlines plus facilities as circle markers coloured by category (one overlay
+    each in the layer control), drawn on a canvas from one compact block of data
+    (:mod:`._facilities`: ~25 bytes a point); categories with more than ``cluster_over``
+    points (None: no limit) are thinned to one marker per ~200 m grid cell with a count
+    in the tooltip (no external clustering plugin needed).
 
     Category and name are shown as text (tooltip ``textContent``, escaped layer names and
     legend), whatever characters they hold; categories by :func:`.labels.category_name`."""
@@ -702,12 +679,8 @@ def facilities_map(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, tit
            tips=unit_tips(units, [], language=language, id_column=id_column))
     if roads is not None and len(roads):
         add_roads(m, roads, language=language)
-    _add_facilities(m, facilities, language=language, cluster_over=cluster_over, legend=False)
-    cats = sorted(facilities["category"].astype(str).unique())
-    cm = matplotlib.colormaps["tab10"]
-    m.get_root().html.add_child(_compact.RawHtml(legend_html(
-        title, [(matplotlib.colors.to_hex(cm(i % 10)), labels.category_name(c, language=language))
-                for i, c in enumerate(cats)], subtitle=legend_title)))
+    items = _facilities.add_facilities(m, facilities, language=language, cluster_over=cluster_over)
+    m.get_root().html.add_child(_compact.RawHtml(legend_html(title, items, subtitle=legend_title)))
     return m
 
 
