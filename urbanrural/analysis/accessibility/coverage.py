@@ -36,14 +36,32 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
 from ...geo.errors import DataError
+from .demand import unit_sums
 from .network import RoadGraph, nearest_facility, snap
 
 __all__ = ["coverage_table", "rural_access_index", "RAIResult", "life_circle", "mean_time_ratio", "underserved",
-           "isochrones", "LIFE_CIRCLES_M"]
+           "isochrones", "near_road", "LIFE_CIRCLES_M"]
 
 LIFE_CIRCLES_M = {"5-minute": 300.0, "10-minute": 500.0, "15-minute": 1000.0}
+NEAR_BLOCK = 1_000_000  # points per block in near_road (a few tens of MB)
+NEAR_VERTICES = 5_000_000  # at most this many road samples in near_road's KD-tree (~120 MB)
+
+
+def _class_codes(col: pd.Series) -> tuple[NDArray[np.intp], list[object]]:
+    """Integer codes of a class column (-1 = missing) and the classes, in one pass
+    (a categorical column gives its codes without any pass)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy().astype(np.intp)
+        names = list(col.cat.categories)
+        used = np.unique(codes[codes >= 0])
+        remap = np.full(len(names) + 1, -1, dtype=np.intp)
+        remap[used] = np.arange(len(used))
+        return remap[codes], [names[i] for i in used]
+    codes, uniq = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=True)
+    return codes.astype(np.intp, copy=False), list(uniq)
 
 
 def _thresholds(values: Sequence[float]) -> list[float]:
@@ -64,8 +82,9 @@ def coverage_table(minutes: NDArray[np.float64], points: pd.DataFrame, *, thresh
     people = points["people"].to_numpy(dtype=float)
     groups = [("all", np.ones(len(t), dtype=bool))]
     if class_col in points.columns:
-        cls = points[class_col].astype(object).to_numpy()
-        groups += [(str(c), cls == c) for c in sorted(pd.unique(cls[pd.notna(cls)]).tolist())]
+        codes, names = _class_codes(points[class_col])
+        order = sorted(range(len(names)), key=lambda k: names[k])
+        groups += [(str(names[k]), codes == k) for k in order]
     rows = []
     for name, m in groups:
         total = people[m].sum()
@@ -110,6 +129,10 @@ def rural_access_index(points: pd.DataFrame, roads: gpd.GeoDataFrame, *, rural: 
     road of ``classes`` (the all-season classes; every class when None: say which are
     all-season in the study's notes).
 
+    Within means ``shapely.dwithin(point, road, distance_m)`` for some road (boundary
+    included); :func:`near_road` answers it for every rural point with people without
+    listing every point-road pair, in blocks of ``NEAR_BLOCK`` points.
+
     Examples
     --------
     >>> import shapely
@@ -140,13 +163,73 @@ def rural_access_index(points: pd.DataFrame, roads: gpd.GeoDataFrame, *, rural: 
     cls = tuple(classes) if classes is not None else None
     if total == 0:
         return RAIResult(float("nan"), 0.0, 0.0, float(distance_m), cls)
-    tree = shapely.STRtree(r.geometry.to_numpy())
-    pts = shapely.points(points["x"].to_numpy(dtype=float), points["y"].to_numpy(dtype=float))
-    near = np.zeros(len(pts), dtype=bool)
-    idx = tree.query(pts[rural], predicate="dwithin", distance=distance_m)[0]
-    near[np.flatnonzero(rural)[np.unique(idx)]] = True
+    ask = np.flatnonzero(rural)
+    near = np.zeros(len(people), dtype=bool)
+    near[ask] = near_road(points["x"].to_numpy(dtype=float)[ask], points["y"].to_numpy(dtype=float)[ask],
+                          r.geometry.to_numpy(), distance_m=float(distance_m))
     within = float(people[near].sum())
     return RAIResult(within / total, total, within, float(distance_m), cls)
+
+
+def near_road(x: NDArray[np.float64], y: NDArray[np.float64], roads: NDArray[np.object_], *,
+              distance_m: float, block: int = NEAR_BLOCK) -> NDArray[np.bool_]:
+    """For each point, whether some geometry of ``roads`` lies within ``distance_m``
+    (``shapely.dwithin``, boundary included): the same answer as querying every
+    point-road pair, in bounded memory.
+
+    The roads are sampled every ``s`` metres along their lines (``s`` = ``distance_m`` / 20,
+    more when the network is long, at most ``NEAR_VERTICES`` samples) into a KD-tree. A
+    point whose nearest sample is within ``distance_m`` (less a micrometre) is near a
+    road; one whose nearest sample is further than ``distance_m + s / 2`` is not (the
+    road's nearest point lies on a piece of at most ``s`` metres, whose nearer end is
+    within ``s / 2`` of it); the thin ring in between is decided by ``shapely.dwithin``
+    on its few nearby roads. Polygonal roads (a point inside is at distance 0) are always
+    checked exactly. Points are taken ``block`` at a time.
+
+    Examples
+    --------
+    >>> roads = np.array([shapely.LineString([(0, 0), (10000, 0)])])
+    >>> near_road(np.array([100.0, 100.0, 100.0]), np.array([1999.0, 2000.0, 2000.001]), roads,
+    ...           distance_m=2000).tolist()
+    [True, True, False]
+    """
+    if not (np.isfinite(distance_m) and distance_m > 0):
+        raise DataError(f"distance_m must be positive metres; got {distance_m!r}")
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    out = np.zeros(len(x), dtype=bool)
+    geoms = np.asarray(roads, dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if len(x) == 0 or len(geoms) == 0:
+        return out
+    kinds = shapely.get_type_id(geoms)
+    areal = np.isin(kinds, (3, 6)) | ((kinds == 7) & (shapely.area(geoms) > 0))
+    lines = geoms[~areal]
+    step = max(distance_m / 20.0, float(shapely.length(lines).sum()) / NEAR_VERTICES) if len(lines) else 0.0
+    xy = shapely.get_coordinates(shapely.segmentize(lines, step)) if len(lines) else np.empty((0, 2))
+    kd = cKDTree(xy) if len(xy) else None
+    tree = shapely.STRtree(geoms)
+    exact_tree = shapely.STRtree(geoms[areal]) if areal.any() else None
+    eps = 1e-6 + 1e-12 * max(float(np.abs(xy).max()) if len(xy) else 0.0, distance_m)
+    for s in range(0, len(x), max(int(block), 1)):
+        bx, by = x[s:s + block], y[s:s + block]
+        if kd is not None:
+            dv = kd.query(np.column_stack([bx, by]), distance_upper_bound=distance_m + step / 2 + 2 * eps)[0]
+            sure = dv <= distance_m - eps
+            ring = ~sure & (dv - step / 2 <= distance_m + eps)
+        else:
+            sure, ring = np.zeros(len(bx), dtype=bool), np.zeros(len(bx), dtype=bool)
+        res = sure.copy()
+        ask = np.flatnonzero(ring)
+        if len(ask):
+            hit = tree.query(shapely.points(bx[ask], by[ask]), predicate="dwithin", distance=distance_m)[0]
+            res[ask[np.unique(hit)]] = True
+        if exact_tree is not None:
+            ask = np.flatnonzero(~res)
+            hit = exact_tree.query(shapely.points(bx[ask], by[ask]), predicate="dwithin", distance=distance_m)[0]
+            res[ask[np.unique(hit)]] = True
+        out[s:s + len(bx)] = res
+    return out
 
 
 def life_circle(graph: RoadGraph, points: pd.DataFrame, facilities: object, *,
@@ -191,10 +274,11 @@ def mean_time_ratio(minutes: NDArray[np.float64], points: pd.DataFrame, *, class
         raise DataError(f"demand points have no {class_col} column; run the urban_rural analysis first")
     t = np.asarray(minutes, dtype=float)
     p = points["people"].to_numpy(dtype=float)
-    cls = points[class_col].to_numpy()
+    codes, names = _class_codes(points[class_col])
     means = {}
     for c in ("rural", "urban"):
-        m = (cls == c) & np.isfinite(t)
+        k = [i for i, name in enumerate(names) if isinstance(name, str) and name == c]
+        m = (codes == k[0]) & np.isfinite(t) if k else np.zeros(len(t), dtype=bool)
         means[c] = (t[m] * p[m]).sum() / p[m].sum() if p[m].sum() > 0 else np.nan
     if not means["urban"] > 0:
         return float("nan")
@@ -215,8 +299,8 @@ def underserved(minutes: NDArray[np.float64], points: pd.DataFrame, *, threshold
         raise DataError(f"threshold must be positive minutes; got {threshold!r}")
     t = np.asarray(minutes, dtype=float)
     people = points["people"].to_numpy(dtype=float)
-    beyond = pd.Series(np.where(t <= threshold, 0.0, people)).groupby(points["unit"].to_numpy()).sum()
-    return beyond.reindex(index).fillna(0.0).rename(f"underserved_{threshold:g}min")
+    (beyond,) = unit_sums(points, index, np.where(t <= threshold, 0.0, people))
+    return pd.Series(beyond, index=index, name=f"underserved_{threshold:g}min")
 
 
 def isochrones(graph: RoadGraph, facilities: pd.DataFrame, *, minutes: Sequence[float], walk_kmh: float = 5.0,

@@ -37,7 +37,8 @@ from ...geo.raster import RasterInfo
 
 __all__ = ["from_raster", "from_centroids", "from_weighted_centroids", "aggregate", "within_share",
            "points_xy", "unit_points", "demand_points", "unit_values", "DEMAND_MODES", "REACH_OK",
-           "REACH_UNREACHABLE", "REACH_NO_PEOPLE", "UNIT_POINT_RULE"]
+           "REACH_UNREACHABLE", "REACH_NO_PEOPLE", "UNIT_POINT_RULE", "UNIT_CODE", "set_unit_codes",
+           "unit_sums", "units_key"]
 
 DEMAND_MODES = ("raster", "centroid", "weighted_centroid")
 REACH_OK = "ok"
@@ -88,7 +89,8 @@ def points_xy(points: object, *, name: str, crs: object = None) -> tuple[NDArray
     return xy, ids
 
 
-def from_raster(info: RasterInfo, units: gpd.GeoDataFrame, *, zonal: str = "exact") -> pd.DataFrame:
+def from_raster(info: RasterInfo, units: gpd.GeoDataFrame, *, zonal: str = "exact",
+                codes: bool = False) -> pd.DataFrame:
     """Points (x, y, people, unit, row, col) at the centres of populated cells in the units.
 
     The people are the population's own zonal rule (:func:`urbanrural.geo.zonal.cell_people`):
@@ -97,7 +99,8 @@ def from_raster(info: RasterInfo, units: gpd.GeoDataFrame, *, zonal: str = "exac
     demand points of a unit add up to its population exactly; ``"centre"`` gives each cell
     to the unit holding its centre.  Only the units' window is read.  Nodata, zero and
     negative cells are skipped.  The index is the cell number ``row * width + col`` in the
-    full raster (repeated for a shared cell).
+    full raster (repeated for a shared cell).  ``codes=True`` adds ``unit_code``, the
+    position of the unit in ``units`` (see :func:`set_unit_codes`).
 
     Examples
     --------
@@ -114,11 +117,12 @@ def from_raster(info: RasterInfo, units: gpd.GeoDataFrame, *, zonal: str = "exac
     """
     from ...geo.zonal import cell_people
 
-    cells = cell_people(info, units, method=zonal)
-    cells = cells[cells["people"] > 0]
-    out = pd.DataFrame({"x": cells["x"].to_numpy(dtype=float), "y": cells["y"].to_numpy(dtype=float),
-                        "people": cells["people"].to_numpy(dtype=float), "unit": cells["unit"].to_numpy(),
-                        "row": cells["row"].to_numpy(dtype=np.int64), "col": cells["col"].to_numpy(dtype=np.int64)})
+    cells = cell_people(info, units, method=zonal, codes=codes)
+    keep = cells["people"].to_numpy(dtype=float) > 0
+    if not keep.all():
+        cells = cells.loc[keep]
+    cols = ["x", "y", "people", "unit", "row", "col"] + ([UNIT_CODE] if codes else [])
+    out = cells[cols].copy()
     out.index = pd.Index(out["row"].to_numpy() * info.width + out["col"].to_numpy(), name="origin")
     return out
 
@@ -178,6 +182,100 @@ def from_weighted_centroids(cells: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.
     return base
 
 
+# ---------------------------------------------------------------- unit codes
+UNIT_CODE = "unit_code"
+_UNITS_KEY = "urbanrural_units_key"  # points.attrs: fingerprint of the units' index the codes refer to
+
+
+def units_key(index: pd.Index) -> int:
+    """An order-sensitive fingerprint of a units' index (labels and their order).
+
+    Examples
+    --------
+    >>> units_key(pd.Index(["a", "b"])) == units_key(pd.Index(["a", "b"])) != units_key(pd.Index(["b", "a"]))
+    True
+    """
+    h = pd.util.hash_pandas_object(index, index=False).to_numpy(dtype=np.uint64)
+    odd = np.arange(len(h), dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    return int((h * odd).sum(dtype=np.uint64)) ^ len(h)
+
+
+def set_unit_codes(points: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """``points`` with ``unit_code`` = the position of each point's ``unit`` in ``index``
+    (-1 when not in it), remembered as belonging to ``index``: the per-unit sums of
+    :func:`aggregate`, :func:`unit_values`, :func:`within_share` and
+    :func:`~urbanrural.analysis.accessibility.coverage.underserved` then use it instead
+    of matching text ids (one ``np.bincount`` per sum). :func:`demand_points` sets it.
+    If you change ``points["unit"]`` afterwards, call this again.
+
+    Examples
+    --------
+    >>> pts = set_unit_codes(pd.DataFrame({"unit": ["b", "a", "z"]}), pd.Index(["a", "b"]))
+    >>> pts["unit_code"].tolist()
+    [1, 0, -1]
+    """
+    out = points.copy(deep=False)
+    out[UNIT_CODE] = _lookup(points["unit"], index)
+    out.attrs[_UNITS_KEY] = units_key(index)
+    return out
+
+
+def _lookup(labels: pd.Series, index: pd.Index) -> NDArray[np.intp]:
+    uniq = index if index.is_unique else index.unique()
+    codes = uniq.get_indexer(pd.Index(labels.to_numpy()))
+    missing = labels.isna().to_numpy()
+    if missing.any():  # groupby leaves missing ids out
+        codes[missing] = -1
+    return codes.astype(np.intp, copy=False)
+
+
+def unit_sums(points: pd.DataFrame, index: pd.Index, *weights: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+    """Per-unit sums of each of ``weights`` (one value per point) on ``index``
+    (0 for units without points; points of units not in ``index`` left out).
+
+    Uses ``points["unit_code"]`` when it was made for this ``index``
+    (:func:`set_unit_codes`), else matches ``points["unit"]`` once for all ``weights``.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"unit": ["a", "b", "a"]})
+    >>> unit_sums(pts, pd.Index(["b", "a", "c"]), np.array([1.0, 2.0, 3.0]))[0].tolist()
+    [2.0, 4.0, 0.0]
+    """
+    uniq = index if index.is_unique else index.unique()
+    if UNIT_CODE in points.columns and index.is_unique and points.attrs.get(_UNITS_KEY) == units_key(index):
+        codes = points[UNIT_CODE].to_numpy(dtype=np.intp)
+    else:
+        codes = _lookup(points["unit"], uniq)
+    ok = codes >= 0
+    every = bool(ok.all())
+    c = codes if every else codes[ok]
+    out = []
+    for w in weights:
+        w = np.asarray(w, dtype=float)
+        sums = np.bincount(c, weights=w if every else w[ok], minlength=len(uniq)).astype(float, copy=False)
+        out.append(sums if uniq is index else sums[uniq.get_indexer(index)])
+    return out
+
+
+def _first_at(points: pd.DataFrame, index: pd.Index, mask: NDArray[np.bool_],
+              values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per unit on ``index``: the value of its first point where ``mask`` holds (NaN if none)."""
+    sub = points.loc[mask] if not mask.all() else points
+    uniq = index if index.is_unique else index.unique()
+    if UNIT_CODE in sub.columns and index.is_unique and points.attrs.get(_UNITS_KEY) == units_key(index):
+        codes = sub[UNIT_CODE].to_numpy(dtype=np.intp)
+    else:
+        codes = _lookup(sub["unit"], uniq)
+    vals = np.asarray(values, dtype=float)[mask]
+    ok = codes >= 0
+    first, at = np.unique(codes[ok], return_index=True)
+    out = np.full(len(uniq), np.nan)
+    out[first] = vals[ok][at]
+    return out if uniq is index else out[uniq.get_indexer(index)]
+
+
+
 def aggregate(values: NDArray[np.float64], points: pd.DataFrame, *, index: pd.Index) -> pd.DataFrame:
     """Per unit, from one value per demand point (a travel time, an FCA score...).
 
@@ -200,14 +298,13 @@ def aggregate(values: NDArray[np.float64], points: pd.DataFrame, *, index: pd.In
                         "reachable' and fix the rest")
     finite = np.isfinite(t)
     people = points["people"].to_numpy(dtype=float)
-    frame = pd.DataFrame({"unit": points["unit"].to_numpy(), "wt": np.where(finite, t, 0.0) * people,
-                          "reach": np.where(finite, people, 0.0), "people": people})
-    g = frame.groupby("unit")[["wt", "reach", "people"]].sum().reindex(index).fillna(0.0)
+    wt, reach, lost, ppl = unit_sums(points, index, np.where(finite, t, 0.0) * people,
+                                     np.where(finite, people, 0.0), np.where(finite, 0.0, people), people)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(g["reach"] > 0, g["wt"] / g["reach"], np.nan)
-        share = np.where(g["people"] > 0, g["reach"] / g["people"], np.nan)
-    return pd.DataFrame({"mean": mean, "unreachable": g["people"] - g["reach"], "people": g["people"],
-                         "reachable_share": share}, index=index)
+        mean = np.where(reach > 0, wt / reach, np.nan)
+        share = np.where(ppl > 0, reach / ppl, np.nan)
+    return pd.DataFrame({"mean": mean, "unreachable": lost, "people": ppl, "reachable_share": share},
+                        index=index)
 
 
 def within_share(minutes: NDArray[np.float64], points: pd.DataFrame, *, threshold: float,
@@ -225,12 +322,11 @@ def within_share(minutes: NDArray[np.float64], points: pd.DataFrame, *, threshol
         raise DataError(f"threshold must be positive minutes; got {threshold!r}")
     t = np.asarray(minutes, dtype=float)
     people = points["people"].to_numpy(dtype=float)
-    frame = pd.DataFrame({"unit": points["unit"].to_numpy(), "within": np.where(t <= threshold, people, 0.0),
-                          "people": people})
-    g = frame.groupby("unit")[["within", "people"]].sum().reindex(index).fillna(0.0)
+    near = t <= threshold
+    within, beyond, ppl = unit_sums(points, index, np.where(near, people, 0.0), np.where(near, 0.0, people), people)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(g["people"] > 0, g["within"] / g["people"], np.nan)
-    return pd.DataFrame({"within": g["within"], "beyond": g["people"] - g["within"], "share": share}, index=index)
+        share = np.where(ppl > 0, within / ppl, np.nan)
+    return pd.DataFrame({"within": within, "beyond": beyond, "share": share}, index=index)
 
 
 def demand_points(units: gpd.GeoDataFrame, *, how: str = "raster", raster: RasterInfo | None = None,
@@ -258,10 +354,18 @@ def demand_points(units: gpd.GeoDataFrame, *, how: str = "raster", raster: Raste
     -------
     (DataFrame, str)
         Points ``x``, ``y``, ``people``, ``unit``, ``row``, ``col`` (the population cell,
-        -1 for points that are not cells) and ``fallback`` (True for the point of a unit
+        -1 for points that are not cells), ``fallback`` (True for the point of a unit
         without people: people 0, it gives the unit a value and weighs nothing in any
-        total), indexed 0..n-1 (``origin``); and the variant actually used
-        (``"raster"``, ``"centroid"`` or ``"weighted_centroid"``).
+        total) and ``unit_code`` (the unit's position in ``units``, used by the per-unit
+        sums, see :func:`set_unit_codes`), indexed 0..n-1 (``origin``); and the variant
+        actually used (``"raster"``, ``"centroid"`` or ``"weighted_centroid"``).
+        ``attrs["fallback_units"]``: units given their unit point because no demand point
+        carries people for them (no populated cell, or, under ``zonal="centre"``, a unit
+        holding no cell centre); ``attrs["fallback_smaller_than_cell"]``: how many of
+        those are smaller than one population cell (raster modes; 0 otherwise).
+
+    Every unit gets at least one point, so every unit gets a value from
+    :func:`unit_values` (NaN only when its point, or all its people, reach nothing).
 
     Examples
     --------
@@ -275,26 +379,50 @@ def demand_points(units: gpd.GeoDataFrame, *, how: str = "raster", raster: Raste
         raise DataError(f"demand must be one of {', '.join(DEMAND_MODES)}; got {how!r}")
     if how != "centroid" and raster is None:
         how = "centroid"
+    n = len(units)
     if how == "raster":
-        pts = from_raster(raster, units, zonal=zonal).reset_index(drop=True)
+        pts = from_raster(raster, units, zonal=zonal, codes=True).reset_index(drop=True)
     elif how == "weighted_centroid":
         pts = from_weighted_centroids(from_raster(raster, units, zonal=zonal), units).reset_index(drop=True)
+        pts[UNIT_CODE] = np.arange(n, dtype=np.intp)
     else:
         ppl = people if people is not None else pd.Series(1.0, index=units.index)
         pts = from_centroids(units, ppl).reset_index(drop=True)
+        pts[UNIT_CODE] = np.arange(n, dtype=np.intp)
     for c in ("row", "col"):
         pts[c] = pts[c].astype(np.int64) if c in pts.columns else np.int64(-1)
-    pts = pts[pts["people"] > 0] if how == "raster" else pts
-    has = pd.Index(pd.unique(pts.loc[pts["people"] > 0, "unit"]))
-    empty = units.index[~units.index.isin(has)]
-    pts = pts.assign(fallback=pts["people"] <= 0)
+    ppl_pts = pts["people"].to_numpy(dtype=float)
+    if how == "raster" and not (ppl_pts > 0).all():
+        pts = pts.loc[ppl_pts > 0]
+        ppl_pts = pts["people"].to_numpy(dtype=float)
+    code = pts[UNIT_CODE].to_numpy(dtype=np.intp)
+    has = np.zeros(n, dtype=bool)
+    has[code[(ppl_pts > 0) & (code >= 0)]] = True
+    pts = pts.assign(fallback=ppl_pts <= 0)
+    empty = np.flatnonzero(~has)
     if how == "raster" and len(empty):
-        up = unit_points(units.loc[empty])
+        # every unit gets a point: a unit without people (or smaller than a cell, holding no
+        # cell centre under zonal "centre") gets its unit point with people 0
+        up = unit_points(units.iloc[empty])
         extra = pd.DataFrame({"x": up["x"].to_numpy(), "y": up["y"].to_numpy(), "people": 0.0,
-                              "unit": empty.to_numpy(), "row": np.int64(-1), "col": np.int64(-1), "fallback": True})
-        pts = pd.concat([pts, extra], ignore_index=True)
+                              "unit": units.index[empty], "row": np.int64(-1), "col": np.int64(-1),
+                              UNIT_CODE: empty.astype(np.intp), "fallback": True})
+        pts = pd.concat([pts, extra[pts.columns]], ignore_index=True)
     pts = pts.reset_index(drop=True)
     pts.index.name = "origin"
+    cols = ["x", "y", "people", "unit", "row", "col", "fallback", UNIT_CODE]
+    pts = pts[cols + [c for c in pts.columns if c not in cols]]
+    pts.attrs = {}
+    if units.index.is_unique:
+        pts.attrs[_UNITS_KEY] = units_key(units.index)
+    pts.attrs["fallback_units"] = int(len(empty))
+    if how != "centroid" and len(empty):
+        cell = abs(raster.transform.a * raster.transform.e)
+        area = units.geometry.iloc[empty].to_crs(raster.crs).area.to_numpy() if units.crs is not None \
+            and not units.crs.equals(raster.crs) else units.geometry.iloc[empty].area.to_numpy()
+        pts.attrs["fallback_smaller_than_cell"] = int((area < cell).sum())
+    else:
+        pts.attrs["fallback_smaller_than_cell"] = 0
     return pts, how
 
 
@@ -322,11 +450,9 @@ def unit_values(values: NDArray[np.float64], points: pd.DataFrame, *, index: pd.
     out = aggregate(t, points, index=index)
     fb = points["fallback"].to_numpy(dtype=bool) if "fallback" in points.columns else \
         (points["people"].to_numpy(dtype=float) <= 0)
-    at = pd.Series(t[fb], index=points["unit"].to_numpy()[fb])
-    at = at[~at.index.duplicated(keep="first")].reindex(index)
+    fill = _first_at(points, index, fb, t)
     empty = (out["people"] <= 0).to_numpy()
     mean = out["mean"].to_numpy(copy=True)
-    fill = at.to_numpy(dtype=float)
     mean[empty] = np.where(np.isfinite(fill[empty]), fill[empty], np.nan)
     out["mean"] = mean
     reach = np.where(empty, REACH_NO_PEOPLE, REACH_OK).astype(object)
