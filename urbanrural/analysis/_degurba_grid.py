@@ -184,16 +184,32 @@ def _smooth(a: NDArray, window: int) -> NDArray:
     finite = np.isfinite(a)
     vals = np.where(finite, a, 0.0).astype(np.float64)
     size = (window, window)
-    total = ndimage.uniform_filter(vals, size=size, mode="constant", cval=0.0)
-    count = ndimage.uniform_filter(finite.astype(np.float64), size=size, mode="constant", cval=0.0)
+    total = _window_sum(vals, window)
+    count = _window_sum(finite.astype(np.float64), window)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = total / count
-    out[count < 0.5 / window**2] = np.nan
+    out[count < 0.5] = np.nan
     inf = np.isposinf(a)
     if inf.any():
         near_inf = ndimage.maximum_filter(inf.astype(np.uint8), size=size, mode="constant", cval=0) > 0
         out[near_inf] = np.inf
     return out.astype(a.dtype, copy=False)
+
+
+def _window_sum(a: NDArray[np.float64], window: int) -> NDArray[np.float64]:
+    """Sum over a window x window square (zeros outside), added in the same order for
+    every cell (rows, then columns), so a tile with a halo gives the same bits as the
+    whole grid (a running sum, as ``ndimage.uniform_filter``, depends on where it starts)."""
+    r = window // 2
+    h, w = a.shape
+    pad = np.pad(a, r)
+    rows = pad[0:h, :].copy()
+    for k in range(1, window):
+        rows += pad[k:k + h, :]
+    out = rows[:, 0:w].copy()
+    for k in range(1, window):
+        out += rows[:, k:k + w]
+    return out
 
 
 def _dilate_square(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
@@ -206,20 +222,35 @@ def _dilate_square(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
 
 
 def _majority(ids: NDArray[np.int32], *, water: NDArray[np.bool_], ignore: NDArray[np.bool_] | None,
-              version: str) -> NDArray[np.int32]:
-    """Iterative majority-rule edge smoothing of labelled centres (synchronous rounds)."""
+              version: str, max_rounds: int | None = None, outside: NDArray[np.bool_] | None = None
+              ) -> NDArray[np.int32]:
+    """Iterative majority-rule edge smoothing of labelled centres (synchronous rounds).
+
+    Each round is a function of every cell's 3 x 3 neighbourhood (only the cells next to
+    the previous round's additions are revisited: the others cannot change), so r rounds
+    on a tile with an r-cell halo give the tile's core exactly; ``max_rounds`` stops
+    there (the tiled classification repeats tiles until no cell changes).  ``outside``
+    marks a tile's padding beyond the grid: never joins, counts as a valid non-member."""
     h, w = ids.shape
     pid = np.pad(ids, 1)  # 0 = not in a centre (also outside the grid)
     if version == "R2023A":
         excl = water if ignore is None else (water | ignore)
+        if outside is not None:
+            excl = excl & ~outside
+            water = water | outside
         pex = np.pad(excl, 1, constant_values=False)  # outside the grid: a valid non-member
         pwater = np.pad(water, 1, constant_values=True)
+    pout = None if outside is None else np.pad(outside, 1, constant_values=True)
     rows, cols = np.nonzero(ndimage.binary_dilation(ids > 0, structure=_N8) & (ids == 0))
     rows, cols = rows + 1, cols + 1
-    while len(rows):
+    rounds = 0
+    while len(rows) and (max_rounds is None or rounds < max_rounds):
+        rounds += 1
         keep = pid[rows, cols] == 0
         if version == "R2023A":
             keep &= ~pwater[rows, cols]
+        if pout is not None:
+            keep &= ~pout[rows, cols]
         rows, cols = rows[keep], cols[keep]
         if not len(rows):
             break
@@ -250,7 +281,8 @@ def _majority(ids: NDArray[np.int32], *, water: NDArray[np.bool_], ignore: NDArr
 
 def _fill_gaps(ids: NDArray[np.int32], max_cells: int) -> NDArray[np.int32]:
     """Fill holes of at most ``max_cells`` cells: 4-connected regions of non-centre cells
-    that touch neither the grid edge nor more than one centre."""
+    that touch neither the grid edge nor more than one centre.  Negative ids mark cells
+    outside the grid (a tile's padding): regions next to them touch the edge."""
     if max_cells < 1:
         return ids
     bg, n = _label(ids == 0, 4)
@@ -274,6 +306,9 @@ def _fill_gaps(ids: NDArray[np.int32], max_cells: int) -> NDArray[np.int32]:
         has = o > 0
         np.minimum.at(lo, region[has], o[has])
         np.maximum.at(hi, region[has], o[has])
+    outside = (owners < 0).any(0)
+    if outside.any():
+        cand[np.unique(region[outside])] = False
     single = (lo == hi) & (hi > 0) & cand
     keep = single[region]
     out = ids.copy()

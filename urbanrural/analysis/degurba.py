@@ -1,7 +1,9 @@
 """Degree of Urbanisation (UN Statistical Commission 2020; GHSL R2023A rules).
 
 Stage 1 classifies a 1 km grid (:func:`classify_grid` on arrays or aligned rasters,
-:func:`classify_raster` for any population raster, resampled to the 1 km Mollweide grid);
+:func:`classify_raster` for any population raster, resampled to the 1 km Mollweide grid;
+``classify_grid_tiled`` gives the same codes tile by tile on dask for grids larger than
+memory: it needs the ``scale`` extra and is imported on first use);
 stage 2 classifies units by the share of their *people* in each grid class
 (:func:`classify_units`, :func:`unit_classes`); simpler designations serve when a grid is
 not the right tool (:func:`from_codes` for China's official codes, :func:`by_density`).
@@ -44,8 +46,8 @@ Progress
 Long steps show a bar with an ETA on stderr (not under ``-q``, not off a terminal): the
 resampling over its chunks of sub-cell points when there are at least
 ``BAR_MIN_POINTS`` of them, and the grid rules over their stages from
-``_degurba_grid.BAR_MIN_CELLS`` cells (the rules label clusters over the whole grid, so
-it is not cut into tiles).
+``_degurba_grid.BAR_MIN_CELLS`` cells (``classify_grid`` labels clusters over the whole
+grid in memory; ``classify_grid_tiled`` is the tiled route).
 
 Examples
 --------
@@ -86,6 +88,16 @@ __all__ = ["GridParams", "GridResult", "classify_grid", "classify_raster", "to_m
            "UNIT_LEVEL2", "MOLLWEIDE", "NODATA"]
 
 logger = logging.getLogger("urbanrural")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "classify_grid_tiled":  # needs dask (the 'scale' extra): imported on first use
+        try:
+            from ._degurba_tiled import classify_grid_tiled
+        except ImportError as exc:  # pragma: no cover - the scale extra is missing
+            raise ImportError("classify_grid_tiled needs dask: pip install 'urbanrural[scale]'") from exc
+        return classify_grid_tiled
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 MOLLWEIDE = "ESRI:54009"
 LEVEL2 = {30: "urban centre", 23: "dense urban cluster", 22: "semi-dense urban cluster",
           21: "suburban or peri-urban", 13: "rural cluster", 12: "low density rural", 11: "very low density rural",
