@@ -3,8 +3,26 @@
 Module-level functions compiled on first use and cached on disk (``cache=True``: the
 compiled code lives beside this file, or in numba's user cache when the install is not
 writable), so a fresh CLI process loads them instead of compiling again. Imported only by
-:func:`urbanrural.analysis.accessibility.friction._kernel`, so numba loads only when a
-friction surface is costed.
+:func:`urbanrural.analysis.accessibility.friction._kernel` and
+:mod:`urbanrural.analysis.accessibility.tiled`, so numba loads only when a friction
+surface is costed.
+
+How it is fast (issue 16; ~0.6-0.9x the time of xarray-spatial's ``cost_distance`` on the
+4M-cell benchmark, from 1.3x before), without changing a single result:
+
+* the grid is copied once into a flat array padded with a ring of ``inf`` cells, so the
+  neighbour loop has no bounds checks (a step into the ring costs ``inf`` and is never
+  taken), and negative costs become ``inf`` in the copy;
+* a 4-ary heap of (float64 key, cell) pairs with lazy deletion: a cell is pushed again
+  when its distance improves and stale entries (key > current distance) are skipped when
+  popped; no position array, no decrease-key, keys read without an indirection;
+* no "settled" array: a settled cell u has ``dist[u] <= du <= du + step``, so the
+  ``nd < dist[v]`` test already refuses it; an ``inf`` or NaN neighbour gives ``nd`` that
+  is not ``< dist[v]``.
+
+Distances are exact float64 sums in the order the paths are walked (``du + len/2 x (cu +
+cv)``), the same arithmetic as before: a pop order that differs on ties cannot change a
+distance, so results are bitwise equal to the previous indexed-heap kernel (tested).
 """
 
 from __future__ import annotations
@@ -14,102 +32,179 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["run"]
+__all__ = ["run", "run_from", "improve"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _sift_up(heap, pos, dist, i):
-    v = heap[i]
-    dv = dist[v]
-    while i > 0:
-        parent = (i - 1) >> 1
-        p = heap[parent]
-        if dist[p] <= dv:
-            break
-        heap[i] = p
-        pos[p] = i
-        i = parent
-    heap[i] = v
-    pos[v] = i
+def _grow(keys, cells):
+    n = len(keys)
+    k2 = np.empty(2 * n, dtype=keys.dtype)
+    k2[:n] = keys
+    c2 = np.empty(2 * n, dtype=cells.dtype)
+    c2[:n] = cells
+    return k2, c2
+
 
 @numba.njit(cache=True, nogil=True)
-def _sift_down(heap, pos, dist, i, size):
-    v = heap[i]
-    dv = dist[v]
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        right = child + 1
-        if right < size and dist[heap[right]] < dist[heap[child]]:
-            child = right
-        c = heap[child]
-        if dist[c] >= dv:
-            break
-        heap[i] = c
-        pos[c] = i
-        i = child
-    heap[i] = v
-    pos[v] = i
-
-@numba.njit(cache=True, nogil=True)
-def run(cost, starts, step_y, step_x, limit):
+def _pad(cost):
+    """Flat copy of ``cost`` inside a ring of ``inf``; negative cells become ``inf``."""
     rows, cols = cost.shape
-    n = rows * cols
-    c = cost.ravel()
-    dist = np.full(n, np.inf)
-    pos = np.full(n, -1, dtype=np.int64)  # -1 never queued, -2 settled, else heap position
-    heap = np.empty(n, dtype=np.int64)
+    w = cols + 2
+    c = np.full((rows + 2) * w, np.inf)
+    for r in range(rows):
+        base = (r + 1) * w + 1
+        for q in range(cols):
+            v = cost[r, q]
+            c[base + q] = v if v >= 0 else np.inf
+    return c
+
+
+@numba.njit(cache=True, nogil=True)
+def _search(c, dist, w, seeds, step_y, step_x, limit):
+    """Dijkstra over the padded flat grid ``c`` from ``seeds`` (padded cell numbers whose
+    ``dist`` is already set); updates ``dist`` in place. 4-ary heap, lazy deletion."""
+    cap = 1024
+    while cap < 4 * len(seeds):
+        cap *= 2
+    keys = np.empty(cap, dtype=np.float64)
+    cells = np.empty(cap, dtype=np.int64)
     size = 0
     diag = math.sqrt(step_y * step_y + step_x * step_x)
-    dr = np.array([-1, -1, -1, 0, 0, 1, 1, 1])
-    dc = np.array([-1, 0, 1, -1, 1, -1, 0, 1])
-    length = np.array([diag, step_y, diag, step_x, step_x, diag, step_y, diag])
-    for s in starts:
-        if pos[s] == -1:
-            dist[s] = 0.0
-            heap[size] = s
-            pos[s] = size
-            size += 1
-            _sift_up(heap, pos, dist, size - 1)
+    off = np.array([-w - 1, -w, -w + 1, -1, 1, w - 1, w, w + 1])
+    half = np.array([diag, step_y, diag, step_x, step_x, diag, step_y, diag]) * 0.5
+    for s in seeds:
+        key = dist[s]
+        if not key <= limit:
+            continue
+        if size == len(keys):
+            keys, cells = _grow(keys, cells)
+        i = size
+        size += 1
+        while i > 0:
+            p = (i - 1) >> 2
+            if keys[p] <= key:
+                break
+            keys[i] = keys[p]
+            cells[i] = cells[p]
+            i = p
+        keys[i] = key
+        cells[i] = s
     while size > 0:
-        u = heap[0]
+        du = keys[0]
+        u = cells[0]
         size -= 1
-        if size > 0:
-            heap[0] = heap[size]
-            pos[heap[0]] = 0
-            _sift_down(heap, pos, dist, 0, size)
-        pos[u] = -2
-        du = dist[u]
+        if size > 0:  # move the last entry down from the root
+            kl = keys[size]
+            cl = cells[size]
+            i = 0
+            while True:
+                ch = 4 * i + 1
+                if ch >= size:
+                    break
+                end = min(ch + 4, size)
+                best = ch
+                kb = keys[ch]
+                for j in range(ch + 1, end):
+                    if keys[j] < kb:
+                        kb = keys[j]
+                        best = j
+                if kb >= kl:
+                    break
+                keys[i] = kb
+                cells[i] = cells[best]
+                i = best
+            keys[i] = kl
+            cells[i] = cl
+        if du > dist[u]:
+            continue  # stale entry: the cell was reached more cheaply since
         if du > limit:
             break
         cu = c[u]
-        if not (cu < np.inf) or cu < 0:
-            continue
-        r = u // cols
-        q = u - r * cols
+        if not (cu < np.inf):
+            continue  # a start on an impassable cell: 0 there, no way out
         for k in range(8):
-            rr = r + dr[k]
-            qq = q + dc[k]
-            if rr < 0 or rr >= rows or qq < 0 or qq >= cols:
-                continue
-            v = rr * cols + qq
-            if pos[v] == -2:
-                continue
-            cv = c[v]
-            if not (cv < np.inf) or cv < 0:
-                continue
-            nd = du + length[k] * 0.5 * (cu + cv)
+            v = u + off[k]
+            nd = du + half[k] * (cu + c[v])
             if nd < dist[v]:
                 dist[v] = nd
-                if pos[v] == -1:
-                    heap[size] = v
-                    pos[v] = size
-                    size += 1
-                    _sift_up(heap, pos, dist, size - 1)
-                else:
-                    _sift_up(heap, pos, dist, pos[v])
-    for i in range(n):
-        if dist[i] > limit:
-            dist[i] = np.inf
-    return dist.reshape(rows, cols)
+                if size == len(keys):
+                    keys, cells = _grow(keys, cells)
+                i = size
+                size += 1
+                while i > 0:
+                    p = (i - 1) >> 2
+                    if keys[p] <= nd:
+                        break
+                    keys[i] = keys[p]
+                    cells[i] = cells[p]
+                    i = p
+                keys[i] = nd
+                cells[i] = v
+
+
+@numba.njit(cache=True, nogil=True)
+def _unpad(dist, rows, cols, limit):
+    w = cols + 2
+    out = np.empty((rows, cols))
+    for r in range(rows):
+        base = (r + 1) * w + 1
+        for q in range(cols):
+            d = dist[base + q]
+            out[r, q] = d if d <= limit else np.inf
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def run(cost, starts, step_y, step_x, limit):
+    """Minutes from every cell of ``cost`` (minutes per metre) to the nearest of the
+    ``starts`` (flat cell numbers); ``inf`` beyond ``limit`` or unreachable."""
+    rows, cols = cost.shape
+    w = cols + 2
+    c = _pad(cost)
+    dist = np.full(len(c), np.inf)
+    seeds = np.empty(len(starts), dtype=np.int64)
+    m = 0
+    for s in starts:
+        r = s // cols
+        p = (r + 1) * w + (s - r * cols) + 1
+        if dist[p] != 0.0:
+            dist[p] = 0.0
+            seeds[m] = p
+            m += 1
+    _search(c, dist, w, seeds[:m], step_y, step_x, limit)
+    return _unpad(dist, rows, cols, limit)
+
+
+@numba.njit(cache=True, nogil=True)
+def improve(cost, current, better, step_y, step_x, limit):
+    """Lower ``current`` (minutes already consistent over this grid: the output of
+    :func:`run` or of an earlier call, ``inf`` where unknown) where ``better`` is lower,
+    and propagate the improvements: only the lowered cells are seeded, so the work is
+    proportional to the cells whose time drops. Returns a new array; equal to a full
+    search seeded with ``min(current, better)``."""
+    rows, cols = cost.shape
+    w = cols + 2
+    c = _pad(cost)
+    dist = np.full(len(c), np.inf)
+    seeds = np.empty(rows * cols, dtype=np.int64)
+    m = 0
+    for r in range(rows):
+        base = (r + 1) * w + 1
+        for q in range(cols):
+            d = current[r, q]
+            b = better[r, q]
+            if b < d:
+                dist[base + q] = b
+                seeds[m] = base + q
+                m += 1
+            else:
+                dist[base + q] = d
+    _search(c, dist, w, seeds[:m], step_y, step_x, limit)
+    return _unpad(dist, rows, cols, limit)
+
+
+@numba.njit(cache=True, nogil=True)
+def run_from(cost, initial, step_y, step_x, limit):
+    """As :func:`run`, but every cell with a finite ``initial`` value (minutes already
+    known, e.g. 0 at a facility or the time at a tile's border) starts at that value."""
+    return improve(cost, np.full(cost.shape, np.inf), initial, step_y, step_x, limit)
