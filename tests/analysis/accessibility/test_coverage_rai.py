@@ -48,8 +48,17 @@ def _random_roads(rng, n, extent):
     return np.array(out, dtype=object)
 
 
+@pytest.fixture(params=["kd-tree", "grid"])
+def grid_too(request, monkeypatch):
+    """Both paths of near_road: the KD-tree for every point, and the coarse grid first."""
+    if request.param == "grid":
+        monkeypatch.setattr(coverage, "NEAR_GRID_MIN_POINTS", 0)
+        monkeypatch.setattr(coverage, "NEAR_GRID_CELLS", 5_000)  # coarse: many points left open
+    return request.param
+
+
 @pytest.mark.parametrize("seed", range(6))
-def test_random_networks_match_every_pair_query(seed):
+def test_random_networks_match_every_pair_query(seed, grid_too):
     rng = np.random.default_rng(seed)
     extent = 30_000.0
     roads = _random_roads(rng, int(rng.integers(1, 40)), extent)
@@ -59,7 +68,7 @@ def test_random_networks_match_every_pair_query(seed):
         np.testing.assert_array_equal(new, _old_near(x, y, roads, d))
 
 
-def test_points_exactly_at_the_distance_and_crossing_roads():
+def test_points_exactly_at_the_distance_and_crossing_roads(grid_too):
     cross = np.array([shapely.LineString([(0, 0), (10_000, 0)]), shapely.LineString([(5_000, -5_000), (5_000, 5_000)]),
                       shapely.LineString([(0, 0), (8_000, 6_000)]),  # 3-4-5 diagonal
                       shapely.MultiLineString([[(20_000, 0), (20_000, 1)], [(30_000, 0), (30_000, 0.5)]])],
@@ -82,7 +91,7 @@ def test_points_exactly_at_the_distance_and_crossing_roads():
                                   _old_near(gx.ravel(), gy.ravel(), cross, 2000.0))
 
 
-def test_polygonal_points_and_missing_roads():
+def test_polygonal_points_and_missing_roads(grid_too):
     geoms = np.array([shapely.box(0, 0, 50_000, 50_000), None, shapely.Polygon(), shapely.Point(80_000, 0),
                       shapely.GeometryCollection([shapely.box(60_000, 60_000, 61_000, 61_000),
                                                   shapely.LineString([(0, 90_000), (1, 90_000)])])], dtype=object)
@@ -113,7 +122,7 @@ def test_rai_results_equal_the_previous_ones_incl_empty_roads():
     assert coverage.rural_access_index(pts, empty, rural=rural).share == 0.0
 
 
-def test_demo_rai_unchanged(tmp_path):
+def test_demo_rai_unchanged(tmp_path, grid_too):
     from urbanrural.layers import demo_region
 
     d = demo_region(tmp_path / "demo").parent

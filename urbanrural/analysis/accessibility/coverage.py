@@ -48,6 +48,9 @@ __all__ = ["coverage_table", "rural_access_index", "RAIResult", "life_circle", "
 LIFE_CIRCLES_M = {"5-minute": 300.0, "10-minute": 500.0, "15-minute": 1000.0}
 NEAR_BLOCK = 1_000_000  # points per block in near_road (a few tens of MB)
 NEAR_VERTICES = 5_000_000  # at most this many road samples in near_road's KD-tree (~120 MB)
+_STEP_DIV = 8.0  # road samples every distance_m / _STEP_DIV metres
+NEAR_GRID_CELLS = 4_000_000  # at most this many cells in near_road's coarse grid (~80 MB while built)
+NEAR_GRID_MIN_POINTS = 200_000  # fewer points go straight to the KD-tree
 
 
 def _class_codes(col: pd.Series) -> tuple[NDArray[np.intp], list[object]]:
@@ -177,14 +180,16 @@ def near_road(x: NDArray[np.float64], y: NDArray[np.float64], roads: NDArray[np.
     (``shapely.dwithin``, boundary included): the same answer as querying every
     point-road pair, in bounded memory.
 
-    The roads are sampled every ``s`` metres along their lines (``s`` = ``distance_m`` / 20,
-    more when the network is long, at most ``NEAR_VERTICES`` samples) into a KD-tree. A
-    point whose nearest sample is within ``distance_m`` (less a micrometre) is near a
-    road; one whose nearest sample is further than ``distance_m + s / 2`` is not (the
-    road's nearest point lies on a piece of at most ``s`` metres, whose nearer end is
-    within ``s / 2`` of it); the thin ring in between is decided by ``shapely.dwithin``
-    on its few nearby roads. Polygonal roads (a point inside is at distance 0) are always
-    checked exactly. Points are taken ``block`` at a time.
+    The roads are sampled every ``s`` metres along their lines (``s`` = ``distance_m`` / 8,
+    more when the network is long, at most ``NEAR_VERTICES`` samples). A point whose
+    nearest sample is within ``distance_m`` (less a micrometre) is near a road; one whose
+    nearest sample is further than ``distance_m + s / 2`` is not (the road's nearest point
+    lies on a piece of at most ``s`` metres, whose nearer end is within ``s / 2`` of it);
+    the thin ring in between is decided by ``shapely.dwithin`` on its few nearby roads.
+    The nearest sample's distance is bounded first on a coarse grid (a Euclidean distance
+    transform of the cells holding samples, :func:`_sample_grid`); only points the bounds
+    leave open ask a KD-tree of the samples. Polygonal roads (a point inside is at
+    distance 0) are always checked exactly. Points are taken ``block`` at a time.
 
     Examples
     --------
@@ -205,20 +210,31 @@ def near_road(x: NDArray[np.float64], y: NDArray[np.float64], roads: NDArray[np.
     kinds = shapely.get_type_id(geoms)
     areal = np.isin(kinds, (3, 6)) | ((kinds == 7) & (shapely.area(geoms) > 0))
     lines = geoms[~areal]
-    step = max(distance_m / 20.0, float(shapely.length(lines).sum()) / NEAR_VERTICES) if len(lines) else 0.0
+    step = max(distance_m / _STEP_DIV, float(shapely.length(lines).sum()) / NEAR_VERTICES) if len(lines) else 0.0
     xy = shapely.get_coordinates(shapely.segmentize(lines, step)) if len(lines) else np.empty((0, 2))
-    kd = cKDTree(xy) if len(xy) else None
     tree = shapely.STRtree(geoms)
     exact_tree = shapely.STRtree(geoms[areal]) if areal.any() else None
-    eps = 1e-6 + 1e-12 * max(float(np.abs(xy).max()) if len(xy) else 0.0, distance_m)
+    eps = 1e-6 + 1e-12 * max(float(np.abs(xy).max()) if len(xy) else 0.0, float(np.abs(x).max()),
+                             float(np.abs(y).max()), distance_m)
+    if len(xy) and len(x) >= NEAR_GRID_MIN_POINTS:  # coarse bounds first: most points are far inside
+        grid, cell = _sample_grid(x, y, xy, pad=distance_m + step + 1.0,  # or far outside the 2 km
+                                  cells=min(NEAR_GRID_CELLS, len(x)))
+        slack = cell * np.sqrt(2.0) * (1 + 1e-9)
+        sure_all = grid + slack <= distance_m - eps
+        open_all = ~sure_all & ~(grid - slack - step / 2 > distance_m + eps)
+        del grid
+        kd = cKDTree(xy) if open_all.any() else None
+    else:
+        sure_all, open_all = np.zeros(len(x), dtype=bool), np.ones(len(x), dtype=bool)
+        kd = cKDTree(xy) if len(xy) else None
     for s in range(0, len(x), max(int(block), 1)):
         bx, by = x[s:s + block], y[s:s + block]
-        if kd is not None:
-            dv = kd.query(np.column_stack([bx, by]), distance_upper_bound=distance_m + step / 2 + 2 * eps)[0]
-            sure = dv <= distance_m - eps
-            ring = ~sure & (dv - step / 2 <= distance_m + eps)
-        else:
-            sure, ring = np.zeros(len(bx), dtype=bool), np.zeros(len(bx), dtype=bool)
+        sure, ring = sure_all[s:s + block].copy(), np.zeros(len(bx), dtype=bool)
+        ask = np.flatnonzero(open_all[s:s + block])
+        if kd is not None and len(ask):
+            dv = kd.query(np.column_stack([bx[ask], by[ask]]), distance_upper_bound=distance_m + step / 2 + 2 * eps)[0]
+            sure[ask] = dv <= distance_m - eps
+            ring[ask] = (dv > distance_m - eps) & (dv - step / 2 <= distance_m + eps)
         res = sure.copy()
         ask = np.flatnonzero(ring)
         if len(ask):
@@ -230,6 +246,35 @@ def near_road(x: NDArray[np.float64], y: NDArray[np.float64], roads: NDArray[np.
             res[ask[np.unique(hit)]] = True
         out[s:s + len(bx)] = res
     return out
+
+
+def _sample_grid(x: NDArray[np.float64], y: NDArray[np.float64], xy: NDArray[np.float64], *,
+                 pad: float, cells: int) -> tuple[NDArray[np.float64], float]:
+    """For each point, the distance from the centre of its grid cell to the nearest cell
+    centre holding a road sample (inf when none), and the cell size ``g``.
+
+    The grid covers the points' bounds plus ``pad`` in cells of ``g`` (about ``cells``
+    cells, g at least ``pad`` / 40); samples outside it are further than ``pad`` from every
+    point. For a point p in cell P whose grid distance is E, the nearest sample is
+    between E - g sqrt(2) and E + g sqrt(2) away (p and the sample are each within
+    g / sqrt(2) of their cell's centre).
+    """
+    from scipy.ndimage import distance_transform_edt
+
+    x0, y0 = float(x.min()) - pad, float(y.min()) - pad
+    w, h = float(x.max()) + pad - x0, float(y.max()) + pad - y0
+    g = max(pad / 40.0, float(np.sqrt(w * h / max(cells, 1))))
+    nc, nr = int(w // g) + 1, int(h // g) + 1
+    ci = np.floor((xy[:, 0] - x0) / g)
+    ri = np.floor((xy[:, 1] - y0) / g)
+    ok = (ci >= 0) & (ci < nc) & (ri >= 0) & (ri < nr)
+    free = np.ones((nr, nc), dtype=bool)
+    free[ri[ok].astype(np.intp), ci[ok].astype(np.intp)] = False
+    pc = np.clip(np.floor((x - x0) / g).astype(np.intp), 0, nc - 1)
+    pr = np.clip(np.floor((y - y0) / g).astype(np.intp), 0, nr - 1)
+    if free.all():
+        return np.full(len(x), np.inf), g
+    return distance_transform_edt(free, sampling=g)[pr, pc], g
 
 
 def life_circle(graph: RoadGraph, points: pd.DataFrame, facilities: object, *,
