@@ -12,6 +12,8 @@
 
 :func:`aggregate` turns per-point travel times into population-weighted unit means
 (over people with a finite time) and the people who cannot reach anything;
+per-unit sums go through integer unit codes (``unit_code``, set by
+:func:`demand_points` or :func:`set_unit_codes`) and ``np.bincount``, not text ids;
 :func:`unit_values` adds the value of units without people (from their point) and the
 ``reach`` label (``"ok"``, ``"unreachable"``, ``"no people"``).
 
@@ -229,6 +231,14 @@ def _lookup(labels: pd.Series, index: pd.Index) -> NDArray[np.intp]:
     return codes.astype(np.intp, copy=False)
 
 
+def _codes(points: pd.DataFrame, index: pd.Index, uniq: pd.Index) -> NDArray[np.intp]:
+    """Positions of the points' units in ``uniq`` (``index`` without repeats): the
+    ``unit_code`` column when it was made for ``index``, else by matching labels."""
+    if UNIT_CODE in points.columns and uniq is index and points.attrs.get(_UNITS_KEY) == units_key(index):
+        return points[UNIT_CODE].to_numpy(dtype=np.intp)
+    return _lookup(points["unit"], uniq)
+
+
 def unit_sums(points: pd.DataFrame, index: pd.Index, *weights: NDArray[np.float64]) -> list[NDArray[np.float64]]:
     """Per-unit sums of each of ``weights`` (one value per point) on ``index``
     (0 for units without points; points of units not in ``index`` left out).
@@ -243,10 +253,7 @@ def unit_sums(points: pd.DataFrame, index: pd.Index, *weights: NDArray[np.float6
     [2.0, 4.0, 0.0]
     """
     uniq = index if index.is_unique else index.unique()
-    if UNIT_CODE in points.columns and index.is_unique and points.attrs.get(_UNITS_KEY) == units_key(index):
-        codes = points[UNIT_CODE].to_numpy(dtype=np.intp)
-    else:
-        codes = _lookup(points["unit"], uniq)
+    codes = _codes(points, index, uniq)
     ok = codes >= 0
     every = bool(ok.all())
     c = codes if every else codes[ok]
@@ -263,10 +270,7 @@ def _first_at(points: pd.DataFrame, index: pd.Index, mask: NDArray[np.bool_],
     """Per unit on ``index``: the value of its first point where ``mask`` holds (NaN if none)."""
     sub = points.loc[mask] if not mask.all() else points
     uniq = index if index.is_unique else index.unique()
-    if UNIT_CODE in sub.columns and index.is_unique and points.attrs.get(_UNITS_KEY) == units_key(index):
-        codes = sub[UNIT_CODE].to_numpy(dtype=np.intp)
-    else:
-        codes = _lookup(sub["unit"], uniq)
+    codes = _codes(sub, index, uniq)
     vals = np.asarray(values, dtype=float)[mask]
     ok = codes >= 0
     first, at = np.unique(codes[ok], return_index=True)
