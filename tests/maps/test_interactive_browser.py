@@ -81,6 +81,7 @@ def test_facilities_and_raster(browser, grid_units, tmp_path):
     assert names == ["Units", "hospital", "school"], names
     tip = _hover(browser.page, pts.to_crs(4326).geometry.iloc[1])
     assert "Category" in tip and "school" in tip and "S1" in tip, tip
+    assert browser.drawn("l.urName === 'S1' && l.options.weight > 2") == 1  # the marker hovered is highlighted
     tif = tmp_path / "tt.tif"
     arr = np.linspace(0, 90, 25, dtype="float32").reshape(5, 5)
     arr[0, 0] = -2

@@ -86,11 +86,12 @@ function urFacilities(d, ci, aliases) {
     var m = L.circleMarker(d._ll[j], {radius: d.s ? d.s[j] : 4, color: colour,
                                       fillColor: colour, fillOpacity: 0.9, weight: 1});
     m.urName = d.n[j];
-    m.bindTooltip(function (l) { return urTip(aliases, [label, l.urName]); }, {sticky: true});
-    m.on("mouseover", function (e) { e.target.setStyle({weight: 3.5, color: "#111"}); });
-    m.on("mouseout", function (e) { e.target.setStyle({weight: 1, color: colour}); });
     g.addLayer(m);
   }
+  // one tooltip and one pair of handlers for the whole category (events bubble from the markers)
+  g.bindTooltip(function (l) { return urTip(aliases, [label, l.urName]); }, {sticky: true});
+  g.on("mouseover", function (e) { e.layer.setStyle({weight: 3.5, color: "#111"}); });
+  g.on("mouseout", function (e) { e.layer.setStyle({weight: 1, color: colour}); });
   return g;
 }
 """
