@@ -1,4 +1,5 @@
-"""Friction-surface travel time: our numba Dijkstra vs scikit-image ``MCP_Geometric``, in one process.
+"""Friction-surface travel time: our numba Dijkstra vs xarray-spatial ``cost_distance`` and
+scikit-image ``MCP_Geometric``, in one process; and the tiled engine vs the single surface.
 
 What it measures
 ----------------
@@ -24,8 +25,18 @@ Then, on the same minutes-per-metre surface and the same start cells:
    ``inf`` (impassable) cells out and give ``inf`` where nothing is reachable; the
    facilities sit on finite cells, so neither engine's treatment of a start on an
    impassable cell comes into play;
-3. on grids up to 1000 x 1000 (``--quick``) also our scipy.csgraph engine (same answer
-   asserted).
+3. xarray-spatial: ``cost_distance(source, friction, connectivity=8)`` on the same
+   surface as DataArrays (x/y coordinates in metres, the facility cells as the non-zero
+   source cells); its first call (numba compile, no disk cache) and best warm call. It
+   returns float32 minutes and NaN where unreachable: compared with a relative tolerance
+   of 1e-6 and the same unreachable cells;
+4. on grids up to 1000 x 1000 (``--quick``) also our scipy.csgraph engine (same answer
+   asserted);
+5. with ``--tiled``: :func:`urbanrural.analysis.accessibility.tiled.travel_time_tiled`
+   with 4 x 4 tiles (in this process, then on dask's threads), asserted equal to the
+   single-surface grid to the last bit, with its rounds and tile runs.
+
+Ratios printed: each engine's time over ours (> 1: ours is faster).
 
 The results are asserted equal: the same ``inf`` mask and ``np.allclose(rtol=1e-9,
 atol=0)`` on the finite cells. Memory of each call is reported twice: the peak of
@@ -35,7 +46,7 @@ before each call through ``/proc/self/clear_refs``; Linux only, else shown as n/
 
 Run it with::
 
-    python benchmarks/friction.py [--quick]
+    python benchmarks/friction.py [--quick] [--tiled]
 """
 
 from __future__ import annotations
@@ -202,6 +213,22 @@ def main(argv: list[str]) -> None:
     def mb(v):
         return "n/a" if v is None else f"{v:,.0f} MB"
 
+    t_xrs_first = t_xrs = xrs = mem_xrs = rss_xrs = None
+    try:
+        import xarray as xr
+        from xrspatial import cost_distance
+    except ImportError:
+        print("xarray-spatial is not installed (pip install 'urbanrural[bench]'): its column is left out")
+    else:
+        coords = {"y": surface.transform.f - (np.arange(side) + 0.5) * RES,
+                  "x": surface.transform.c + (np.arange(side) + 0.5) * RES}
+        fric = xr.DataArray(f, dims=("y", "x"), coords=coords)
+        src = np.zeros(f.shape)
+        src[rc[:, 0], rc[:, 1]] = 1.0
+        source = fric.copy(data=src)
+        t_xrs_first = measure(lambda: cost_distance(source, fric, connectivity=8).values)[0]
+        t_xrs, xrs, mem_xrs, rss_xrs = measure(lambda: cost_distance(source, fric, connectivity=8).values, repeats)
+
     same_inf = bool(np.array_equal(np.isinf(ours), np.isinf(ref)))
     fin = np.isfinite(ref)
     close = same_inf and bool(np.allclose(ours[fin], ref[fin], rtol=1e-9, atol=0.0))
@@ -214,6 +241,9 @@ def main(argv: list[str]) -> None:
     print(f"{'ours numba, warm (best of 3)':<34}{t_ours:>10.3f}{mb(mem_ours):>19}{mb(rss_ours):>18}")
     print(f"{'skimage MCP_Geometric (best of 3)':<34}{t_sk:>10.3f}{mb(mem_sk):>19}{mb(rss_sk):>18}")
     print(f"{'  of which find_costs':<34}{t_find:>10.3f}")
+    if t_xrs is not None:
+        print(f"{'xarray-spatial, first call':<34}{t_xrs_first:>10.3f}")
+        print(f"{'xarray-spatial, warm (best of 3)':<34}{t_xrs:>10.3f}{mb(mem_xrs):>19}{mb(rss_xrs):>18}")
     if side <= 1000:  # the csgraph engine holds ~8 edges per cell: small grids only
         t_sp, sp, mem_sp, rss_sp = measure(lambda: travel_time(surface, xy, engine="scipy"))
         print(f"{'ours scipy.csgraph engine':<34}{t_sp:>10.3f}{mb(mem_sp):>19}{mb(rss_sp):>18}")
@@ -223,6 +253,30 @@ def main(argv: list[str]) -> None:
     print(f"results equal: inf masks {same_inf}, allclose(rtol=1e-9) {close}, max relative difference {max_rel:.1e}")
     assert same_inf, "the engines disagree on which cells are reachable"
     assert close, "the engines disagree on travel times"
+    if t_xrs is not None:
+        xrs_inf = ~np.isfinite(xrs)
+        x_same = bool(np.array_equal(xrs_inf, np.isinf(ours)))
+        x_rel = float(np.max(np.abs(xrs[fin] - ours[fin]) / np.maximum(ours[fin], 1e-300)))
+        print(f"xarray-spatial / ours = {t_xrs / t_ours:.2f}x warm, {t_xrs_first / t_first:.2f}x first call; "
+              f"same unreachable cells {x_same}, max relative difference {x_rel:.1e} (float32)")
+        assert x_same and x_rel < 1e-6, "xarray-spatial disagrees"
+    if "--tiled" in argv:
+        tiled_run(surface, xy, ours, t_ours)
+
+
+def tiled_run(surface, xy, single, t_single: float) -> None:
+    """The tiled engine on 4 x 4 tiles: in this process and on dask's threads; equal to ``single``."""
+    from urbanrural.analysis.accessibility.tiled import TiledStats, travel_time_tiled
+
+    tile = -(-surface.shape[0] // 4)
+    for scheduler in (None, "threads"):
+        info = TiledStats()
+        t, out, _, rss = measure(lambda s=scheduler, i=info: travel_time_tiled(surface, xy, tile=tile, scheduler=s, stats=i))
+        equal = bool(np.array_equal(out, single))
+        print(f"tiled {tile} x {tile} (halo {info.halo}), scheduler={scheduler}: {t:.3f} s = {t / t_single:.2f}x the "
+              f"single surface; {info.rounds} rounds, {info.runs} tile runs over {info.tiles} tiles; peak RSS growth "
+              f"{'n/a' if rss is None else f'{rss:,.0f} MB'}; equal to the last bit {equal}")
+        assert equal, "the tiled engine disagrees with the single surface"
 
 
 if __name__ == "__main__":

@@ -166,3 +166,36 @@ def test_nearest_partitioned_checks_crs_and_speeds():
         tiled.nearest_minutes_partitioned(np.zeros((2, 2)), np.ones((1, 2)), speed_kmh=0)
     assert tiled.nearest_minutes_partitioned(np.empty((0, 2)), np.ones((1, 2))).shape == (0,)
     assert np.isinf(tiled.nearest_minutes_partitioned(np.zeros((3, 2)), np.empty((0, 2)), partitions=2)).all()
+
+
+@pytest.mark.parametrize("scheduler", [None, "threads"])
+@pytest.mark.parametrize("with_decay", [False, True])
+def test_two_step_fca_partitioned_equals_serial(scheduler, with_decay):
+    from urbanrural.analysis.accessibility import fca
+    from urbanrural.analysis.accessibility.decay import gaussian
+
+    rng = np.random.default_rng(3)
+    origins = pd.DataFrame({"x": rng.uniform(0, 40_000, 300), "y": rng.uniform(0, 40_000, 300)},
+                           index=[f"o{i}" for i in range(300)])
+    fac = pd.DataFrame({"x": rng.uniform(0, 40_000, 12), "y": rng.uniform(0, 40_000, 12)},
+                       index=[f"h{i}" for i in range(12)])
+    demand = pd.Series(rng.integers(0, 500, 300).astype(float), index=origins.index)
+    supply = pd.Series(rng.uniform(1, 10, 12), index=fac.index)
+    decay = gaussian(15.0) if with_decay else None
+    od = euclidean.od_table(origins, fac, max_cost=30, speed_kmh=40, circuity=1.2)
+    ref = fca.two_step_fca(od, demand, supply, max_cost=30, decay=decay)
+    out = tiled.two_step_fca_partitioned(origins, fac, demand, supply, max_cost=30, partitions=7, speed_kmh=40,
+                                         circuity=1.2, decay=decay, scheduler=scheduler)
+    assert out.index.equals(ref.index) and (ref > 0).sum() > 100
+    np.testing.assert_allclose(out.to_numpy(), ref.to_numpy(), rtol=1e-12, atol=0)
+
+
+def test_two_step_fca_partitioned_on_a_local_cluster(local_client):
+    rng = np.random.default_rng(4)
+    o, f = rng.uniform(0, 30_000, (500, 2)), rng.uniform(0, 30_000, (9, 2))
+    p, s = rng.uniform(0, 100, 500), rng.uniform(1, 5, 9)
+    serial = tiled.two_step_fca_partitioned(o, f, p, s, max_cost=25, partitions=4)
+    on_cluster = tiled.two_step_fca_partitioned(o, f, p, s, max_cost=25, partitions=4, scheduler="dask")
+    np.testing.assert_array_equal(on_cluster.to_numpy(), serial.to_numpy())  # same blocks, same order of sums
+    with pytest.raises(DataError, match="demand"):
+        tiled.two_step_fca_partitioned(o, f, p[:3], s, max_cost=25)

@@ -22,6 +22,11 @@ process), and merges. The results equal the single-piece functions (tested).
 :func:`nearest_minutes_partitioned`
     Origins in ``partitions`` contiguous blocks, the facilities sent once to every
     worker, :func:`.euclidean.nearest_minutes` on each block; concatenated in order.
+:func:`two_step_fca_partitioned`
+    2SFCA on straight-line times over the same origin blocks in two passes: each block's
+    demand per facility (summed over the blocks in order), then each block's sum of
+    supply ratios; equal to :func:`.fca.two_step_fca` on :func:`.euclidean.od_table` up to
+    the order of the float summation (1e-12 relative).
 
 ``scheduler``: ``None`` (default) runs the pieces in this process, one after another;
 ``"dask"`` builds dask tasks and computes them with the active dask scheduler (the run's
@@ -54,16 +59,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from ...geo.crs import require_projected
 from ...geo.errors import DataError, MissingDependencyError
 from ...geo.registry import check_choice
 from .demand import points_xy
-from .euclidean import minutes_per_metre, nearest_minutes
+from .euclidean import minutes_per_metre, nearest_minutes, od_table
 from .friction import FrictionSurface
 
-__all__ = ["travel_time_tiled", "nearest_minutes_partitioned", "TiledStats", "SCHEDULERS"]
+__all__ = ["travel_time_tiled", "nearest_minutes_partitioned", "two_step_fca_partitioned", "TiledStats",
+           "SCHEDULERS"]
 
 logger = logging.getLogger("urbanrural")
 SCHEDULERS = ("dask", "synchronous", "threads", "processes")
@@ -113,7 +120,7 @@ def _compute(fn: Callable, calls: Sequence[tuple], scheduler: str | None) -> lis
     if scheduler is None:
         return [fn(*args) for args in calls]
     dask = _dask()
-    task = dask.delayed(fn, pure=True)
+    task = dask.delayed(fn, pure=False)  # no hashing of the (large) tile arrays for task names
     return list(dask.compute(*[task(*args) for args in calls], scheduler=None if scheduler == "dask" else scheduler))
 
 
@@ -294,3 +301,95 @@ def nearest_minutes_partitioned(origins: object, facilities: object, *, partitio
 def _nearest_part(oxy: NDArray[np.float64], fxy: NDArray[np.float64], speed_kmh: float,
                   circuity: float) -> NDArray[np.float64]:
     return nearest_minutes(oxy, fxy, speed_kmh=speed_kmh, circuity=circuity)
+
+
+# --------------------------------------------------------------------------- 2SFCA over partitions
+def _fca_pairs(oxy: NDArray[np.float64], fxy: NDArray[np.float64], max_cost: float, speed_kmh: float,
+               circuity: float, decay: Callable | None) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray]:
+    od = od_table(oxy, fxy, max_cost=max_cost, speed_kmh=speed_kmh, circuity=circuity, compact=True)
+    o = np.repeat(np.arange(len(oxy)), np.diff(od.indptr))
+    w = np.ones(len(od.cost)) if decay is None else np.asarray(decay(od.cost), dtype=float)
+    return o, np.asarray(od.dest, dtype=np.intp), w
+
+
+def _fca_demand(oxy, fxy, p, max_cost, speed_kmh, circuity, decay) -> NDArray[np.float64]:
+    """One block's weighted demand per facility: sum_i P_i f(c_ij)."""
+    o, d, w = _fca_pairs(oxy, fxy, max_cost, speed_kmh, circuity, decay)
+    return np.bincount(d, weights=p[o] * w, minlength=len(fxy))
+
+
+def _fca_access(oxy, fxy, ratio, max_cost, speed_kmh, circuity, decay) -> NDArray[np.float64]:
+    """One block's accessibility: sum_j R_j f(c_ij)."""
+    o, d, w = _fca_pairs(oxy, fxy, max_cost, speed_kmh, circuity, decay)
+    return np.bincount(o, weights=ratio[d] * w, minlength=len(oxy))
+
+
+def _amounts(values: object, n: int, name: str) -> NDArray[np.float64]:
+    a = np.asarray(values, dtype=float).ravel()
+    if len(a) != n:
+        raise DataError(f"{name} has {len(a)} values for {n} points; give one per point, in their order")
+    bad = ~np.isfinite(a) | (a < 0)
+    if bad.any():
+        raise DataError(f"{name} has {int(bad.sum())} missing or negative value(s); use amounts >= 0")
+    return a
+
+
+def two_step_fca_partitioned(origins: object, facilities: object, demand: object, supply: object, *,
+                             max_cost: float, partitions: int = 8, speed_kmh: float = 30.0, circuity: float = 1.3,
+                             decay: Callable[[NDArray[np.float64]], NDArray[np.float64]] | None = None,
+                             crs: object = None, scheduler: str | None = None) -> pd.Series:
+    """Two-step FCA on straight-line minutes over blocks of origins (as :func:`.fca.two_step_fca`).
+
+    Parameters
+    ----------
+    origins, facilities
+        As :func:`nearest_minutes_partitioned`.
+    demand, supply
+        People per origin and capacity per facility, in the points' order (arrays or
+        Series; the values are taken by position).
+    max_cost : float
+        Catchment in minutes.
+    partitions, speed_kmh, circuity, crs, scheduler
+        As :func:`nearest_minutes_partitioned`.
+    decay : callable, optional
+        f(minutes), e.g. from :mod:`.decay` (None: f = 1).
+
+    Returns
+    -------
+    Series
+        Supply per person on the origin ids, named ``2sfca``.
+
+    Examples
+    --------
+    >>> o = np.array([[0.0, 0.0], [1000.0, 0.0], [50_000.0, 0.0]])
+    >>> two_step_fca_partitioned(o, np.array([[500.0, 0.0]]), [100, 300, 50], [8.0], max_cost=30,
+    ...                          partitions=2).round(4).tolist()
+    [0.02, 0.02, 0.0]
+    """
+    if not (isinstance(partitions, (int, np.integer)) and partitions >= 1):
+        raise DataError(f"partitions must be a whole number >= 1; got {partitions!r}")
+    if not (np.isfinite(max_cost) and max_cost > 0):
+        raise DataError(f"max_cost must be positive minutes; got {max_cost!r}")
+    _check_scheduler(scheduler)
+    minutes_per_metre(speed_kmh=speed_kmh, circuity=circuity)
+    if crs is not None:
+        require_projected(crs, name="origins", what="straight-line distances")
+    oxy, oid = points_xy(origins, name="origins", crs=crs)
+    fxy, _ = points_xy(facilities, name="facilities", crs=crs)
+    p = _amounts(demand, len(oxy), "demand")
+    s = _amounts(supply, len(fxy), "supply")
+    if len(oxy) == 0 or len(fxy) == 0:
+        return pd.Series(np.zeros(len(oxy)), index=oid, name="2sfca")
+    bounds = np.linspace(0, len(oxy), min(int(partitions), len(oxy)) + 1).astype(int)
+    blocks = list(zip(bounds[:-1], bounds[1:], strict=True))
+    client = _client(scheduler)
+    fac: Any = client.scatter(fxy, broadcast=True) if client is not None else fxy
+    opts = (float(max_cost), float(speed_kmh), float(circuity), decay)
+    parts = _compute(_fca_demand, [(oxy[a:b], fac, p[a:b], *opts) for a, b in blocks], scheduler)
+    demand_at = np.zeros(len(fxy))
+    for part in parts:  # in block order, whatever finished first
+        demand_at += part
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(demand_at > 0, s / demand_at, 0.0)
+    out = _compute(_fca_access, [(oxy[a:b], fac, ratio, *opts) for a, b in blocks], scheduler)
+    return pd.Series(np.concatenate(out), index=oid, name="2sfca")
