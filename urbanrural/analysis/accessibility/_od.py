@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from ...geo.errors import DataError
 
-__all__ = ["ODMatrix", "BLOCK_PAIRS"]
+__all__ = ["ODMatrix", "BLOCK_PAIRS", "from_pairs", "from_parts", "aligned"]
 
 BLOCK_PAIRS = 1 << 22  # pairs per block where a decay function is evaluated in numpy
 
@@ -143,6 +143,31 @@ def from_pairs(o: NDArray, d: NDArray, cost: NDArray, origins: pd.Index, destina
     return ODMatrix(indptr, dest, c, origins, destinations)
 
 
+def from_parts(parts: list[tuple[NDArray, NDArray, NDArray]], origins: pd.Index, destinations: pd.Index) -> ODMatrix:
+    """CSR from blocks of pairs ``(origin positions, destination positions, costs)`` in any
+    order, e.g. one block per batch of facility searches: origins counted over all blocks,
+    then each block written into place and released (the list is emptied), rows sorted by
+    destination (stable) at the end. Peak: the blocks plus the 12 bytes a pair of the result."""
+    n = len(origins)
+    if len(destinations) >= 2**31:
+        raise DataError("more than 2**31 destinations do not fit the compact OD table")
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for o, _, _ in parts:
+        counts[1:] += np.bincount(o, minlength=n)
+    indptr = np.cumsum(counts)
+    pos = indptr[:-1].copy()
+    dest = np.empty(int(indptr[-1]), dtype=np.int32)
+    cost = np.empty(int(indptr[-1]), dtype=np.float64)
+    fill = _kernel("fill")
+    while parts:
+        o, d, c = parts.pop(0)
+        fill(np.asarray(o, dtype=np.int64), np.asarray(d, dtype=np.int32), np.asarray(c, dtype=np.float64), pos,
+             dest, cost)
+        del o, d, c
+    _kernel("sort_rows")(indptr, dest, cost)
+    return ODMatrix(indptr, dest, cost, origins, destinations)
+
+
 class Growing:
     """Append-only int32 + float64 columns grown in place (``ndarray.resize`` reallocates,
     which for large arrays remaps pages instead of copying: no 2x peak)."""
@@ -224,6 +249,32 @@ def row_blocks(indptr: NDArray[np.int64], pairs: int = BLOCK_PAIRS) -> Iterator[
 # ---- kernels (compiled with numba on first use, cached on disk) -------------------------------
 
 
+def _fill(o, d, c, pos, dest, cost):  # pragma: no cover - compiled
+    for k in range(len(o)):
+        r = o[k]
+        p = pos[r]
+        dest[p] = d[k]
+        cost[p] = c[k]
+        pos[r] = p + 1
+
+
+def _sort_rows(indptr, dest, cost):  # pragma: no cover - compiled
+    for r in range(len(indptr) - 1):
+        a = indptr[r]
+        b = indptr[r + 1]
+        ok = True
+        for k in range(a + 1, b):
+            if dest[k] < dest[k - 1]:
+                ok = False
+                break
+        if not ok:
+            idx = np.argsort(dest[a:b], kind="mergesort")
+            dd = dest[a:b][idx]
+            cc = cost[a:b][idx]
+            dest[a:b] = dd
+            cost[a:b] = cc
+
+
 def _csr_from_coo(o, d, c, n):  # pragma: no cover - compiled
     m = len(o)
     indptr = np.zeros(n + 1, dtype=np.int64)
@@ -257,58 +308,78 @@ def _csr_from_coo(o, d, c, n):  # pragma: no cover - compiled
     return indptr, dest, cost
 
 
-def _demand_pass(indptr, dest, cost, w, unit, max_cost, p, r0, r1, out):  # pragma: no cover - compiled
+def _weight(k, k0, cost, w, kind, th, vals, par):  # pragma: no cover - compiled
+    """Decay weight of pair k: 1 (kind 0), a block array (1), step (2), gaussian (3), power (4)."""
+    if kind == 0:
+        return 1.0
+    if kind == 1:
+        return w[k - k0]
+    x = cost[k]
+    if kind == 2:  # the first threshold >= x (searchsorted "left"), 0 beyond the last
+        i = 0
+        for t in th:
+            if x > t:
+                i += 1
+        return vals[i]
+    if kind == 3:
+        return np.exp(-x * x / par[0])
+    return (max(x, par[0]) / par[1]) ** par[2]
+
+
+def _demand_pass(indptr, dest, cost, w, kind, th, vals, par, max_cost, p, r0, r1, out):  # pragma: no cover
     """out[j] += p_i w_ij over the pairs of rows r0..r1 with cost <= max_cost."""
     k0 = indptr[r0]
     for r in range(r0, r1):
         pr = p[r]
         for k in range(indptr[r], indptr[r + 1]):
             if cost[k] <= max_cost:
-                if unit:
+                if kind == 0:
                     out[dest[k]] += pr
                 else:
-                    out[dest[k]] += pr * w[k - k0]
+                    out[dest[k]] += pr * _weight(k, k0, cost, w, kind, th, vals, par)
 
 
-def _origin_pass(indptr, dest, cost, w, unit, max_cost, vals, r0, r1, out):  # pragma: no cover - compiled
-    """out[i] = sum_j vals_j w_ij over the pairs with cost <= max_cost (rows r0..r1)."""
+def _origin_pass(indptr, dest, cost, w, kind, th, vals, par, max_cost, v, r0, r1, out):  # pragma: no cover
+    """out[i] = sum_j v_j w_ij over the pairs with cost <= max_cost (rows r0..r1)."""
     k0 = indptr[r0]
     for r in range(r0, r1):
         acc = 0.0
         for k in range(indptr[r], indptr[r + 1]):
             if cost[k] <= max_cost:
-                if unit:
-                    acc += vals[dest[k]]
+                if kind == 0:
+                    acc += v[dest[k]]
                 else:
-                    acc += vals[dest[k]] * w[k - k0]
+                    acc += v[dest[k]] * _weight(k, k0, cost, w, kind, th, vals, par)
         out[r] = acc
 
 
-def _three_step_block(indptr, dest, cost, f, max_cost, access_sel, p, r0, r1, out_d, total):  # pragma: no cover
+def _three_step_block(indptr, dest, cost, w, kind, th, vals, par, max_cost, access_sel, p, r0, r1, out_d,
+                      total):  # pragma: no cover - compiled
     """3SFCA, rows r0..r1: the selection total per origin, then its demand on facilities."""
     k0 = indptr[r0]
     for r in range(r0, r1):
         t = 0.0
         for k in range(indptr[r], indptr[r + 1]):
             if access_sel or cost[k] <= max_cost:
-                t += f[k - k0]
+                t += _weight(k, k0, cost, w, kind, th, vals, par)
         total[r] = t
         pr = p[r]
         for k in range(indptr[r], indptr[r + 1]):
             if cost[k] <= max_cost:
-                w3 = f[k - k0]
+                w3 = _weight(k, k0, cost, w, kind, th, vals, par)
                 g = w3 / t if t > 0 else 0.0
                 out_d[dest[k]] += pr * (w3 * g)
 
 
-def _three_step_access(indptr, dest, cost, f, max_cost, ratio, total, r0, r1, out):  # pragma: no cover
+def _three_step_access(indptr, dest, cost, w, kind, th, vals, par, max_cost, ratio, total, r0, r1,
+                       out):  # pragma: no cover - compiled
     k0 = indptr[r0]
     for r in range(r0, r1):
         acc = 0.0
         t = total[r]
         for k in range(indptr[r], indptr[r + 1]):
             if cost[k] <= max_cost:
-                w3 = f[k - k0]
+                w3 = _weight(k, k0, cost, w, kind, th, vals, par)
                 g = w3 / t if t > 0 else 0.0
                 acc += ratio[dest[k]] * (w3 * g)
         out[r] = acc
@@ -325,7 +396,7 @@ def _row_min(indptr, cost):  # pragma: no cover - compiled
 
 
 _KERNELS: dict[str, Callable] = {}
-_SOURCES = {"csr_from_coo": _csr_from_coo, "demand_pass": _demand_pass, "origin_pass": _origin_pass,
+_SOURCES = {"csr_from_coo": _csr_from_coo, "fill": _fill, "sort_rows": _sort_rows, "demand_pass": _demand_pass, "origin_pass": _origin_pass,
             "three_step_block": _three_step_block, "three_step_access": _three_step_access, "row_min": _row_min}
 
 
@@ -333,11 +404,14 @@ def _kernel(name: str) -> Callable:
     """The compiled kernel ``name`` (numba, cached on disk); the Python function without numba."""
     fn = _KERNELS.get(name)
     if fn is None:
+        global _weight
         try:
             import numba
         except ImportError:  # pragma: no cover - numba is a dependency
             fn = _SOURCES[name]
         else:
+            if not isinstance(_weight, numba.core.dispatcher.Dispatcher):
+                _weight = numba.njit(cache=True, nogil=True, inline="always")(_weight)
             fn = numba.njit(cache=True, nogil=True)(_SOURCES[name])
         _KERNELS[name] = fn
     return fn

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +43,7 @@ from ...geo.errors import DataError
 from ...geo.validate import preview
 from . import _od
 from ._od import ODMatrix
-from .decay import E2SFCA_DEFAULT, THREE_SFCA_DEFAULT, gaussian, step
+from .decay import E2SFCA_DEFAULT, THREE_SFCA_DEFAULT, _Gaussian, _Power, _Step, gaussian, step
 
 __all__ = ["ODMatrix", "nearest", "cumulative", "gravity", "two_step_fca", "enhanced_two_step_fca",
            "gaussian_two_step_fca", "three_step_fca", "OD_COLUMNS"]
@@ -147,31 +147,47 @@ def _check_matrix(m: ODMatrix) -> None:
     _CHECKED.add(m)
 
 
-def _weights(decay: DecayFn | None, m: ODMatrix, r0: int, r1: int) -> NDArray[np.float64]:
+_NONE = (np.empty(0), np.empty(0), np.empty(0))
+
+
+def _decay_code(decay: DecayFn | None) -> tuple[int, NDArray, NDArray, NDArray]:
+    """How the kernels evaluate ``decay``: (kind, thresholds, values, params); kind 1 means
+    "call it in numpy on blocks of costs" (any other callable)."""
     if decay is None:
-        return _EMPTY
-    return np.asarray(decay(m.cost[m.indptr[r0]:m.indptr[r1]]), dtype=float)
+        return 0, *_NONE
+    if type(decay) is _Step:
+        return 2, decay.thresholds.astype(float), np.append(decay.values, 0.0).astype(float), np.empty(0)
+    if type(decay) is _Gaussian:
+        return 3, np.empty(0), np.empty(0), np.array([2.0 * decay.sigma ** 2])
+    if type(decay) is _Power:
+        return 4, np.empty(0), np.empty(0), np.array([decay.min_dist, decay.scale, decay.alpha])
+    return 1, *_NONE
 
 
-def _blocks(m: ODMatrix, decay: DecayFn | None) -> list[tuple[int, int]]:
-    n = len(m.origins)
-    return [(0, n)] if decay is None else list(_od.row_blocks(m.indptr))
+def _passes(m: ODMatrix, decay: DecayFn | None) -> Iterator[tuple[int, int, tuple]]:
+    """Row blocks and the decay arguments of each: one block for a decay the kernels
+    compute, blocks of ~4M pairs with the weights evaluated in numpy otherwise."""
+    kind, th, vals, par = _decay_code(decay)
+    if kind != 1:
+        yield 0, len(m.origins), (_EMPTY, kind, th, vals, par)
+        return
+    for r0, r1 in _od.row_blocks(m.indptr):
+        w = np.asarray(decay(m.cost[m.indptr[r0]:m.indptr[r1]]), dtype=float)
+        yield r0, r1, (w, 1, th, vals, par)
 
 
 def _m_two_step(m: ODMatrix, p: NDArray[np.float64], s: NDArray[np.float64], decay: DecayFn | None,
                 max_cost: float) -> NDArray[np.float64]:
     """2SFCA on a CSR table aligned to ``p`` (rows) and ``s`` (destination positions)."""
-    blocks = _blocks(m, decay)
     demand_at = np.zeros(len(s))
     dpass, opass = _od._kernel("demand_pass"), _od._kernel("origin_pass")
-    unit = decay is None
-    for r0, r1 in blocks:
-        dpass(m.indptr, m.dest, m.cost, _weights(decay, m, r0, r1), unit, max_cost, p, r0, r1, demand_at)
+    for r0, r1, dk in _passes(m, decay):
+        dpass(m.indptr, m.dest, m.cost, *dk, max_cost, p, r0, r1, demand_at)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(demand_at > 0, s / demand_at, 0.0)
     out = np.empty(len(m.origins))
-    for r0, r1 in blocks:
-        opass(m.indptr, m.dest, m.cost, _weights(decay, m, r0, r1), unit, max_cost, ratio, r0, r1, out)
+    for r0, r1, dk in _passes(m, decay):
+        opass(m.indptr, m.dest, m.cost, *dk, max_cost, ratio, r0, r1, out)
     return out
 
 
@@ -179,26 +195,24 @@ def _m_origin_sum(m: ODMatrix, vals: NDArray[np.float64], decay: DecayFn | None,
     """sum_j vals_j f(c_ij) per origin over c_ij <= max_cost."""
     out = np.empty(len(m.origins))
     opass = _od._kernel("origin_pass")
-    for r0, r1 in _blocks(m, decay):
-        opass(m.indptr, m.dest, m.cost, _weights(decay, m, r0, r1), decay is None, max_cost, vals, r0, r1, out)
+    for r0, r1, dk in _passes(m, decay):
+        opass(m.indptr, m.dest, m.cost, *dk, max_cost, vals, r0, r1, out)
     return out
 
 
 def _m_three_step(m: ODMatrix, p: NDArray[np.float64], s: NDArray[np.float64], f: DecayFn, max_cost: float,
                   selection: str) -> NDArray[np.float64]:
-    blocks = list(_od.row_blocks(m.indptr))
     n = len(m.origins)
     demand_at = np.zeros(len(s))
     total = np.empty(n)
     k1, k2 = _od._kernel("three_step_block"), _od._kernel("three_step_access")
-    for r0, r1 in blocks:
-        k1(m.indptr, m.dest, m.cost, _weights(f, m, r0, r1), max_cost, selection == "access", p, r0, r1,
-           demand_at, total)
+    for r0, r1, dk in _passes(m, f):
+        k1(m.indptr, m.dest, m.cost, *dk, max_cost, selection == "access", p, r0, r1, demand_at, total)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(demand_at > 0, s / demand_at, 0.0)
     out = np.empty(n)
-    for r0, r1 in blocks:
-        k2(m.indptr, m.dest, m.cost, _weights(f, m, r0, r1), max_cost, ratio, total, r0, r1, out)
+    for r0, r1, dk in _passes(m, f):
+        k2(m.indptr, m.dest, m.cost, *dk, max_cost, ratio, total, r0, r1, out)
     return out
 
 

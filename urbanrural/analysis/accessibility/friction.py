@@ -44,6 +44,7 @@ from pyproj import CRS
 from ...geo.crs import crs_label, require_projected
 from ...geo.errors import CRSError, DataError, RasterError
 from ...geo.io import atomic_path
+from . import _od
 from .demand import points_xy
 
 __all__ = ["FrictionSurface", "grid_for", "friction_surface", "travel_time", "outside_count", "sample",
@@ -389,12 +390,16 @@ def zonal(minutes: NDArray[np.float64], transform: Affine, units: gpd.GeoDataFra
     return out
 
 
-def od_table(surface: FrictionSurface, origins: object, facilities: object, *, max_cost: float) -> pd.DataFrame:
+def od_table(surface: FrictionSurface, origins: object, facilities: object, *, max_cost: float,
+             compact: bool = False) -> pd.DataFrame | _od.ODMatrix:
     """Sparse OD table (origin, destination, cost minutes) on the friction surface.
 
     One search bounded by ``max_cost`` per facility (the numba kernel only settles cells
     within the bound, but allocates a grid of distances per facility); origins take the
     time of the cell containing them. Facilities outside the grid have no pairs.
+    ``compact=True`` returns the :class:`~._od.ODMatrix` (CSR by origin, int32 facility
+    positions, float64 minutes) built from the per-facility blocks, instead of a
+    DataFrame of ids.
 
     Examples
     --------
@@ -403,21 +408,24 @@ def od_table(surface: FrictionSurface, origins: object, facilities: object, *, m
     >>> o = pd.DataFrame({"x": [50.0, 450.0], "y": [50.0, 50.0]}, index=["a", "b"])
     >>> od_table(s, o, pd.DataFrame({"x": [150.0], "y": [50.0]}, index=["h"]), max_cost=2.5).to_dict("records")
     [{'origin': 'a', 'destination': 'h', 'cost': 1.0}]
+    >>> od_table(s, o, pd.DataFrame({"x": [150.0], "y": [50.0]}, index=["h"]), max_cost=2.5, compact=True)
+    ODMatrix(1 pairs, 2 origins x 1 destinations, 0.0 MB)
     """
     if not (np.isfinite(max_cost) and max_cost > 0):
         raise DataError(f"max_cost must be positive minutes; got {max_cost!r}")
     oxy, oid = points_xy(origins, name="origins", crs=surface.crs)
     fxy, fid = points_xy(facilities, name="facilities", crs=surface.crs)
-    parts_o, parts_f, parts_c = [], [], []
+    small = np.int32 if len(oxy) < 2**31 else np.int64
+    parts = []
     for j in range(len(fxy)):
         tt = travel_time(surface, fxy[j:j + 1], max_cost=max_cost)
         t = sample(tt, surface.transform, oxy)
         ok = np.flatnonzero(t <= max_cost)
-        parts_o.append(ok)
-        parts_f.append(np.full(len(ok), j, dtype=np.intp))
-        parts_c.append(t[ok])
-    if not parts_o:
+        parts.append((ok.astype(small), np.full(len(ok), j, dtype=np.int32), t[ok]))
+    if compact:
+        return _od.from_parts(parts, oid, fid)
+    if not parts:
         return pd.DataFrame({"origin": oid[:0], "destination": fid[:0], "cost": np.empty(0)})
-    oi, fi = np.concatenate(parts_o), np.concatenate(parts_f)
+    oi, fi = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     return pd.DataFrame({"origin": oid.to_numpy()[oi], "destination": fid.to_numpy()[fi],
-                         "cost": np.concatenate(parts_c)})
+                         "cost": np.concatenate([p[2] for p in parts])})

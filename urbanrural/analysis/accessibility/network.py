@@ -53,7 +53,7 @@ from scipy.spatial import cKDTree
 
 from ...geo.crs import require_projected
 from ...geo.errors import DataError, NetworkError
-from . import _bounded
+from . import _bounded, _od
 from .demand import points_xy
 
 __all__ = ["RoadGraph", "NearestResult", "Snapped", "build_graph", "components", "snap", "nearest_facility",
@@ -498,7 +498,7 @@ def nearest_minutes(graph: RoadGraph, origins: object, facilities: object, *,
 
 def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost: float, walk_kmh: float = 5.0,
              block: int | None = None, memory_mb: float = 64.0, weight: Weight = "minutes",
-             engine: str = "auto") -> pd.DataFrame:
+             engine: str = "auto", compact: bool = False) -> pd.DataFrame | _od.ODMatrix:
     """Sparse OD table (origin, destination, cost) of the pairs within ``max_cost``.
 
     Facilities are searched in blocks with ``dijkstra(..., limit=...)`` on the reversed
@@ -520,10 +520,15 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
         settles (numba; memory ~ the pairs found); ``"scipy"``: ``dijkstra(limit=)`` in
         blocks (dense ``block x nodes`` rows; the oracle in tests).
     weight : {"minutes", "metres"}
+    compact : bool, default False
+        Return the :class:`~._od.ODMatrix` (CSR by origin, int32 facility positions,
+        float64 costs: 12 bytes a pair) instead of a DataFrame of ids; the blocks of pairs
+        are written into it one by one, never concatenated. Every measure in :mod:`.fca`
+        and :mod:`.raam` takes either.
 
     Returns
     -------
-    DataFrame
+    DataFrame or ODMatrix
         ``origin``, ``destination``, ``cost``; pairs beyond ``max_cost`` (or unreachable)
         are absent.
 
@@ -536,12 +541,17 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
     >>> f = pd.DataFrame({"x": [0.0], "y": [0.0]}, index=["h"])
     >>> od_table(build_graph(roads), o, f, max_cost=5).to_dict("records")
     [{'origin': 'a', 'destination': 'h', 'cost': 0.0}]
+    >>> od_table(build_graph(roads), o, f, max_cost=5, compact=True).indptr.tolist()
+    [0, 1, 1]
     """
     if not (np.isfinite(max_cost) and max_cost > 0):
         raise DataError(f"max_cost must be positive and finite ({weight}); got {max_cost!r}")
     o_xy, o_ids = points_xy(origins, name="origins", crs=graph.crs)
     f_xy, f_ids = points_xy(facilities, name="facilities", crs=graph.crs)
     empty = pd.DataFrame({"origin": o_ids[:0], "destination": f_ids[:0], "cost": np.empty(0)})
+    if compact:
+        empty = _od.ODMatrix(np.zeros(len(o_ids) + 1, dtype=np.int64), np.empty(0, dtype=np.int32), np.empty(0),
+                             o_ids, f_ids)
     if len(o_xy) == 0 or len(f_xy) == 0:
         return empty
     o = snap(graph, o_xy)
@@ -596,6 +606,10 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
         del oi, fi, c, ok, reps, offs
     if not parts_o:
         return empty
+    if compact:
+        parts = list(zip(parts_o, parts_f, parts_c, strict=True))
+        del parts_o, parts_f, parts_c
+        return _od.from_parts(parts, o_ids, f_ids)
     oi = np.concatenate(parts_o)
     del parts_o
     fi = np.concatenate(parts_f)
