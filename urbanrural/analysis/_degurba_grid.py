@@ -20,10 +20,12 @@ Conventions follow GHSL R2023A as reconstructed by cvmigero/flexurba (0.2.x):
   km2 are filled after smoothing (flexurba fills polygon holes of area <= max_gap - 1);
 - water (10, level 1: 0) only replaces very-low-density (level 1: rural) cells.
 
-The rules are whole-grid operations (a cluster may span any tile), so a large grid is
-not split into tiles; from ``BAR_MIN_CELLS`` cells (about a 3,000 x 3,000 km grid, a few
-seconds) a bar on stderr counts the stages (urban centres, dense, semi-dense, suburban
-and rural clusters, rural and water) and names the one running; not under ``-q``.
+The rules are whole-grid operations (a cluster may span any tile), so here the grid is
+held whole; :mod:`urbanrural.analysis._degurba_tiled` gives the same codes tile by tile
+on dask for grids larger than memory, reusing these helpers.  From ``BAR_MIN_CELLS``
+cells (about a 3,000 x 3,000 km grid, a few seconds) a bar on stderr counts the stages
+(urban centres, dense, semi-dense, suburban and rural clusters, rural and water) and
+names the one running; not under ``-q``.
 """
 
 from __future__ import annotations

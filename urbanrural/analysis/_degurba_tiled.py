@@ -21,8 +21,8 @@ a grid held as a dask array, so a grid larger than memory is classified tile by 
 - **smoothed population** (optional rules): a halo of half the window (the window sums
   add cells in the same order on a tile as on the whole grid).
 
-The urban-centre ids between majority rounds go to a scratch directory (one ``.npy``
-per tile that has any), which every worker must see (a local cluster does; a remote one
+The urban-centre ids between majority rounds go to a scratch directory (one ``.npz``
+per tile that has any: its non-zero cells), which every worker must see (a local cluster does; a remote one
 needs a shared ``scratch``).  Cluster sums add float64 tile sums, not cells in raster
 order: a cluster exactly at a size threshold to the last bit could in principle differ.
 """
@@ -264,7 +264,7 @@ class _Clusters:
 # ---------------------------------------------------------------------------- tile store
 
 class _Store:
-    """Tiles of an integer grid on disk (``i_j.npy``; a missing tile is all zeros)."""
+    """Tiles of an integer grid on disk (``.npz`` of the non-zero cells; no file: all zeros)."""
 
     def __init__(self, root: Path, chunks: tuple, dtype: Any):
         self.root, self.chunks, self.dtype = root, chunks, np.dtype(dtype)
@@ -280,14 +280,20 @@ class _Store:
 
 
 def _load(path: str | None, shape: tuple[int, int], dtype: Any) -> NDArray:
-    return np.zeros(shape, dtype=dtype) if path is None else np.load(path)
+    out = np.zeros(shape, dtype=dtype)
+    if path is not None:
+        with np.load(path) as f:
+            out.reshape(-1)[f["at"]] = f["ids"]
+    return out
 
 
 def _save(a: NDArray, path: str) -> str | None:
-    if not a.any():
+    """Keep a tile's non-zero cells (centres are a small share of a tile); None if none."""
+    at = np.flatnonzero(a)
+    if not len(at):
         return None
-    np.save(path, a)
-    return path
+    np.savez(path, at=at.astype(np.int64), ids=a.reshape(-1)[at])
+    return path + ".npz" if not path.endswith(".npz") else path
 
 
 # ---------------------------------------------------------------------------- classification
@@ -463,7 +469,7 @@ def _centres(g: _Grid, uc: _Rule, lookups: dict, p: GridParams, root: Path, *, a
     store = _Store(root, g.chunks, np.int32)
     save = dask.delayed(_save, pure=False)
     blocks = ids0.to_delayed()
-    paths = g.compute(*[save(blocks[i, j], str(root / f"c0_{i}_{j}.npy")) for i, j in g.blocks()])
+    paths = g.compute(*[save(blocks[i, j], str(root / f"c0_{i}_{j}.npz")) for i, j in g.blocks()])
     store.files = dict(zip(g.blocks(), paths, strict=True))
 
     def near(changed: set) -> list[tuple[int, int]]:
@@ -504,7 +510,7 @@ def _centres(g: _Grid, uc: _Rule, lookups: dict, p: GridParams, root: Path, *, a
                 return (_save(new[core], path) if changed else None), changed
 
             d = dask.delayed(run, pure=False)
-            res = g.compute(*[d(ext[i, j], fl[i, j], str(root / f"m{step}_{i}_{j}.npy")) for i, j in todo])
+            res = g.compute(*[d(ext[i, j], fl[i, j], str(root / f"m{step}_{i}_{j}.npz")) for i, j in todo])
             active = set()
             for k, (path, changed) in zip(todo, res, strict=True):
                 if changed:
