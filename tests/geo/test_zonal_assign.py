@@ -7,13 +7,34 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import rasterio.windows
 import shapely
 from _support import X0, Y0, write_raster
 from pyproj import CRS
 
 from urbanrural.geo import zonal
-from urbanrural.geo.raster import open_raster
+from urbanrural.geo.raster import open_raster, read_band
 from urbanrural.geo.zonal import cell_people
+
+
+def _old_blocks(info, geoms, win, *, method, block_cells):
+    """The blocks and pairs before issue 16 (every pair summed for the rescale)."""
+    tree = shapely.STRtree(geoms)
+    for blk in zonal._blocks(win, block_cells):
+        raw = read_band(info, window=blk, name="old")
+        bt = rasterio.windows.transform(blk, info.transform)
+        ids = np.sort(tree.query(shapely.box(*rasterio.windows.bounds(blk, info.transform)), predicate="intersects"))
+        if len(ids):
+            u, c, f = zonal._PAIRS[method](raw.shape, bt, geoms, ids)
+            keep = f > zonal.MIN_FRACTION
+            u, c, f = u[keep], c[keep], f[keep]
+            if method == "exact" and len(f):
+                cover = np.bincount(c, weights=f, minlength=raw.size)[c]
+                full = np.abs(cover - 1.0) < 1e-6
+                f = np.where(full, f / np.where(full, cover, 1.0), f)
+        else:
+            u, c, f = np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
+        yield zonal._Block(blk, raw.ravel(), u, c, f)
 
 
 def _old_cell_people(info, units, *, method="exact", block_cells=zonal.BLOCK_CELLS):
@@ -22,7 +43,7 @@ def _old_cell_people(info, units, *, method="exact", block_cells=zonal.BLOCK_CEL
     geoms = zonal.zones_in_raster_crs(units, info.crs)
     win = zonal._overlap_window(info, units, geoms, label)
     parts = []
-    for b in zonal._iter_blocks(info, geoms, win, method=method, label=label, block_cells=block_cells):
+    for b in _old_blocks(info, geoms, win, method=method, block_cells=block_cells):
         raw = b.raw
         ok = np.isfinite(raw) & ~info.nodata_mask(raw) & (raw > 0)
         keep = ok[b.cell]
@@ -44,8 +65,20 @@ def _old_cell_people(info, units, *, method="exact", block_cells=zonal.BLOCK_CEL
                          "fraction": out["fraction"].to_numpy(dtype=float)})
 
 
+def _old_sums(info, units, method, block_cells):
+    geoms = zonal.zones_in_raster_crs(units, info.crs)
+    win = zonal._overlap_window(info, units, geoms, "old")
+    sums = np.zeros(len(units))
+    for b in _old_blocks(info, geoms, win, method=method, block_cells=block_cells):
+        vals = np.where(np.isfinite(b.raw) & ~info.nodata_mask(b.raw) & (b.raw > 0), b.raw, 0.0)
+        sums += np.bincount(b.unit, weights=b.frac * vals[b.cell], minlength=len(units))
+    return sums
+
+
 def _same(info, units, **kw):
     for method in zonal.ZONAL_METHODS:
+        np.testing.assert_array_equal(zonal.zonal_sum(info, units, method=method, **kw).sums.to_numpy(),
+                                      _old_sums(info, units, method, kw.get("block_cells", zonal.BLOCK_CELLS)))
         new = cell_people(info, units, method=method, **kw)
         old = _old_cell_people(info, units, method=method, **kw)
         pd.testing.assert_frame_equal(new, old, check_exact=True)

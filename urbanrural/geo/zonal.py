@@ -204,17 +204,18 @@ def _exact_pairs(shape: tuple[int, int], transform: object, geoms: NDArray[np.ob
     grid = NumPyRasterSource(np.broadcast_to(np.float32(0), shape), t.c, t.f + h * t.e, t.c + w * t.a, t.f)
     feats = exact_extract(grid, _feature_source(geoms, ids), ["cell_id", "coverage"], include_cols=["id"],
                           output="geojson")
-    units, cells, fracs = [], [], []
+    units, counts, cells, fracs = [], [], [], []
     for f in feats:
         p = f["properties"]
         c = np.asarray(p["cell_id"], dtype=np.intp)
         if len(c):
-            units.append(np.full(len(c), f["id"], dtype=np.intp))
+            units.append(f["id"])
+            counts.append(len(c))
             cells.append(c)
             fracs.append(np.asarray(p["coverage"], dtype=np.float64))
     if not cells:
         return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
-    return np.concatenate(units), np.concatenate(cells), np.concatenate(fracs)
+    return np.repeat(np.asarray(units, dtype=np.intp), counts), np.concatenate(cells), np.concatenate(fracs)
 
 
 def _centre_pairs(shape: tuple[int, int], transform: object, geoms: NDArray[np.object_],
@@ -261,13 +262,23 @@ def _iter_blocks(info: RasterInfo, geoms: NDArray[np.object_], win: rasterio.win
         if len(ids):
             u, c, f = pairs(raw.shape, bt, geoms, ids)
             keep = f > MIN_FRACTION  # slivers: edges off by float rounding through another CRS
-            u, c, f = u[keep], c[keep], f[keep]
+            if not keep.all():
+                u, c, f = u[keep], c[keep], f[keep]
             if method == "exact" and len(f):
                 # exactextract reports fractions as float32: a cell fully shared among units
-                # (sum within 1e-6 of 1) is rescaled to exactly 1, so tiling units keep the total
-                cover = np.bincount(c, weights=f, minlength=raw.size)[c]
-                full = np.abs(cover - 1.0) < 1e-6
-                f = np.where(full, f / np.where(full, cover, 1.0), f)
+                # (sum within 1e-6 of 1) is rescaled to exactly 1, so tiling units keep the total.
+                # Only cells with a fraction below 1 can change (a cell covered whole by one
+                # unit has cover 1 and stays 1; by several, cover >= 2 and stays): their pairs
+                # are summed in the same order as over all pairs
+                mark = np.zeros(raw.size, dtype=bool)
+                mark[c[f != 1.0]] = True
+                sel = np.flatnonzero(mark[c])
+                if len(sel):
+                    cs, fs = c[sel], f[sel]
+                    cover = np.bincount(cs, weights=fs, minlength=raw.size)[cs]
+                    full = np.abs(cover - 1.0) < 1e-6
+                    f = f.copy()
+                    f[sel] = np.where(full, fs / np.where(full, cover, 1.0), fs)
         else:
             u, c, f = np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
         yield _Block(blk, raw.ravel(), u, c, f)
