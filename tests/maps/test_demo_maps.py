@@ -53,8 +53,12 @@ def test_every_demo_map_and_the_report_open_offline(demo_run, browser, tmp_path)
         assert browser.page.query_selector(".ur-legend") is not None, page.name
         browser.page.screenshot(path=str(tmp_path / f"{page.stem}.png"))
     browser.open(out / "report.html")
+    # the 300 dpi maps are linked (file://, inside the run folder) and load lazily: scroll to each
+    browser.page.evaluate("""async () => { for (const i of document.images) { i.scrollIntoView();
+                             await i.decode().catch(() => null); } }""")
     assert browser.requests == [] and browser.errors == []
     assert browser.page.evaluate("Array.from(document.images).every(i => i.naturalWidth > 0)")
+    assert browser.page.evaluate("Array.from(document.images).filter(i => i.src.startsWith('file:')).length") >= 5
 
 
 # fire "mouseover" on feature 0 of every layer with tooltips; return the tooltip texts and

@@ -279,3 +279,44 @@ def test_hostile_names_in_summary_are_text(tmp_path, language):
         assert not attr.startswith("on"), (tag, attr)
         if attr == "href":
             assert not value.lower().startswith("javascript"), value
+
+
+# --------------------------------------------------------------------------- map images: embedded or linked
+
+
+def _png(path: Path, width: int, height: int, *, noise: bool) -> Path:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 255, (height, width, 3), dtype=np.uint8) if noise else \
+        np.full((height, width, 3), 200, dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def test_small_maps_embedded_large_ones_linked_inside_the_run_folder(tmp_path):
+    run_dir = tmp_path / "run"
+    (run_dir / "maps").mkdir(parents=True)
+    _png(run_dir / "maps" / "ccd.png", 300, 200, noise=False)
+    big = _png(run_dir / "maps" / "tt_hospital.png", 600, 400, noise=True)
+    (run_dir / "maps" / "tt_hospital.pdf").write_bytes(b"%PDF-1.4")
+    _png(run_dir / "maps" / "it's <b>&map.png", 500, 300, noise=True)
+    outside = _png(tmp_path / "secret.png", 10, 10, noise=False)
+    (run_dir / "maps" / "elsewhere.png").symlink_to(outside)
+    run = {"study_area": {"units": 3}, "analyses": [], "checks": [], "outputs": []}
+    html = render_report(name="x", run=run, tables={}, units=pd.DataFrame(), folder=run_dir, language="en")
+    assert big.stat().st_size > 150_000 and len(html) < 60_000
+    srcs = [v for t, a, v in parse(html).attrs if t == "img" and a == "src"]
+    assert len(srcs) == 3  # the link out of the run folder is left out
+    assert sum(s.startswith("data:image/png;base64,") for s in srcs) == 1  # the small one
+    assert "maps/tt_hospital.png" in srcs and "maps/it%27s%20%3Cb%3E%26map.png" in srcs
+    assert "width='600' height='400' loading='lazy'" in html
+    for s in srcs:  # relative, inside the run folder, no scheme
+        assert s.startswith("data:") or (s.startswith("maps/") and ".." not in s and ":" not in s), s
+    assert "secret" not in html and "elsewhere" not in html
+    assert "href='maps/tt_hospital.pdf'" in html
+    # a higher limit embeds them all (a report to send on its own)
+    html = render_report(name="x", run=run, tables={}, units=pd.DataFrame(), folder=run_dir, language="zh",
+                         embed_max_bytes=10_000_000)
+    srcs = [v for t, a, v in parse(html).attrs if t == "img" and a == "src"]
+    assert len(srcs) == 3 and all(s.startswith("data:image/png;base64,") for s in srcs)

@@ -1,6 +1,7 @@
 """The demo's report.html in headless Chromium, English and Chinese, with the network blocked:
-no request, no page error, no horizontal overflow at 1000 px, every image decoded; a
-screenshot of each is written to the test's temporary folder for review."""
+no request but the run folder's own map images (file://, linked by relative path), no page
+error, no horizontal overflow at 1000 px, every image decoded; a screenshot of each is
+written to the test's temporary folder for review."""
 
 from __future__ import annotations
 
@@ -16,13 +17,18 @@ def test_demo_report_in_chromium(chromium, tmp_path_factory, language):
     report = out / "report.html"
     page = chromium.new_page(viewport={"width": 1000, "height": 800})
     requests: list[str] = []
+    loaded: list[str] = []
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    maps_dir = (out / "maps").resolve().as_uri() + "/"
 
     def route(r):
         url = r.request.url
         if url == report.as_uri() or url.startswith("data:"):
+            r.continue_()
+        elif url.startswith(maps_dir) and url.endswith(".png"):  # a map of the run, linked
+            loaded.append(url)
             r.continue_()
         else:
             requests.append(url)
@@ -38,9 +44,15 @@ def test_demo_report_in_chromium(chromium, tmp_path_factory, language):
         assert page.evaluate("document.scripts.length") == 0
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 1000 + 2, width
+        # lazy images load as they come into view: scroll to each, wait until it is decoded
+        page.evaluate("""async () => { for (const i of document.images) { i.scrollIntoView();
+                                       await i.decode().catch(() => null); } window.scrollTo(0, 0); }""")
         imgs = page.evaluate("""() => Array.from(document.images).map(i => [i.complete, i.naturalWidth,
                                   i.getBoundingClientRect().width, i.alt])""")
         assert len(imgs) >= 5
+        linked = page.evaluate("Array.from(document.images).filter(i => !i.src.startsWith('data:')).length")
+        assert linked >= 5 and len(set(loaded)) == linked, (linked, loaded)  # 300 dpi pages: linked
+        assert requests == [] and errors == []
         for complete, natural, shown, alt in imgs:
             assert complete and natural > 0, alt
             assert shown >= 800, (alt, shown)  # maps full width of the page

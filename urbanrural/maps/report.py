@@ -6,17 +6,18 @@ urban and rural; the rural/urban time ratio; global Moran's I with its p; the in
 index range and the CCD class counts; the most under-served units; warnings). Then inputs
 (names relative to the config, checksums shortened), checks (problems first), methods and
 variants as key/value tables, the key tables with formatted numbers, the maps full width
-(embedded PNG thumbnails, a click opens the full map file) and links to every output.
+(small PNGs embedded, 300 dpi pages linked by their path in the run folder; a click opens
+the full map file) and links to every output.
 
 English or Chinese throughout (``language``; ``<html lang="zh-CN">``). Sections whose
 analysis did not run are absent. No script, no external resource: CSS inline, images as
-data URIs; print CSS for A4. Every string goes through :mod:`.escape`.
+data URIs or files of the run folder (the report opens offline from there); print CSS for
+A4. Every string goes through :mod:`.escape`.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 import os
 import re
 from pathlib import Path, PurePath
@@ -676,42 +677,60 @@ def _map_title(stem: str, lang: str) -> str:
     return label(stem, language=lang).text
 
 
-def _thumbnail(png: Path, max_width: int = 1400) -> bytes:
-    data = png.read_bytes()
+#: map images up to this size are embedded in the report; larger ones are linked
+EMBED_MAX_BYTES = 150_000
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's header (no decoding); None when it is not a PNG."""
+    if len(data) >= 24 and data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return None
+
+
+def _inside(path: Path, folder: Path) -> str | None:
+    """``path`` relative to ``folder`` (POSIX, no ``..``), or None when it resolves outside
+    (a link out of the run folder is never followed)."""
     try:
-        from PIL import Image
-
-        with Image.open(io.BytesIO(data)) as im:
-            width = min(im.width, max_width)
-            small = im.convert("RGB").resize((width, round(im.height * width / im.width)), Image.Resampling.BILINEAR)
-            # 256 colours, no dithering: a map's flat fills and text stay sharp at a fifth of the size
-            buf = io.BytesIO()
-            small.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
-                buf, format="PNG", optimize=True)
-            return buf.getvalue() if buf.tell() < len(data) else data
-    except Exception:  # noqa: BLE001 - an unreadable PNG is embedded as it is
-        return data
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except (OSError, ValueError):
+        return None
 
 
-def _maps(folder: Path, lang: str) -> str:
+def _image(png: Path, rel: str, *, embed_max_bytes: int) -> str:
+    """``src`` and size attributes of a map image: the file's bytes as a data URI when it is
+    small, else its path in the run folder (the report opens from there, offline)."""
+    with png.open("rb") as fh:
+        head = fh.read(24)
+    size = _png_size(head)
+    dims = f" width='{size[0]}' height='{size[1]}'" if size else ""
+    if png.stat().st_size <= embed_max_bytes:
+        return f"src='data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}'{dims}"
+    return f"src='{html_attr(href_path(rel))}'{dims} loading='lazy' decoding='async'"
+
+
+def _maps(folder: Path, lang: str, *, embed_max_bytes: int = EMBED_MAX_BYTES) -> str:
     pngs = sorted((folder / "maps").glob("*.png"))
-    if not pngs:
-        return ""
-    parts = [f"<p>{_e(w('maps_intro', lang))}</p>"]
+    parts = []
     for p in pngs:
-        uri = "data:image/png;base64," + base64.b64encode(_thumbnail(p)).decode()
+        rel = _inside(p, folder)
+        if rel is None or not p.is_file():
+            continue
         title = _map_title(p.stem, lang)
         links = []
-        html_map = p.with_suffix(".html")
-        if html_map.exists():
-            links.append(f"<a href='maps/{href_path(html_map.name)}'>{_e(w('interactive', lang))}</a>")
-        for ext in (".png", ".pdf", ".svg"):
-            if p.with_suffix(ext).exists():
-                links.append(f"<a href='maps/{href_path(p.with_suffix(ext).name)}'>{ext[1:].upper()}</a>")
+        for ext in (".html", ".png", ".pdf", ".svg"):
+            other = p.with_suffix(ext)
+            other_rel = _inside(other, folder) if other.exists() else None
+            if other_rel is not None:
+                text = w("interactive", lang) if ext == ".html" else ext[1:].upper()
+                links.append(f"<a href='{html_attr(href_path(other_rel))}'>{_e(text)}</a>")
+        img = _image(p, rel, embed_max_bytes=embed_max_bytes)
         parts.append(f"<figure><figcaption>{_e(title)}{''.join(links)}</figcaption>"
-                     f"<a href='maps/{href_path(p.name)}'><img src='{uri}' alt='{html_attr(p.stem)}' "
+                     f"<a href='{html_attr(href_path(rel))}'><img {img} alt='{html_attr(p.stem)}' "
                      f"title='{html_attr(title)}'></a></figure>")
-    return "".join(parts)
+    if not parts:
+        return ""
+    return f"<p>{_e(w('maps_intro', lang))}</p>" + "".join(parts)
 
 
 def _outputs(run: dict[str, Any]) -> str:
@@ -722,9 +741,16 @@ def _outputs(run: dict[str, Any]) -> str:
 
 
 def render_report(*, name: str, run: dict[str, Any], tables: dict[str, pd.DataFrame], units: pd.DataFrame,
-                  folder: Path, language: str = "en") -> str:
-    """The report HTML for a run folder (``folder`` holds maps/*.png to embed), in ``language``
-    ("en" or "zh"); every value from the run escaped for where it lands."""
+                  folder: Path, language: str = "en", embed_max_bytes: int = EMBED_MAX_BYTES) -> str:
+    """The report HTML for a run folder, written to the folder's top (``report.html``), in
+    ``language`` ("en" or "zh"); every value from the run escaped for where it lands.
+
+    The maps of ``folder/maps/*.png`` are shown full width: a PNG of at most
+    ``embed_max_bytes`` is embedded as a data URI, a larger one (a 300 dpi page) is linked
+    by its path in the run folder (``maps/x.png``, loaded lazily), so the report stays small
+    however many maps the run draws and opens offline from the run folder. Files that
+    resolve outside ``folder`` are left out.
+    """
     lang = "zh" if language == "zh" else "en"
     facts = summary_facts(run, tables, units, language=lang)
     sections: list[tuple[str, str, str]] = [
@@ -733,7 +759,7 @@ def render_report(*, name: str, run: dict[str, Any], tables: dict[str, pd.DataFr
     sections.append(("checks", w("checks", lang), _checks(run, lang) + _notes(run, lang)))
     sections.append(("methods", w("methods", lang), _methods(run, lang)))
     sections.append(("tables", w("tables", lang), _tables(tables, lang)))
-    sections.append(("maps", w("maps", lang), _maps(Path(folder), lang)))
+    sections.append(("maps", w("maps", lang), _maps(Path(folder), lang, embed_max_bytes=embed_max_bytes)))
     sections.append(("outputs", w("outputs", lang), _outputs(run)))
     sections = [s for s in sections if s[2]]
     toc = " · ".join(f"<a href='#{sid}'>{_e(title)}</a>" for sid, title, _ in sections)
