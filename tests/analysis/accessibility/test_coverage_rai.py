@@ -104,6 +104,9 @@ def test_polygonal_points_and_missing_roads(grid_too):
     assert not coverage.near_road(x, y, np.array([None, shapely.LineString()], dtype=object), distance_m=2000).any()
     assert not coverage.near_road(x, y, np.array([], dtype=object), distance_m=2000).any()
     assert coverage.near_road(np.empty(0), np.empty(0), geoms, distance_m=2000).shape == (0,)
+    x[5], y[6] = np.nan, np.inf  # no coordinates: near nothing, the others unchanged
+    np.testing.assert_array_equal(coverage.near_road(x, y, geoms, distance_m=2000.0),
+                                  np.r_[new[:5], False, False, new[7:]])
 
 
 def test_rai_results_equal_the_previous_ones_incl_empty_roads():

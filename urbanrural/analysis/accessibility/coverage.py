@@ -207,6 +207,10 @@ def near_road(x: NDArray[np.float64], y: NDArray[np.float64], roads: NDArray[np.
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     if len(x) == 0 or len(geoms) == 0:
         return out
+    fin = np.isfinite(x) & np.isfinite(y)
+    if not fin.all():  # a point without coordinates is near nothing
+        out[fin] = near_road(x[fin], y[fin], geoms, distance_m=distance_m, block=block)
+        return out
     kinds = shapely.get_type_id(geoms)
     areal = np.isin(kinds, (3, 6)) | ((kinds == 7) & (shapely.area(geoms) > 0))
     lines = geoms[~areal]
