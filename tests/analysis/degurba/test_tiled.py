@@ -39,6 +39,7 @@ def _tiled(arrays, chunks, **kw):
     return dg.classify_grid_tiled(pop, land=land, built=built, chunks=chunks, **kw).compute(scheduler=SYNC)
 
 
+@pytest.mark.slow
 def test_continent_tiled_equals_in_memory(continent):
     pop, land, built = continent
     serial = dg.classify_grid(pop, land=land, built=built)
@@ -54,6 +55,7 @@ def test_continent_tiled_equals_in_memory(continent):
     assert (serial == 10).any() and (serial == 255).sum() == 0    # a lake; land given: no no-data class
 
 
+@pytest.mark.slow
 def test_continent_level1_and_without_land(continent):
     pop = continent[0]
     serial = dg.classify_grid(pop, level=1)
@@ -137,6 +139,7 @@ def cluster_client():
         yield client
 
 
+@pytest.mark.slow
 def test_local_cluster_equals_serial(cluster_client, county, tmp_path):
     pop, land, built = county
     serial = dg.classify_grid(pop, land=land, built=built)
