@@ -7,6 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import rasterio.features
 import rasterio.windows
 import shapely
 from _support import X0, Y0, write_raster
@@ -17,6 +18,17 @@ from urbanrural.geo.raster import open_raster, read_band
 from urbanrural.geo.zonal import cell_people
 
 
+def _old_centre_pairs(shape, transform, geoms, ids):
+    shapes = ((geoms[i], int(i) + 1) for i in ids if geoms[i] is not None and not shapely.is_empty(geoms[i]))
+    codes = rasterio.features.rasterize(shapes, out_shape=shape, transform=transform, fill=0,
+                                        all_touched=False, dtype="int32").ravel()
+    cells = np.flatnonzero(codes)
+    return codes[cells].astype(np.intp) - 1, cells, np.ones(len(cells))
+
+
+_OLD_PAIRS = {"exact": zonal._exact_pairs, "centre": _old_centre_pairs}
+
+
 def _old_blocks(info, geoms, win, *, method, block_cells):
     """The blocks and pairs before issue 16 (every pair summed for the rescale)."""
     tree = shapely.STRtree(geoms)
@@ -25,7 +37,7 @@ def _old_blocks(info, geoms, win, *, method, block_cells):
         bt = rasterio.windows.transform(blk, info.transform)
         ids = np.sort(tree.query(shapely.box(*rasterio.windows.bounds(blk, info.transform)), predicate="intersects"))
         if len(ids):
-            u, c, f = zonal._PAIRS[method](raw.shape, bt, geoms, ids)
+            u, c, f = _OLD_PAIRS[method](raw.shape, bt, geoms, ids)
             keep = f > zonal.MIN_FRACTION
             u, c, f = u[keep], c[keep], f[keep]
             if method == "exact" and len(f):
