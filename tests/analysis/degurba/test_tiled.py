@@ -154,3 +154,18 @@ def test_local_cluster_equals_serial(cluster_client, county, tmp_path):
     with rasterio.open(out) as src:
         assert np.array_equal(src.read(1), dg.classify_grid(pop, level=1)) and src.transform == t
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("degurba-tiles-")]  # scratch removed
+
+
+def test_xarray_and_geotiff_inputs(county, tmp_path):
+    xr = pytest.importorskip("xarray")
+    pop = county[0]
+    serial = dg.classify_grid(pop)
+    band = xr.DataArray(da.from_array(pop[None], chunks=(1, 250, 250)), dims=("band", "y", "x"))
+    assert np.array_equal(dg.classify_grid_tiled(band).compute(scheduler=SYNC), serial)
+    t = rasterio.Affine(1000, 0, 0, 0, -1000, 5_000_000)
+    with rasterio.open(tmp_path / "pop.tif", "w", driver="GTiff", width=1000, height=1000, count=1,
+                       dtype="float32", crs=dg.MOLLWEIDE, transform=t, nodata=-1) as dst:
+        dst.write(np.nan_to_num(pop, nan=-1.0), 1)
+    lazy = dg.classify_grid_tiled(tmp_path / "pop.tif", chunks=330)
+    assert lazy.chunks[0] == (330, 330, 340)   # a last tile narrower than the halos joins the one before
+    assert np.array_equal(lazy.compute(scheduler=SYNC), dg.classify_grid(tmp_path / "pop.tif"))
