@@ -169,3 +169,24 @@ def test_xarray_and_geotiff_inputs(county, tmp_path):
     lazy = dg.classify_grid_tiled(tmp_path / "pop.tif", chunks=330)
     assert lazy.chunks[0] == (330, 330, 340)   # a last tile narrower than the halos joins the one before
     assert np.array_equal(lazy.compute(scheduler=SYNC), dg.classify_grid(tmp_path / "pop.tif"))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("rounds", [1, 16])
+def test_random_blobs_on_small_tiles(seed, rounds, monkeypatch):
+    """Centres, holes and majority edges cut by many tile borders (16-cell tiles); with
+    one majority round per tile visit, the rule runs as many passes as it has rounds."""
+    from scipy import ndimage
+
+    from urbanrural.analysis import _degurba_tiled
+
+    monkeypatch.setattr(_degurba_tiled, "MAJORITY_ROUNDS", rounds)
+    rng = np.random.default_rng(seed)
+    f = ndimage.gaussian_filter(rng.normal(size=(80, 96)), 2.5)
+    pop = np.where(f > np.quantile(f, 0.45), 2000.0, 0.0) + rng.uniform(0, 400, f.shape)
+    land = np.where(rng.random(f.shape) < 0.15, 0.3, 1.0)
+    pop[land < 1] *= rng.random(int((land < 1).sum())) < 0.5
+    for params in (GridParams(uc_size=20_000), GridParams.preset("R2022A", uc_size=20_000, uc_contiguity=8)):
+        serial = dg.classify_grid(pop, land=land, params=params)
+        tiled = dg.classify_grid_tiled(pop, land=land, params=params, chunks=(16, 20)).compute(scheduler=SYNC)
+        assert np.array_equal(tiled, serial)
