@@ -180,7 +180,11 @@ def test_page_title_context_layers_and_tiles(units, tmp_path):
                 title="<b>Demo</b>", context=("facilities", "roads", "isochrones"))
     assert "<title>&lt;b&gt;Demo&lt;/b&gt;</title>" in text
     kinds = [d["k"] for d, _ in layers(text)]
-    assert kinds == ["polygon", "polygon", "line", "point", "point"]  # units, isochrones, roads, 2 categories
+    assert kinds == ["polygon", "polygon", "line"]  # units, isochrones, roads
+    # facilities: one block of data, one overlay per category (see test_facilities.py)
+    block = json.loads(re.search(r"var ur_facilities_\w+ = (\{.*?\});</script>", text).group(1))
+    assert block["cats"] == ["诊所", "学校"] and block["n"] in (["C", "S"], ["S", "C"])
+    assert text.count("urFacilities(ur_facilities_") == 2
     assert layers(text)[1][0].get("ni") == 1  # isochrones leave the units' tooltips reachable
     names = [json.dumps(w)[1:-1] for w in ("诊所", "道路", "等时圈")]  # layer names, JSON-escaped in scripts
     assert all(n in text for n in names) and "L.control.layers" in text
