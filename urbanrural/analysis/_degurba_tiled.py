@@ -13,7 +13,7 @@ a grid held as a dask array, so a grid larger than memory is classified tile by 
   no label grid is ever held;
 - **majority rule** (urban-centre edges): each round is a 3 x 3 rule, so a tile with an
   r-cell halo (``dask.array.overlap``) runs r rounds exactly; tiles are repeated, only
-  where a neighbour changed, until no cell changes;
+  where a cell of their core or halo changed, until no cell changes;
 - **gap filling**: a hole of at most m cells lies within m cells of any of its cells,
   so tiles with an (m + 1)-cell halo fill exactly the serial holes;
 - **semi-dense buffer**: a dilation with a halo of the buffer width; a semi-dense
@@ -500,22 +500,28 @@ def _centres(g: _Grid, uc: _Rule, lookups: dict, p: GridParams, root: Path, *, a
         while active:
             step += 1
             ext = da.overlap.overlap(store.array(), depth={0: r, 1: r}, boundary={0: 0, 1: 0}).to_delayed()
-            todo = near(active)
+            todo = near(active) if step == 1 else sorted(active)
 
             def run(ids, f, path):
                 new = _majority(ids, water=(f & 1) > 0, ignore=(f & 2) > 0, version=version, max_rounds=r,
                                 outside=(f & 4) > 0)
                 core = (slice(r, -r), slice(r, -r))
-                changed = bool((new[core] != ids[core]).any())
-                return (_save(new[core], path) if changed else None), changed
+                diff = new[core] != ids[core]
+                if not diff.any():
+                    return None, ()
+                # the tiles whose halo (or core) holds a changed cell: only they can change next
+                sel = {-1: slice(0, r), 0: slice(None), 1: slice(-r, None)}
+                hit = tuple((di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1) if diff[sel[di], sel[dj]].any())
+                return _save(new[core], path), hit
 
             d = dask.delayed(run, pure=False)
             res = g.compute(*[d(ext[i, j], fl[i, j], str(root / f"m{step}_{i}_{j}.npz")) for i, j in todo])
             active = set()
-            for k, (path, changed) in zip(todo, res, strict=True):
-                if changed:
-                    store.files[k] = path
-                    active.add(k)
+            for (i, j), (path, hit) in zip(todo, res, strict=True):
+                if hit:
+                    store.files[i, j] = path
+                    active.update((i + di, j + dj) for di, dj in hit
+                                  if 0 <= i + di < g.nb[0] and 0 <= j + dj < g.nb[1])
 
     ids = store.array()
     if p.uc_gap_fill:
