@@ -30,7 +30,7 @@ seconds vary by up to 2x from run to run, ratios less):
 step                                       before           after            ratio
 =========================================  ===============  ===============  ======
 cell_people exact (6,960,148 rows)         11.2-27.9 s      7.9-11.0 s       1.4-2.5x
-cell_people centre (6,300,844 rows)        7.9-9.2 s        4.5-5.4 s        1.7-1.8x
+cell_people centre (6,300,844 rows)        7.9-9.2 s        3.9-5.4 s        1.7-2.3x
 32 per-unit regroupings                    90-95 s, +0.9 GB 9.2-11.7 s, +0.3  7.7-10x
 Rural Access Index, 1M rural points        16-19 s, +0.4 GB 1.6 s, +0 GB     10-11x
 Rural Access Index, all 4.85M rural        (> 6 GB)         2.4-2.5 s, +0.2
