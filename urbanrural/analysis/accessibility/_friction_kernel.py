@@ -8,11 +8,13 @@ writable), so a fresh CLI process loads them instead of compiling again. Importe
 surface is costed.
 
 How it is fast (issue 16; ~0.6-0.9x the time of xarray-spatial's ``cost_distance`` on the
-4M-cell benchmark, from 1.3x before), without changing a single result:
+4M-cell benchmark, from 1.3x before; see ``benchmarks/friction.py``), without changing a
+single result:
 
 * the grid is copied once into a flat array padded with a ring of ``inf`` cells, so the
   neighbour loop has no bounds checks (a step into the ring costs ``inf`` and is never
-  taken), and negative costs become ``inf`` in the copy;
+  taken), and negative costs become ``inf`` in the copy; the grid-sized arrays are made
+  by numpy (transparent huge pages), the loops that fill and search them are compiled;
 * a 4-ary heap of (float64 key, cell) pairs with lazy deletion: a cell is pushed again
   when its distance improves and stale entries (key > current distance) are skipped when
   popped; no position array, no decrease-key, keys read without an indirection;
@@ -46,17 +48,15 @@ def _grow(keys, cells):
 
 
 @numba.njit(cache=True, nogil=True)
-def _pad(cost):
-    """Flat copy of ``cost`` inside a ring of ``inf``; negative cells become ``inf``."""
+def _fill(cost, c):
+    """Copy ``cost`` inside the ring of the padded flat ``c``; negative cells become ``inf``."""
     rows, cols = cost.shape
     w = cols + 2
-    c = np.full((rows + 2) * w, np.inf)
     for r in range(rows):
         base = (r + 1) * w + 1
         for q in range(cols):
             v = cost[r, q]
             c[base + q] = v if v >= 0 else np.inf
-    return c
 
 
 @numba.njit(cache=True, nogil=True)
@@ -143,25 +143,19 @@ def _search(c, dist, w, seeds, step_y, step_x, limit):
 
 
 @numba.njit(cache=True, nogil=True)
-def _unpad(dist, rows, cols, limit):
+def _unpad(dist, out, limit):
+    rows, cols = out.shape
     w = cols + 2
-    out = np.empty((rows, cols))
     for r in range(rows):
         base = (r + 1) * w + 1
         for q in range(cols):
             d = dist[base + q]
             out[r, q] = d if d <= limit else np.inf
-    return out
 
 
 @numba.njit(cache=True, nogil=True)
-def run(cost, starts, step_y, step_x, limit):
-    """Minutes from every cell of ``cost`` (minutes per metre) to the nearest of the
-    ``starts`` (flat cell numbers); ``inf`` beyond ``limit`` or unreachable."""
-    rows, cols = cost.shape
+def _start_cells(starts, cols, dist):
     w = cols + 2
-    c = _pad(cost)
-    dist = np.full(len(c), np.inf)
     seeds = np.empty(len(starts), dtype=np.int64)
     m = 0
     for s in starts:
@@ -171,21 +165,13 @@ def run(cost, starts, step_y, step_x, limit):
             dist[p] = 0.0
             seeds[m] = p
             m += 1
-    _search(c, dist, w, seeds[:m], step_y, step_x, limit)
-    return _unpad(dist, rows, cols, limit)
+    return seeds[:m]
 
 
 @numba.njit(cache=True, nogil=True)
-def improve(cost, current, better, step_y, step_x, limit):
-    """Lower ``current`` (minutes already consistent over this grid: the output of
-    :func:`run` or of an earlier call, ``inf`` where unknown) where ``better`` is lower,
-    and propagate the improvements: only the lowered cells are seeded, so the work is
-    proportional to the cells whose time drops. Returns a new array; equal to a full
-    search seeded with ``min(current, better)``."""
-    rows, cols = cost.shape
+def _lowered_cells(current, better, dist):
+    rows, cols = current.shape
     w = cols + 2
-    c = _pad(cost)
-    dist = np.full(len(c), np.inf)
     seeds = np.empty(rows * cols, dtype=np.int64)
     m = 0
     for r in range(rows):
@@ -199,12 +185,50 @@ def improve(cost, current, better, step_y, step_x, limit):
                 m += 1
             else:
                 dist[base + q] = d
-    _search(c, dist, w, seeds[:m], step_y, step_x, limit)
-    return _unpad(dist, rows, cols, limit)
+    return seeds[:m]
 
 
-@numba.njit(cache=True, nogil=True)
-def run_from(cost, initial, step_y, step_x, limit):
+# The grid-sized arrays are allocated by numpy, not inside the compiled code: numpy asks the
+# kernel for transparent huge pages on large arrays (numba's allocator does not), which saves
+# TLB misses when a step reaches the row above or below (tens of kB away); ~15 % on 4M cells.
+def _padded(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows, cols = cost.shape
+    n = (rows + 2) * (cols + 2)
+    c = np.full(n, np.inf)
+    _fill(np.ascontiguousarray(cost, dtype=np.float64), c)
+    return c, np.full(n, np.inf)
+
+
+def run(cost: np.ndarray, starts: np.ndarray, step_y: float, step_x: float, limit: float) -> np.ndarray:
+    """Minutes from every cell of ``cost`` (minutes per metre) to the nearest of the
+    ``starts`` (flat cell numbers); ``inf`` beyond ``limit`` or unreachable."""
+    rows, cols = cost.shape
+    c, dist = _padded(cost)
+    seeds = _start_cells(np.asarray(starts, dtype=np.int64), cols, dist)
+    _search(c, dist, cols + 2, seeds, float(step_y), float(step_x), float(limit))
+    out = np.empty((rows, cols))
+    _unpad(dist, out, float(limit))
+    return out
+
+
+def improve(cost: np.ndarray, current: np.ndarray, better: np.ndarray, step_y: float, step_x: float,
+            limit: float) -> np.ndarray:
+    """Lower ``current`` (minutes already consistent over this grid: the output of
+    :func:`run` or of an earlier call, ``inf`` where unknown) where ``better`` is lower,
+    and propagate the improvements: only the lowered cells are seeded, so the work is
+    proportional to the cells whose time drops. Returns a new array; equal to a full
+    search seeded with ``min(current, better)``."""
+    rows, cols = cost.shape
+    c, dist = _padded(cost)
+    seeds = _lowered_cells(np.ascontiguousarray(current, dtype=np.float64),
+                           np.ascontiguousarray(better, dtype=np.float64), dist)
+    _search(c, dist, cols + 2, seeds, float(step_y), float(step_x), float(limit))
+    out = np.empty((rows, cols))
+    _unpad(dist, out, float(limit))
+    return out
+
+
+def run_from(cost: np.ndarray, initial: np.ndarray, step_y: float, step_x: float, limit: float) -> np.ndarray:
     """As :func:`run`, but every cell with a finite ``initial`` value (minutes already
     known, e.g. 0 at a facility or the time at a tile's border) starts at that value."""
     return improve(cost, np.full(cost.shape, np.inf), initial, step_y, step_x, limit)
