@@ -38,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -604,7 +605,7 @@ def render_flows(units: gpd.GeoDataFrame, flows: gpd.GeoDataFrame | None, spec: 
         raise DataError(f"map {spec!r} needs the flow lines (layer 'flows' of results.gpkg, written by the flows "
                         "analysis): this run has no flows")
     kind, year = parse_flow_spec(arg)
-    html = isinstance(out, (str, Path)) and Path(out).suffix.lower() == ".html"
+    html = isinstance(out, (str, os.PathLike)) and Path(out).suffix.lower() == ".html"
     out = Path(out) if html else out
     popts = dict(print_options or {})
     if which == "flow_matrix":

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -525,7 +526,7 @@ def render_panel(units: gpd.GeoDataFrame, spec: str, out: str | Path | Sequence[
     which, _, variable = spec.partition(":")
     if not variable:
         raise DataError(f"map {spec!r} needs a variable: {which}:VARIABLE (e.g. {which}:integration_index)")
-    html = isinstance(out, (str, Path)) and Path(out).suffix.lower() == ".html"
+    html = isinstance(out, (str, os.PathLike)) and Path(out).suffix.lower() == ".html"
     out = Path(out) if html else out
     opts = dict(print_options or {})
     cols = year_columns(units.columns, variable, spec=spec)

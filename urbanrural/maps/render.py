@@ -37,6 +37,7 @@ For ``tt_<cat>_min`` and ``acc_<measure>_<cat>`` columns, a ``reach_<cat>`` colu
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -284,7 +285,7 @@ def render_map(source: gpd.GeoDataFrame | str | Path, spec: str, out: str | Path
         A ``flow:``/``flow_matrix:`` kind (or year) the flows layer does not hold (the
         kinds present are listed).
     """
-    single = isinstance(out, (str, Path))
+    single = isinstance(out, (str, os.PathLike))
     outs = static.out_paths(out)
     for o in outs:
         if o.suffix.lower() not in OUTPUT_SUFFIXES:
