@@ -242,7 +242,7 @@ def _year_demand(ctx: Any, cache: Mapping[str, Any], path: Path) -> Demand:
     pts, _ = demand.demand_points(ctx.units, how=cache["demand"], raster=pop.raster, people=pop.per_unit,
                                   zonal=pc.zonal)
     if "urban_class" in ctx.units.columns:
-        pts["urban_class"] = ctx.units["urban_class"].astype(object).reindex(pts["unit"]).to_numpy()
+        pts["urban_class"] = demand.unit_column(pts, ctx.units["urban_class"].astype(object))
     snap = None
     if cache["mode"] == "network":
         snap = network.snap(cache["graph"], pts[["x", "y"]].to_numpy(), name=f"demand points ({path.name})")

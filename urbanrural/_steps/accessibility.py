@@ -77,6 +77,11 @@ def _demand_points(ctx: RunContext, how: str) -> tuple[pd.DataFrame, str, Phrase
             people = pd.Series(1.0, index=units.index)
     zonal = ctx.config.population.zonal if ctx.config.population is not None else "exact"
     points, used = demand.demand_points(units, how=how, raster=raster, people=people, zonal=zonal)
+    small = int(points.attrs.get("fallback_smaller_than_cell", 0))
+    if small:
+        ctx.note(NAME, "info", f"{small} unit(s) smaller than one population cell got no people from the raster: "
+                 "each is priced at its unit point (centroid, or representative point) rather than left without a "
+                 "time")
     up = demand.unit_points(units)
     n_rep = int((up["point"] != "centroid").sum())
     unit_point = (f"the unit point: {demand.UNIT_POINT_RULE}; {n_rep} of {len(units)} units use the "
@@ -332,7 +337,7 @@ def accessibility_step(ctx: RunContext) -> None:
         return
     has_class = "urban_class" in ctx.units.columns
     if has_class:
-        points["urban_class"] = ctx.units["urban_class"].astype(object).reindex(points["unit"]).to_numpy()
+        points["urban_class"] = demand.unit_column(points, ctx.units["urban_class"].astype(object))
     else:
         ctx.note(NAME, "info", "no urban_class column (urban_rural analysis not run): shares are overall only")
     walk = ctx.config.roads.off_road_speed if ctx.config.roads is not None else 5.0

@@ -61,8 +61,9 @@ def autocorrelation_step(ctx: RunContext) -> None:
         try:
             m = ac.moran(y, w, permutations=cfg.permutations, seed=cfg.seed, dropna=True)
             g = ac.geary(y, w, permutations=cfg.permutations, seed=cfg.seed, dropna=True)
+            # with scale: scheduler, the permutation blocks run on the cluster (same seeded result)
             loc = ac.lisa(y, w, permutations=cfg.permutations, seed=cfg.seed, alpha=cfg.alpha, adjust=cfg.adjust,
-                          dropna=True)
+                          dropna=True, scheduler="dask" if ctx.scale.get("scheduler") else None)
             gi = ac.local_g(y, w, permutations=0, dropna=True)
         except DataError as exc:
             ctx.note("autocorrelation", "skipped", f"{var}: {exc}")

@@ -59,7 +59,7 @@ def _points(ctx: RunContext) -> pd.DataFrame:
     points = points[points["people"] > 0].copy()
     points.index = pd.Index([f"p{i}" for i in range(len(points))], name="point")
     if "urban_class" in ctx.units.columns:
-        points["urban_class"] = ctx.units["urban_class"].astype(str).reindex(points["unit"]).to_numpy()
+        points["urban_class"] = demand.unit_column(points, ctx.units["urban_class"].astype(str))
     else:
         points["urban_class"] = "all"
     return points

@@ -40,7 +40,7 @@ from ...geo.raster import RasterInfo
 __all__ = ["from_raster", "from_centroids", "from_weighted_centroids", "aggregate", "within_share",
            "points_xy", "unit_points", "demand_points", "unit_values", "DEMAND_MODES", "REACH_OK",
            "REACH_UNREACHABLE", "REACH_NO_PEOPLE", "UNIT_POINT_RULE", "UNIT_CODE", "set_unit_codes",
-           "unit_sums", "units_key"]
+           "unit_sums", "unit_column", "units_key"]
 
 DEMAND_MODES = ("raster", "centroid", "weighted_centroid")
 REACH_OK = "ok"
@@ -237,6 +237,28 @@ def _codes(points: pd.DataFrame, index: pd.Index, uniq: pd.Index) -> NDArray[np.
     if UNIT_CODE in points.columns and uniq is index and points.attrs.get(_UNITS_KEY) == units_key(index):
         return points[UNIT_CODE].to_numpy(dtype=np.intp)
     return _lookup(points["unit"], uniq)
+
+
+def unit_column(points: pd.DataFrame, values: pd.Series) -> NDArray:
+    """One value per point: each point's unit's entry of ``values`` (a Series on the units'
+    index; missing for points of units not in it), by ``unit_code`` when it was made for that
+    index (no text-id matching over millions of points).
+
+    Examples
+    --------
+    >>> pts = set_unit_codes(pd.DataFrame({"unit": ["b", "a", "z"]}), pd.Index(["a", "b"]))
+    >>> unit_column(pts, pd.Series(["urban", "rural"], index=["a", "b"])).tolist()
+    ['rural', 'urban', nan]
+    """
+    index = values.index
+    uniq = index if index.is_unique else index.unique()
+    codes = _codes(points, index, uniq)
+    vals = values.to_numpy() if uniq is index else values[~index.duplicated()].to_numpy()
+    out = np.take(vals, np.clip(codes, 0, None)) if len(vals) else np.full(len(codes), np.nan, dtype=object)
+    if (codes < 0).any():
+        out = out.astype(object) if out.dtype.kind not in "fcO" else out.copy()
+        out[codes < 0] = np.nan
+    return out
 
 
 def unit_sums(points: pd.DataFrame, index: pd.Index, *weights: NDArray[np.float64]) -> list[NDArray[np.float64]]:
