@@ -112,21 +112,20 @@ def _initial(indptr, dest, cost, tau, maxc, dem, capr, rowok):  # pragma: no cov
 
 
 @_jit
-def _rescan(r, indptr, dest, cost, tau, maxc, capr, cong, pmin, vmin, low, fmin, tmin):  # pragma: no cover
-    """Least costly option of origin r (first position on ties) and the second-lowest cost."""
+def _rescan(r, indptr, dest, cost, tau, maxc, cong, pmin, vmin, low, fmin, tmin):  # pragma: no cover - compiled
+    """Least costly option of origin r (first position on ties) and the second-lowest cost;
+    ``cong`` is +inf at facilities without capacity, so those are never chosen."""
     best = np.inf
     second = np.inf
     kb = -1
     for k in range(indptr[r], indptr[r + 1]):
-        j = dest[k]
-        if cost[k] <= maxc and capr[j] > 0:
-            t = cong[j] + cost[k] / tau
-            if t < best:
-                second = best
-                best = t
-                kb = k
-            elif t < second:
-                second = t
+        t = cong[dest[k]] + cost[k] / tau if cost[k] <= maxc else np.inf
+        if t < best:
+            second = best
+            best = t
+            kb = k
+        elif t < second:
+            second = t
     pmin[r] = kb
     vmin[r] = best
     low[r] = second
@@ -134,11 +133,42 @@ def _rescan(r, indptr, dest, cost, tau, maxc, capr, cong, pmin, vmin, low, fmin,
     tmin[r] = cost[kb] / tau
 
 
+def _row_min_py(a, b, dest, cost, tau, maxc, cong):  # pragma: no cover - compiled
+    best = np.inf
+    for k in range(a, b):
+        t = cong[dest[k]] + cost[k] / tau if cost[k] <= maxc else np.inf
+        best = min(best, t)
+    return best
+
+
+# min is exact in any order and no cost is NaN: let the compiler vectorise the reduction
+_row_min = _row_min_py if _numba is None else \
+    _numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"nnan", "nsz"})(_row_min_py)
+
+
 @_jit
-def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmin, tmin, pmax,
-           cong, chg, at, meta, a_start, a_len, a_cap, a_pos, a_amt, a_fac, a_trav,
+def _dense_scan(r, indptr, dest, cost, tau, maxc, cong, pmin, vmin, low, fmin, tmin):  # pragma: no cover
+    """Least costly option of origin r without the second-lowest cost (``low`` = -inf):
+    a vectorised minimum, then the first option reaching it."""
+    a = indptr[r]
+    best = _row_min(a, indptr[r + 1], dest, cost, tau, maxc, cong)
+    kb = a
+    while not (cost[kb] <= maxc and cong[dest[kb]] + cost[kb] / tau == best):
+        kb += 1
+    pmin[r] = kb
+    vmin[r] = best
+    low[r] = -np.inf
+    fmin[r] = dest[kb]
+    tmin[r] = cost[kb] / tau
+
+
+@_jit
+def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax, moved_row,
+           amask,
+           cong, chg, moved_fac, at, meta, a_start, a_len, a_cap, a_pos, a_amt, a_fac, a_trav,
            delta, prev_pmin, prev_pmax, prev_delta,
-           first, size, per_person, limit, track, has_prev, max_trav):  # pragma: no cover - compiled
+           first, dense, same_size, size, per_person, limit, track, has_prev,
+           max_trav):  # pragma: no cover - compiled
     """One cycle; returns (status, moved, undoes, rescans, a_pos, a_amt, a_fac, a_trav),
     status 0 when no origin would move anyone (a fixed point)."""
     n = len(dem)
@@ -149,13 +179,19 @@ def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmi
             at[a_fac[e]] += a_amt[e]
     drop = 0.0
     mag = 0.0
+    bits = np.uint64(0)  # facilities whose load changed, hashed to 64 bits
     for j in range(nf):
         if capr[j] > 0:
             c = at[j] / capr[j]
             chg[j] = min(c - cong[j], 0.0)
             drop = min(drop, chg[j])
             mag = max(mag, abs(c), abs(cong[j]))
+            moved_fac[j] = c != cong[j]
+            if moved_fac[j]:
+                bits |= np.uint64(1) << np.uint64(j & 63)
             cong[j] = c
+        else:
+            cong[j] = np.inf  # no capacity: never an option
     # every option's cost falls by at most `drop` (by chg[j] at facility j); the margin covers
     # rounding many times over
     margin = 1e-12 * (mag + max_trav + 1.0)
@@ -166,7 +202,10 @@ def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmi
             delta[r] = 0
             continue
         if first:
-            _rescan(r, indptr, dest, cost, tau, maxc, capr, cong, pmin, vmin, low, fmin, tmin)
+            _rescan(r, indptr, dest, cost, tau, maxc, cong, pmin, vmin, low, fmin, tmin)
+            rescans += 1
+        elif dense:
+            _dense_scan(r, indptr, dest, cost, tau, maxc, cong, pmin, vmin, low, fmin, tmin)
             rescans += 1
         else:
             v = cong[fmin[r]] + tmin[r]
@@ -179,8 +218,11 @@ def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmi
             if v < lw:  # strictly below every other option: still the first minimum
                 vmin[r] = v
                 low[r] = lw
+                if same_size and not moved_row[r] and not moved_fac[fmin[r]] and not moved_fac[fmax[r]] and \
+                        (amask[r] & bits) == 0:
+                    continue  # nothing this origin's move depends on changed: it moves 0 again
             else:
-                _rescan(r, indptr, dest, cost, tau, maxc, capr, cong, pmin, vmin, low, fmin, tmin)
+                _rescan(r, indptr, dest, cost, tau, maxc, cong, pmin, vmin, low, fmin, tmin)
                 rescans += 1
         kmin = pmin[r]
         bmax = -np.inf
@@ -200,6 +242,8 @@ def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmi
             if a_pos[e] == kmin:
                 drlmin = a_amt[e]
         pmax[r] = kmax
+        fmax[r] = fmx
+        moved_row[r] = 0
         if kmin == kmax:
             delta[r] = 0
             continue
@@ -234,6 +278,7 @@ def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmi
         if dl == 0:
             continue
         moved += abs(dl)
+        moved_row[r] = 1
         for side in range(2):
             k = pmin[r] if side == 0 else pmax[r]
             s0 = a_start[r]
@@ -287,6 +332,10 @@ def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmi
             a_fac[e] = fmin[r]
             a_trav[e] = tmin[r]
             a_len[r] = ln + 1
+        mask = np.uint64(0)
+        for e in range(a_start[r], a_start[r] + a_len[r]):
+            mask |= np.uint64(1) << np.uint64(a_fac[e] & 63)
+        amask[r] = mask
     meta[0] = used
     und = False
     if track:
@@ -305,6 +354,18 @@ def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmi
         prev_pmax[:] = pmax
         prev_delta[:] = delta
     return 1, moved, und, rescans, a_pos, a_amt, a_fac, a_trav
+
+
+@_jit
+def _masks(a_start, a_len, a_fac):  # pragma: no cover - compiled
+    """Per origin, the facilities holding its people hashed to 64 bits."""
+    out = np.zeros(len(a_start), dtype=np.uint64)
+    for r in range(len(a_start)):
+        mask = np.uint64(0)
+        for e in range(a_start[r], a_start[r] + a_len[r]):
+            mask |= np.uint64(1) << np.uint64(a_fac[e] & 63)
+        out[r] = mask
+    return out
 
 
 @_jit
@@ -370,6 +431,13 @@ def raam_incremental(m, p, s, *, tau, rho, max_cost, max_cycles, initial_step, s
     delta = np.zeros(n, dtype=np.int64)
     prev_pmin, prev_pmax, prev_delta = pmin.copy(), pmax.copy(), delta.copy()
     cycles, moved, period, i, has_prev, rescans = 0, 0, 0, 0, False, 0
+    n_rows = int(rowok.sum())
+    dense, dense_left, refresh = False, 0, True  # the first cycle scans everything: not a measure
+    last_size = None
+    fmax = np.zeros(n, dtype=np.int32)
+    moved_row = np.zeros(n, dtype=np.uint8)
+    moved_fac = np.zeros(nf, dtype=np.bool_)
+    amask = _masks(a_start, a_len, a_fac)
     seen: dict[bytes, int] = {}
     n_cycles = int(max_cycles)
     while i < n_cycles:
@@ -380,12 +448,23 @@ def raam_incremental(m, p, s, *, tau, rho, max_cost, max_cycles, initial_step, s
         else:
             size = max(float(initial_step) * 0.5 ** (i / half_life), min_step)
         track = period == 0 and size == min_step and i + 1 > limit_initial
+        same_size = size == last_size and i > limit_initial
+        last_size = size
         status, moved_c, und, scanned, a_pos, a_amt, a_fac, a_trav = _cycle(
-            m.indptr, m.dest, m.cost, tau, maxc, dem, cap, rowok, pmin, vmin, low, fmin, tmin, pmax,
-            cong, chg, at, meta, a_start, a_len, a_cap, a_pos, a_amt, a_fac, a_trav,
-            delta, prev_pmin, prev_pmax, prev_delta, i == 0, float(size), not step_int, i < limit_initial,
+            m.indptr, m.dest, m.cost, tau, maxc, dem, cap, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax, moved_row, amask,
+            cong, chg, moved_fac, at, meta, a_start, a_len, a_cap, a_pos, a_amt, a_fac, a_trav,
+            delta, prev_pmin, prev_pmax, prev_delta, i == 0, dense, same_size, float(size), not step_int, i < limit_initial,
             track, has_prev, cmax / tau)
         rescans += scanned
+        # most origins rescanned although bounded: scan densely (no second-lowest costs) for a
+        # while, then refresh the bounds with one full scan and measure again
+        was_dense, was_refresh, refresh = dense, refresh, False
+        if was_dense:
+            dense_left -= 1
+            dense = dense_left > 0
+            refresh = not dense
+        elif not was_refresh and scanned > n_rows // 2:
+            dense, dense_left = True, 8
         if status == 0:  # a fixed point: every later cycle would repeat it
             period, moved = 1, 0
             break

@@ -83,7 +83,7 @@ def nearest_minutes(origins: object, facilities: object, *, speed_kmh: float = 3
 
 def od_table(origins: object, facilities: object, *, max_cost: float, speed_kmh: float = 30.0,
              circuity: float = 1.3, crs: object = None, compact: bool = False,
-             block: int = 65_536) -> pd.DataFrame | ODMatrix:
+             block: int = 16_384) -> pd.DataFrame | ODMatrix:
     """Sparse OD table (origin, destination, cost minutes) of pairs within ``max_cost``.
 
     Origins are taken in blocks of ``block``; each block's pairs come from
@@ -104,7 +104,7 @@ def od_table(origins: object, facilities: object, *, max_cost: float, speed_kmh:
         Return the :class:`~._od.ODMatrix` (int32 facility positions, float64 minutes, CSR
         by origin) instead of a DataFrame of ids; every measure in :mod:`.fca` and
         :mod:`.raam` takes either.
-    block : int, default 65536
+    block : int, default 16384
         Origins per block.
 
     Returns
