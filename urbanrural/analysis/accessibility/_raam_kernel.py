@@ -357,6 +357,34 @@ def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmi
 
 
 @_jit
+def _compact(a_start, a_len, a_cap, a_pos, a_amt, a_fac, a_trav):  # pragma: no cover - compiled
+    """The arena rewritten in origin order (relocated origins back in sequence, gaps freed)."""
+    n = len(a_start)
+    size = 0
+    for r in range(n):
+        if a_len[r] > 0 or a_cap[r] > 0:
+            size += max(4, 2 * a_len[r])
+    p2 = np.empty(size + 1024, dtype=np.int64)
+    m2 = np.empty(size + 1024, dtype=np.float64)
+    f2 = np.empty(size + 1024, dtype=np.int32)
+    t2 = np.empty(size + 1024, dtype=np.float64)
+    used = 0
+    for r in range(n):
+        if a_len[r] == 0 and a_cap[r] == 0:
+            continue
+        s0 = a_start[r]
+        for e in range(a_len[r]):
+            p2[used + e] = a_pos[s0 + e]
+            m2[used + e] = a_amt[s0 + e]
+            f2[used + e] = a_fac[s0 + e]
+            t2[used + e] = a_trav[s0 + e]
+        a_start[r] = used
+        a_cap[r] = max(4, 2 * a_len[r])
+        used += a_cap[r]
+    return p2, m2, f2, t2, used
+
+
+@_jit
 def _masks(a_start, a_len, a_fac):  # pragma: no cover - compiled
     """Per origin, the facilities holding its people hashed to 64 bits."""
     out = np.zeros(len(a_start), dtype=np.uint64)
@@ -428,6 +456,7 @@ def raam_incremental(m, p, s, *, tau, rho, max_cost, max_cycles, initial_step, s
     fmin = np.zeros(n, dtype=np.int32)
     cong, chg, at = np.zeros(nf), np.zeros(nf), np.zeros(nf)
     meta = np.array([used], dtype=np.int64)
+    compacted = used
     delta = np.zeros(n, dtype=np.int64)
     prev_pmin, prev_pmax, prev_delta = pmin.copy(), pmax.copy(), delta.copy()
     cycles, moved, period, i, has_prev, rescans = 0, 0, 0, 0, False, 0
@@ -470,6 +499,9 @@ def raam_incremental(m, p, s, *, tau, rho, max_cost, max_cycles, initial_step, s
             break
         moved = int(moved_c)
         i += 1
+        if meta[0] > 2 * compacted:  # relocations scattered the arena: lay it out in origin order again
+            a_pos, a_amt, a_fac, a_trav, used = _compact(a_start, a_len, a_cap, a_pos, a_amt, a_fac, a_trav)
+            meta[0] = compacted = used
         if track:
             if und:
                 pos, amt = _dump(a_start, a_len, a_pos, a_amt)
