@@ -19,16 +19,18 @@ the peak resident memory of the workers (sampled with psutil).
     python benchmarks/degurba_dask.py compare [--size 3000] [--chunk 500]
     python benchmarks/degurba_dask.py out-of-core [--rows 25000] [--cols 40000] [--chunk 2500]
 
-Measured 2026-11-30 on the shared 2-core, 24 GB machine (load average 9-13 from other
-work, so the times are pessimistic; codes equal in every run):
+Measured 2026-11-30 on the shared 2-core, 24 GB machine (other agents' work running
+beside it: load average 4-8; codes equal in every run):
 
-- compare, 3,000 x 3,000: generation 3.0 s; serial ``classify_grid`` 6.3 s; tiled,
-  synchronous 20.8 s, threads 9.0 s, LocalCluster 2 x 1 thread 41.1 s (tiled times
-  include regenerating the input in each of the ~6 passes: the price of never holding
-  it);
+- compare, 3,000 x 3,000: generation 0.4 s; serial ``classify_grid`` 1.6 s; tiled,
+  synchronous 3.3 s, threads 3.5 s, LocalCluster 2 workers x 1 thread 16.8 s (tiled
+  times include regenerating the input in each of the ~6 passes, the price of never
+  holding it; on a grid that fits in memory the cluster only adds scheduling and
+  transfers between processes);
 - out-of-core, 25,000 x 40,000 = 1e9 float32 cells (4 GB), 2,500-cell tiles,
-  LocalCluster 2 workers x 2 GB: 854 s wall (85 s per 1e8 cells), peak worker RSS
-  0.88 GB, class GeoTIFF 33 MB.
+  LocalCluster 2 workers x 2 GB: 609 s wall (61 s per 1e8 cells), peak worker RSS
+  1.08 GB, class GeoTIFF 33 MB (an earlier run, before majority passes were limited to
+  tiles whose halo changed and under a load average of 9-13: 854 s, 0.88 GB).
 """
 
 from __future__ import annotations
