@@ -7,13 +7,13 @@ Weights: a rook lattice (libpysal.weights.lat2W), row-standardised; 999 permutat
 
     python benchmarks/autocorrelation.py            # 10k units
     python benchmarks/autocorrelation.py --large    # also 250k units (minutes)
-    python benchmarks/autocorrelation.py --parallel [--workers 2]
+    python benchmarks/autocorrelation.py --parallel [--workers 2] [--large]
 
 ``--parallel``: LISA and local G* on 15,000 units (a 120 x 125 queen lattice,
 row-standardised, 999 permutations) in this process (``scheduler=None``) and as one dask
 task per block of units on a LocalCluster of single-threaded worker processes
 (``scheduler="dask"``); the seeded p-values are asserted equal. The cluster's start-up is
-timed apart from the statistics.
+timed apart from the statistics. ``--large`` repeats it on 150,000 units (400 x 375).
 """
 
 from __future__ import annotations
@@ -60,14 +60,14 @@ def main() -> None:
                   f"ratio esda/ours {t_esda / t_ours:5.2f}x  (mean pseudo p {p_ours} vs {p_esda})", flush=True)
 
 
-def parallel(workers: int) -> None:
+def parallel(workers: int, rows: int = 120, cols: int = 125) -> None:
     import libpysal
     import numpy as np
     from distributed import Client, LocalCluster
 
     from urbanrural.analysis.autocorrelation import BLOCK_UNITS, lisa, local_g
 
-    w = libpysal.weights.lat2W(120, 125, rook=False)
+    w = libpysal.weights.lat2W(rows, cols, rook=False)
     w.transform = "r"
     rng = np.random.default_rng(0)
     y = rng.normal(size=w.n)
@@ -101,6 +101,9 @@ def parallel(workers: int) -> None:
 
 if __name__ == "__main__":
     if "--parallel" in sys.argv:
-        parallel(int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 2)
+        workers = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 2
+        parallel(workers)
+        if "--large" in sys.argv:
+            parallel(workers, 400, 375)  # 150,000 units
     else:
         main()

@@ -446,7 +446,7 @@ def _unit_blocks(card: NDArray[np.int64], block: int) -> list[NDArray[np.intp]]:
 
 
 def _block_lags(z: NDArray[np.float64], indptr: NDArray, data: NDArray, units: NDArray[np.intp],
-                permutations: int, stream: np.random.SeedSequence, chunk_cells: int = 4_000_000):
+                permutations: int, stream: np.random.SeedSequence, chunk_cells: int = 250_000):
     """Yield (unit indices, simulated lags (m, R)) for one block of units.
 
     As esda: one matrix of random draws (R x the block's max cardinality) from the n - 1
@@ -463,12 +463,13 @@ def _block_lags(z: NDArray[np.float64], indptr: NDArray, data: NDArray, units: N
     for k in np.unique(card):
         uk = units[card == k]
         d = draws[:, :k]  # (R, k)
+        below, above = z[d], z[d + 1]  # unit i's draw j is unit j below i, else unit j + 1 (skip self)
         step = max(1, chunk_cells // max(1, permutations * k))
         for s in range(0, len(uk), step):
             u = uk[s:s + step]
-            idx = d[None, :, :] + (d[None, :, :] >= u[:, None, None])  # skip self
+            vals = np.where(d[None, :, :] >= u[:, None, None], above[None], below[None])  # (m, R, k)
             wts = np.stack([data[indptr[i]:indptr[i + 1]] for i in u])  # (m, k)
-            yield u, np.einsum("mrk,mk->mr", z[idx], wts)
+            yield u, np.einsum("mrk,mk->mr", vals, wts)
 
 
 def _conditional_lags(z: NDArray[np.float64], wsp: sp.csr_matrix, permutations: int, seed: int | None,
