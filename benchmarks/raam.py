@@ -14,7 +14,11 @@ settles (exactly what 2000 cycles would give).
 table (``euclidean.od_table(..., compact=True)``); then every FCA measure and RAAM as the
 accessibility step calls them, each timed, with the process's peak resident memory.
 
-    python benchmarks/raam.py --prefecture [--side 1000] [--circuity 1.0] [--max-cycles 1000]
+    python benchmarks/raam.py --prefecture [--side 1000] [--circuity 1.0] [--max-cycles 1000] [--before]
+
+``--before`` times the same study on the path before the compact table (a DataFrame of
+ids, RAAM's full-scan engine): run it in its own process for its own peak memory, on a
+smaller ``--side`` (it needs ~60 bytes a pair; 1000 x 1000 would pass 8 GB).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def prefecture(side: int, n_fac: int, circuity: float, max_cycles: int, old: bool) -> None:
+def prefecture(side: int, n_fac: int, circuity: float, max_cycles: int, old: bool, before: bool) -> None:
     from urbanrural.analysis.accessibility import euclidean, fca, raam
     from urbanrural.analysis.accessibility.decay import gaussian
 
@@ -55,6 +59,11 @@ def prefecture(side: int, n_fac: int, circuity: float, max_cycles: int, old: boo
                      compact=True)
     print(f"  OD table: {len(od):,} pairs in {t_od:.1f} s CPU, {od.nbytes / 1e9:.2f} GB "
           f"({od.nbytes / len(od):.1f} B/pair); peak {peak_mb():,.0f} MB")
+    engine = "auto"
+    if before:  # the path before the compact table: a DataFrame of ids, RAAM's full-scan engine
+        t, od = timed(od.to_frame)
+        engine = "scan"
+        print(f"  --before: DataFrame of ids in {t:.1f} s CPU more; peak {peak_mb():,.0f} MB")
     calls = {
         "2sfca": lambda: fca.two_step_fca(od, people, cap, max_cost=max_cost),
         "e2sfca": lambda: fca.enhanced_two_step_fca(od, people, cap, max_cost=max_cost),
@@ -69,7 +78,7 @@ def prefecture(side: int, n_fac: int, circuity: float, max_cycles: int, old: boo
         t, _ = timed(call)
         total += t
         print(f"  {name:<10} {t:6.2f} s CPU")
-    t, r = timed(raam.raam, od, people, cap, tau=60, max_cycles=max_cycles)
+    t, r = timed(raam.raam, od, people, cap, tau=60, max_cycles=max_cycles, engine=engine)
     total += t
     print(f"  raam       {t:6.2f} s CPU: {r.cycles} cycles, period {r.period}, converged {r.converged}, "
           f"moved {r.moved}")
@@ -97,10 +106,13 @@ def main() -> None:
     ap.add_argument("--circuity", type=float, default=1.0)
     ap.add_argument("--max-cycles", type=int, default=1000)
     ap.add_argument("--old", action="store_true", help="with --prefecture: also the full-scan engine")
+    ap.add_argument("--before", action="store_true",
+                    help="with --prefecture: the DataFrame path and the full-scan engine instead (run it apart: "
+                         "its own peak memory; ~60 bytes a pair, keep --side small)")
     args = ap.parse_args()
     if args.prefecture:
         prefecture(args.side, 1840 if args.facilities == 60 else args.facilities, args.circuity, args.max_cycles,
-                   args.old)
+                   args.old, args.before)
         return
     from access.raam import raam as access_raam
 

@@ -28,9 +28,16 @@ facility are scaled down so it is not mobbed. Two differences, both on purpose:
   that decide the last state are run, again giving exactly what ``max_cycles`` cycles
   give. Longer cycles are not looked for; they run to ``max_cycles``. :class:`RAAMResult` reports the cycles run and the period.
 - **Sparse and explicit.** The OD table is kept as rows (no dense origins x facilities
-  matrix). Origins without any facility in the table, or with no people, get NaN
-  (``access`` leaves them out of its output); duplicate (origin, destination) pairs are an
-  error (``access`` fails in a pivot).
+  matrix): a DataFrame, or the compact :class:`~._od.ODMatrix` the engines return with
+  ``od_table(..., compact=True)`` (used in place). Origins without any facility in the
+  table, or with no people, get NaN (``access`` leaves them out of its output); duplicate
+  (origin, destination) pairs are an error (``access`` fails in a pivot).
+- **Only what moved is looked at again** (``engine="auto"``, :mod:`._raam_kernel`): the
+  assignments are kept sparse (the few options holding each origin's people), loads are
+  summed over those, and an origin's options are rescanned only when its current choice
+  is no longer strictly below a bound on all the others. Same bits as the vectorised
+  engine, which stays as ``engine="numpy"`` (and the previous compiled full scan as
+  ``engine="scan"``).
 
 Examples
 --------
