@@ -243,3 +243,48 @@ def test_raam_duplicate_pairs_refused_on_compact_table():
                  pd.RangeIndex(1))
     with pytest.raises(DataError, match="repeats 1"):
         raam.raam(m, pd.Series([5.0]), pd.Series([1.0]))
+
+
+# ---- the other engines' compact tables -----------------------------------------------------------
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["origin", "destination"], kind="stable", ignore_index=True)
+
+
+@pytest.mark.parametrize("engine", ["auto", "scipy"])
+def test_network_compact_table_equals_frame(engine):
+    import geopandas as gpd
+    import shapely
+
+    from urbanrural.analysis.accessibility import network
+
+    rng = np.random.default_rng(4)
+    lines = [shapely.LineString([(0, i * 500.0), (5000, i * 500.0)]) for i in range(11)] + \
+        [shapely.LineString([(i * 500.0, 0), (i * 500.0, 5000)]) for i in range(11)]
+    roads = gpd.GeoDataFrame({"speed_kmh": rng.choice([20.0, 40.0], len(lines))}, geometry=lines, crs=32650)
+    g = network.build_graph(roads)
+    o = pd.DataFrame(rng.uniform(0, 5000, (300, 2)), columns=["x", "y"], index=[f"o{i}" for i in range(300)])
+    f = pd.DataFrame(rng.uniform(0, 5000, (45, 2)), columns=["x", "y"])
+    frame = network.od_table(g, o, f, max_cost=9, engine=engine, block=4)
+    compact = network.od_table(g, o, f, max_cost=9, engine=engine, block=4, compact=True)
+    assert isinstance(compact, ODMatrix) and compact.origins.equals(o.index) and compact.destinations.equals(f.index)
+    pd.testing.assert_frame_equal(_sorted(compact.to_frame()), _sorted(frame))
+
+
+def test_friction_compact_table_equals_frame():
+    from rasterio.transform import from_origin
+
+    from urbanrural.analysis.accessibility import friction
+
+    s = friction.friction_surface(None, transform=from_origin(0, 2000, 100, 100), shape=(20, 20), off_road_kmh=6)
+    rng = np.random.default_rng(6)
+    o = pd.DataFrame(rng.uniform(0, 2000, (150, 2)), columns=["x", "y"])
+    f = pd.DataFrame(rng.uniform(0, 2000, (6, 2)), columns=["x", "y"], index=list("abcdef"))
+    frame = friction.od_table(s, o, f, max_cost=12)
+    compact = friction.od_table(s, o, f, max_cost=12, compact=True)
+    assert len(compact) == len(frame) > 0
+    pd.testing.assert_frame_equal(_sorted(compact.to_frame()), _sorted(frame))
+    people, cap = pd.Series(rng.integers(1, 9, 150).astype(float)), pd.Series(np.arange(1.0, 7.0), index=f.index)
+    assert rel(fca.two_step_fca(compact, people, cap, max_cost=12), fca.two_step_fca(frame, people, cap,
+                                                                                      max_cost=12)) <= 1e-12
