@@ -214,7 +214,7 @@ def run(cost: np.ndarray, starts: np.ndarray, step_y: float, step_x: float, limi
     c, dist, done = _padded(cost)
     seeds = _start_cells(np.asarray(starts, dtype=np.int64), cols, dist)
     _search(c, dist, done, cols + 2, seeds, float(step_y), float(step_x), float(limit))
-    out = np.empty((rows, cols))
+    out = c[:rows * cols].reshape(rows, cols)  # the costs are spent: their memory takes the minutes
     _unpad(dist, out, float(limit))
     return out
 
@@ -231,7 +231,7 @@ def improve(cost: np.ndarray, current: np.ndarray, better: np.ndarray, step_y: f
     seeds = _lowered_cells(np.ascontiguousarray(current, dtype=np.float64),
                            np.ascontiguousarray(better, dtype=np.float64), dist)
     _search(c, dist, done, cols + 2, seeds, float(step_y), float(step_x), float(limit))
-    out = np.empty((rows, cols))
+    out = c[:rows * cols].reshape(rows, cols)  # the costs are spent: their memory takes the minutes
     _unpad(dist, out, float(limit))
     return out
 
