@@ -7,9 +7,9 @@ writable), so a fresh CLI process loads them instead of compiling again. Importe
 :mod:`urbanrural.analysis.accessibility.tiled`, so numba loads only when a friction
 surface is costed.
 
-How it is fast (issue 16; ~0.6-0.9x the time of xarray-spatial's ``cost_distance`` on the
-4M-cell benchmark, from 1.3x before; see ``benchmarks/friction.py``), without changing a
-single result:
+How it is fast (issue 16; on the 4M-cell benchmark of ``benchmarks/friction.py`` 0.87x the
+time of xarray-spatial's ``cost_distance`` warm and 0.8x on the first call, from 1.3x
+before; on a busy machine paired runs range 0.9-1.05x), without changing a single result:
 
 * the grid is copied once into a flat array padded with a ring of ``inf`` cells, so the
   neighbour loop has no bounds checks (a step into the ring costs ``inf`` and is never
