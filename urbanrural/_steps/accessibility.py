@@ -447,9 +447,10 @@ def accessibility_step(ctx: RunContext) -> None:
             ctx.units[f"acc_nearest_{cat}"] = agg["mean"]
         fca_measures = [m for m in cfg.measures if m != "nearest"]
         if fca_measures:
-            _fca(ctx, cat, fac, fdf, points, graph, surface, mode, walk, fca_measures, row)
+            _fca(ctx, cat, fac, fdf, points, graph, surface, mode, walk, fca_measures, row,
+                 osnap if mode == "network" else None)
         if graph is not None:
-            circles = coverage.life_circle(graph, points, fdf)
+            circles = coverage.life_circle(graph, points, fdf, snapped=osnap)
             for k, v in circles.items():
                 row[f"life_circle_{k}_share"] = v
         summary.append(row)
@@ -504,16 +505,19 @@ def _euclid_cells(fdf: pd.DataFrame, per_m: float) -> Callable[[np.ndarray], np.
 
 def _fca(ctx: RunContext, cat: str, fac: gpd.GeoDataFrame, fdf: pd.DataFrame, points: pd.DataFrame,
          graph: network.RoadGraph | None, surface: friction.FrictionSurface | None, mode: str, walk: float,
-         measures: list[str], row: dict[str, object]) -> None:
+         measures: list[str], row: dict[str, object], osnap: network.Snapped | None = None) -> None:
     """acc_<measure>_<cat> for the FCA family and RAAM (points without people included, weight 0)."""
     cfg = ctx.config.analyses.accessibility
     index = ctx.units.index
+    # a compact CSR table (12 bytes a pair, no frame of ids), built block by block
     if mode == "network":
-        od = network.od_table(graph, points, fdf, max_cost=cfg.max_cost, walk_kmh=walk)
+        od = network.od_table(graph, points, fdf, max_cost=cfg.max_cost, walk_kmh=walk, compact=True,
+                              origin_snap=osnap)
     elif mode == "raster":
-        od = friction.od_table(surface, points, fdf, max_cost=cfg.max_cost)
+        od = friction.od_table(surface, points, fdf, max_cost=cfg.max_cost, compact=True)
     else:
-        od = euclidean.od_table(points, fdf, max_cost=cfg.max_cost, speed_kmh=cfg.speed_kmh, circuity=cfg.circuity)
+        od = euclidean.od_table(points, fdf, max_cost=cfg.max_cost, speed_kmh=cfg.speed_kmh, circuity=cfg.circuity,
+                                compact=True)
     row["od_pairs"] = len(od)
     cap = _capacity(ctx, fac, cat)
     if "raam" in measures and not (cap > 0).any():

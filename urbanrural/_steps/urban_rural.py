@@ -23,6 +23,8 @@ from ..geo.errors import ConfigError
 from ..maps._report_zh import Phrase
 from ..pipeline import RunContext, analysis
 
+TILE_CELLS = 512  # 1 km cells a side per dask tile of the DEGURBA grid (with scale: scheduler)
+
 
 def _method(cfg) -> str:
     if cfg.method:
@@ -100,8 +102,12 @@ def _degurba(ctx: RunContext, cfg) -> None:
         ctx.note("urban_rural", "skipped", "method degurba needs a population raster (population: raster:)")
         return
     nodata = ctx.config.population.nodata if ctx.config.population is not None else None
+    # with scale: scheduler, the grid rules run in tiles on the cluster (equal cell for cell)
+    tiled = TILE_CELLS if ctx.scale.get("scheduler") else None
     grid = degurba.classify_raster(pop.raster.path, land=cfg.land, built=cfg.built, level=2,
-                                   params=degurba.GridParams.preset(cfg.rules), nodata=nodata)
+                                   params=degurba.GridParams.preset(cfg.rules), nodata=nodata, tiled=tiled)
+    if tiled and max(grid.classes.shape) > tiled:
+        ctx.results["degurba_tiles"] = {"tile_cells": tiled, "scheduler": ctx.scale["scheduler"]}
     for note in grid.notes:
         ctx.note("urban_rural", "warning", note)
     path = grid.write(ctx.out.file("rasters", "degurba_grid", ".tif"))

@@ -428,7 +428,8 @@ def _population_to_1km(arr: NDArray, info, like) -> tuple[NDArray[np.float64], r
 
 def classify_raster(population: str | Path, *, land: str | Path | None = None, built: str | Path | None = None,
                     level: int = 2, out: str | Path | None = None, params: GridParams | None = None,
-                    nodata: float | None = None, **overrides: Any) -> GridResult:
+                    nodata: float | None = None, tiled: int | None = None, scratch: str | Path | None = None,
+                    **overrides: Any) -> GridResult:
     """Classify a population raster of any CRS and resolution on the 1 km Mollweide grid.
 
     This is what ``urbanrural degurba POP.tif [--land L] [--built B] [--level 1|2] --out C.tif``
@@ -446,6 +447,14 @@ def classify_raster(population: str | Path, *, land: str | Path | None = None, b
         Write the classes here (GeoTIFF, uint8, nodata 255), atomically.
     nodata : float, optional
         The population raster's nodata value when the file declares none.
+    tiled : int, optional
+        Classify the 1 km grid in tiles of this many cells a side on the active dask
+        scheduler (:func:`classify_grid_tiled`; equal cell for cell to the in-memory rules);
+        the resampling and the returned grid stay in memory. A grid within one tile is
+        classified in memory.
+    scratch : directory, optional
+        With ``tiled``: where tiles wait between rounds (default: a temporary directory);
+        every dask worker must see it.
     params, **overrides
         As :func:`classify_grid`.
 
@@ -477,12 +486,34 @@ def classify_raster(population: str | Path, *, land: str | Path | None = None, b
         notes.append("no land grid: every cell counts as permanent land (no water class)")
     if built is None:
         notes.append("no built-up grid: the built-up criterion is off")
-    classes, info, pop = _classify(pop, land=arrays.get("land"), built=arrays.get("built"), level=level, params=p,
-                                   cell_km2=1.0)
-    result = GridResult(classes, pop, transform, MOLLWEIDE, level, p, info.get("built_threshold_uc"), tuple(notes))
+    if tiled and max(pop.shape) > int(tiled):  # one tile would gain nothing
+        classes, threshold = _classify_tiled(pop, arrays, level=level, params=p, tile=int(tiled), transform=transform,
+                                             scratch=scratch)
+    else:
+        classes, info, pop = _classify(pop, land=arrays.get("land"), built=arrays.get("built"), level=level,
+                                       params=p, cell_km2=1.0)
+        threshold = info.get("built_threshold_uc")
+    result = GridResult(classes, pop, transform, MOLLWEIDE, level, p, threshold, tuple(notes))
     if out is not None:
         result.write(out)
     return result
+
+
+def _classify_tiled(pop: NDArray, arrays: dict[str, NDArray], *, level: int, params: GridParams, tile: int,
+                    transform: rasterio.Affine, scratch: str | Path | None) -> tuple[NDArray[np.uint8], float | None]:
+    """Stage 1 on dask tiles (:func:`classify_grid_tiled`), read back into memory."""
+    import tempfile
+
+    from ._degurba_tiled import classify_grid_tiled
+
+    with tempfile.TemporaryDirectory(prefix="degurba-", dir=scratch) as tmp:
+        path = classify_grid_tiled(pop, land=arrays.get("land"), built=arrays.get("built"), level=level,
+                                   params=params, chunks=tile, cell_km2=1.0, out=Path(tmp) / "classes.tif",
+                                   scratch=tmp, transform=transform, crs=MOLLWEIDE)
+        with rasterio.open(path) as src:
+            classes = src.read(1)
+            thr = src.tags().get("built_threshold")
+    return classes, (float(thr) if thr not in (None, "None", "") else None)
 
 
 # ---------------------------------------------------------------------------- stage 2

@@ -83,7 +83,7 @@ def dask_scheduler(scheduler: str | None, *, memory_gb: float, workers: int | No
     if scheduler == "local":
         n = int(workers or os.cpu_count() or 1)
         cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                           memory_limit=f"{memory_gb / n:.3f}GB", dashboard_address=None)
+                                           memory_limit=f"{memory_gb / n:.3f}GB", dashboard_address=":0")
         client = distributed.Client(cluster)
     else:
         try:

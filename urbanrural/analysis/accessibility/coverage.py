@@ -40,7 +40,7 @@ from scipy.spatial import cKDTree
 
 from ...geo.errors import DataError
 from .demand import unit_sums
-from .network import RoadGraph, nearest_facility, snap
+from .network import RoadGraph, Snapped, nearest_facility, snap
 
 __all__ = ["coverage_table", "rural_access_index", "RAIResult", "life_circle", "mean_time_ratio", "underserved",
            "isochrones", "near_road", "LIFE_CIRCLES_M"]
@@ -282,12 +282,14 @@ def _sample_grid(x: NDArray[np.float64], y: NDArray[np.float64], xy: NDArray[np.
 
 
 def life_circle(graph: RoadGraph, points: pd.DataFrame, facilities: object, *,
-                distances_m: Mapping[str, float] | None = None) -> dict[str, float]:
+                distances_m: Mapping[str, float] | None = None, snapped: Snapped | None = None) -> dict[str, float]:
     """GB 50180-2018 life circles: share of people whose walk to the nearest facility is
     within each distance (metres along the network, both directions of one-way streets,
     plus the straight legs to and from the network).
 
-    Default distances: 5-minute 300 m, 10-minute 500 m, 15-minute 1000 m.
+    Default distances: 5-minute 300 m, 10-minute 500 m, 15-minute 1000 m. ``snapped``: the
+    points already joined to ``graph`` (:func:`~urbanrural.analysis.accessibility.network.snap`),
+    so a caller with many categories snaps them once.
 
     Examples
     --------
@@ -305,7 +307,10 @@ def life_circle(graph: RoadGraph, points: pd.DataFrame, facilities: object, *,
     people = points["people"].to_numpy(dtype=float)
     if people.sum() == 0:
         return {k: float("nan") for k in distances_m}
-    walk = nearest_facility(graph, points[["x", "y"]], facilities, weight="metres").cost
+    if snapped is not None and len(snapped.node) != len(points):
+        raise DataError(f"snapped has {len(snapped.node)} points, points {len(points)}: snap these points")
+    walk = nearest_facility(graph, snapped if snapped is not None else points[["x", "y"]], facilities,
+                            weight="metres").cost
     return {k: float(people[walk <= v].sum() / people.sum()) for k, v in distances_m.items()}
 
 

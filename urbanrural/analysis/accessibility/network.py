@@ -498,7 +498,8 @@ def nearest_minutes(graph: RoadGraph, origins: object, facilities: object, *,
 
 def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost: float, walk_kmh: float = 5.0,
              block: int | None = None, memory_mb: float = 64.0, weight: Weight = "minutes",
-             engine: str = "auto", compact: bool = False) -> pd.DataFrame | _od.ODMatrix:
+             engine: str = "auto", compact: bool = False,
+             origin_snap: Snapped | None = None) -> pd.DataFrame | _od.ODMatrix:
     """Sparse OD table (origin, destination, cost) of the pairs within ``max_cost``.
 
     Facilities are searched in blocks with ``dijkstra(..., limit=...)`` on the reversed
@@ -525,6 +526,9 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
         float64 costs: 12 bytes a pair) instead of a DataFrame of ids; the blocks of pairs
         are written into it one by one, never concatenated. Every measure in :mod:`.fca`
         and :mod:`.raam` takes either.
+    origin_snap : Snapped, optional
+        The origins already joined to ``graph`` (:func:`snap`): a caller pricing many
+        categories from the same points snaps them once.
 
     Returns
     -------
@@ -554,7 +558,9 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
                              o_ids, f_ids)
     if len(o_xy) == 0 or len(f_xy) == 0:
         return empty
-    o = snap(graph, o_xy)
+    if origin_snap is not None and len(origin_snap.node) != len(o_xy):
+        raise DataError(f"origin_snap has {len(origin_snap.node)} points, origins {len(o_xy)}: snap these origins")
+    o = origin_snap if origin_snap is not None else snap(graph, o_xy)
     f = snap(graph, f_xy)
     o_leg = _leg(o.distance_m, walk_kmh, weight)
     f_leg = _leg(f.distance_m, walk_kmh, weight)

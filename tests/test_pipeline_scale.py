@@ -1,0 +1,51 @@
+"""A run on a LocalCluster (scale: scheduler: local) equals the serial run (issue 16).
+
+The county-size synthetic region of benchmarks/_regions.py, run twice: serially and on a
+two-worker LocalCluster with the DEGURBA grid in 16-cell tiles (3 x 3 tiles) and the LISA
+permutation blocks on the workers. Unit classes, travel times and LISA results must agree
+exactly; run.json names the scheduler and the tiles.
+"""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import yaml
+
+from benchmarks._regions import make_region
+from urbanrural._steps import urban_rural
+from urbanrural.pipeline import run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    d = tmp_path_factory.mktemp("county")
+    cfg = make_region("county", d, measures=["nearest"], maps=False)
+    data = yaml.safe_load(cfg.read_text())
+    data["analyses"]["autocorrelation"]["permutations"] = 199
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False))
+    return cfg
+
+
+def test_local_cluster_run_equals_serial(county, monkeypatch):
+    serial = run(county, out_dir=county.parent / "serial")
+    data = yaml.safe_load(county.read_text())
+    data["scale"] = {"scheduler": "local", "workers": 2, "memory_gb": 3}
+    local_cfg = county.parent / "local.yaml"
+    local_cfg.write_text(yaml.safe_dump(data, sort_keys=False))
+    monkeypatch.setattr(urban_rural, "TILE_CELLS", 16)
+    local = run(local_cfg, out_dir=county.parent / "local")
+    info = json.loads((local.out_dir / "run.json").read_text())
+    assert info["scale"]["scheduler"] == "local" and info["scale"]["workers"] == 2
+    assert info["results"]["degurba_tiles"] == {"tile_cells": 16, "scheduler": "local"}
+    assert "degurba_tiles" not in serial.run["results"]
+    a = gpd.read_file(serial.results_gpkg, layer="units").set_index("code")
+    b = gpd.read_file(local.results_gpkg, layer="units").set_index("code")
+    cols = ["urban_class", "degurba_l2", "tt_hospital_min", "lisa_tt_hospital_min", "lisa_p_tt_hospital_min"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    assert a["urban_class"].nunique() == 2  # towns and countryside both present
