@@ -528,6 +528,18 @@ def _g_block(v: NDArray[np.float64], indptr: NDArray, data: NDArray, obs: NDArra
 SCHEDULERS = ("dask", "synchronous", "threads", "processes")
 
 
+def _default_client():
+    """The active distributed client, if one is set up (else None)."""
+    try:
+        from distributed import default_client
+    except ImportError:
+        return None
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
 def _run_blocks(fn, shared: tuple, blocks: list, streams: list, permutations: int, scheduler: str | None, *,
                 desc: str, total: int, work: int) -> list[tuple]:
     """``fn(*shared, units, permutations, stream)`` for every block: in this process
@@ -548,7 +560,11 @@ def _run_blocks(fn, shared: tuple, blocks: list, streams: list, permutations: in
         raise MissingDependencyError("scheduler= needs dask; install the scale extra: pip install "
                                      "'urbanrural[scale]' (or leave scheduler=None)") from e
     task = dask.delayed(fn, pure=True)
-    held = [dask.delayed(a, pure=True) if isinstance(a, np.ndarray) else a for a in shared]  # sent once
+    client = _default_client() if scheduler == "dask" else None
+    if client is not None:  # the arrays go to every worker once, not inside the graph
+        held = [client.scatter(a, broadcast=True) if isinstance(a, np.ndarray) else a for a in shared]
+    else:
+        held = [dask.delayed(a, pure=True) if isinstance(a, np.ndarray) else a for a in shared]  # one key each
     parts = [task(*held, units, permutations, stream) for units, stream in zip(blocks, streams, strict=True)]
     return list(dask.compute(*parts, scheduler=None if scheduler == "dask" else scheduler))
 
