@@ -46,6 +46,14 @@ def _jit(fn):
     return fn if _numba is None else _numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
 
 
+def _pjit(fn):
+    """Compiled with threads over ``_prange`` loops (numba's prange; plain range without numba)."""
+    return fn if _numba is None else _numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")(fn)
+
+
+_prange = range if _numba is None else _numba.prange
+
+
 @_jit
 def _setup(indptr, dest, cost, maxc, dem, capr):  # pragma: no cover - compiled
     """Origins with an option (people at the origin, capacity at the facility, cost <=
@@ -162,42 +170,16 @@ def _dense_scan(r, indptr, dest, cost, tau, maxc, cong, pmin, vmin, low, fmin, t
     tmin[r] = cost[kb] / tau
 
 
-@_jit
-def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax, moved_row,
-           amask,
-           cong, chg, moved_fac, at, meta, a_start, a_len, a_cap, a_pos, a_amt, a_fac, a_trav,
-           delta, prev_pmin, prev_pmax, prev_delta,
-           first, dense, same_size, size, per_person, limit, track, has_prev,
-           max_trav):  # pragma: no cover - compiled
-    """One cycle; returns (status, moved, undoes, rescans, a_pos, a_amt, a_fac, a_trav),
-    status 0 when no origin would move anyone (a fixed point)."""
+@_pjit
+def _rows(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax, moved_row, amask,
+          cong, chg, moved_fac, at, a_start, a_len, a_pos, a_amt, a_fac, a_trav, delta, first, dense, same_size, size,
+          per_person, drop, margin, bits):  # pragma: no cover - compiled
+    """Every origin's least costly option, its most costly used one and the people it
+    moves (``delta``), in parallel over origins: each origin reads the facilities' state
+    and writes only its own entries, so threads cannot change the result."""
     n = len(dem)
-    nf = len(capr)
-    at[:] = 0.0  # loads, in pair order as np.bincount(d, weights=assign)
-    for r in range(n):
-        for e in range(a_start[r], a_start[r] + a_len[r]):
-            at[a_fac[e]] += a_amt[e]
-    drop = 0.0
-    mag = 0.0
-    bits = np.uint64(0)  # facilities whose load changed, hashed to 64 bits
-    for j in range(nf):
-        if capr[j] > 0:
-            c = at[j] / capr[j]
-            chg[j] = min(c - cong[j], 0.0)
-            drop = min(drop, chg[j])
-            mag = max(mag, abs(c), abs(cong[j]))
-            moved_fac[j] = c != cong[j]
-            if moved_fac[j]:
-                bits |= np.uint64(1) << np.uint64(j & 63)
-            cong[j] = c
-        else:
-            cong[j] = np.inf  # no capacity: never an option
-    # every option's cost falls by at most `drop` (by chg[j] at facility j); the margin covers
-    # rounding many times over
-    margin = 1e-12 * (mag + max_trav + 1.0)
     rescans = 0
-    anyd = False
-    for r in range(n):
+    for r in _prange(n):
         if not rowok[r]:
             delta[r] = 0
             continue
@@ -257,8 +239,50 @@ def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmi
         x = min(target - drlmin, drlmax)
         x = min(x, size * dem[r] if per_person else size)
         delta[r] = np.int64(x)
+    anyd = False
+    for r in range(n):
         if delta[r] != 0:
             anyd = True
+            break
+    return rescans, anyd
+
+
+@_jit
+def _cycle(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax, moved_row,
+           amask,
+           cong, chg, moved_fac, at, meta, a_start, a_len, a_cap, a_pos, a_amt, a_fac, a_trav,
+           delta, prev_pmin, prev_pmax, prev_delta,
+           first, dense, same_size, size, per_person, limit, track, has_prev,
+           max_trav):  # pragma: no cover - compiled
+    """One cycle; returns (status, moved, undoes, rescans, a_pos, a_amt, a_fac, a_trav),
+    status 0 when no origin would move anyone (a fixed point)."""
+    n = len(dem)
+    nf = len(capr)
+    at[:] = 0.0  # loads, in pair order as np.bincount(d, weights=assign)
+    for r in range(n):
+        for e in range(a_start[r], a_start[r] + a_len[r]):
+            at[a_fac[e]] += a_amt[e]
+    drop = 0.0
+    mag = 0.0
+    bits = np.uint64(0)  # facilities whose load changed, hashed to 64 bits
+    for j in range(nf):
+        if capr[j] > 0:
+            c = at[j] / capr[j]
+            chg[j] = min(c - cong[j], 0.0)
+            drop = min(drop, chg[j])
+            mag = max(mag, abs(c), abs(cong[j]))
+            moved_fac[j] = c != cong[j]
+            if moved_fac[j]:
+                bits |= np.uint64(1) << np.uint64(j & 63)
+            cong[j] = c
+        else:
+            cong[j] = np.inf  # no capacity: never an option
+    # every option's cost falls by at most `drop` (by chg[j] at facility j); the margin covers
+    # rounding many times over
+    margin = 1e-12 * (mag + max_trav + 1.0)
+    rescans, anyd = _rows(indptr, dest, cost, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax,
+                          moved_row, amask, cong, chg, moved_fac, at, a_start, a_len, a_pos, a_amt, a_fac, a_trav,
+                          delta, first, dense, same_size, size, per_person, drop, margin, bits)
     if not anyd:
         return 0, 0, False, rescans, a_pos, a_amt, a_fac, a_trav
     if limit:  # do not let attractive facilities get mobbed
