@@ -715,7 +715,13 @@ def classify_grid_tiled(population: Any, *, land: Any = None, built: Any = None,
         if client is not None or _distributed_active():  # persist runs in the background there
             from distributed import wait
 
-            wait(codes)
+            # the scratch tiles go in `finally`: wait on the cluster that holds the futures
+            # (distributed.wait uses the default client, which `client` need not be)
+            if client is not None:
+                with client.as_current():
+                    wait(codes)
+            else:
+                wait(codes)
         return codes
     finally:
         cleanup()

@@ -132,10 +132,12 @@ def test_belgium_tiled_equals_in_memory(belgium, tmp_path, level, overrides):
 def cluster_client():
     from distributed import Client, LocalCluster
 
-    # dashboard on a free port: None falls back to 8787 and warns (an error here) when it is taken
-
+    # dashboard on a free port: None falls back to 8787 and warns (an error here) when it is taken.
+    # Not the default scheduler: the fixture lives until the module ends, and later tests that call
+    # classify_grid_tiled without client= would persist their codes on the cluster (futures), which
+    # .compute(scheduler="synchronous") cannot resolve ("Missing dependency ('where-...', i, j)").
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="1.5GB",
-                      dashboard_address=":0") as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster, set_as_default=False) as client:
         yield client
 
 
@@ -158,6 +160,10 @@ def test_local_cluster_equals_serial(cluster_client, county, tmp_path):
 
 def test_xarray_and_geotiff_inputs(county, tmp_path):
     xr = pytest.importorskip("xarray")
+    from distributed import default_client
+
+    with pytest.raises(ValueError):   # no Client left as the default scheduler by an earlier test
+        default_client()
     pop = county[0]
     serial = dg.classify_grid(pop)
     band = xr.DataArray(da.from_array(pop[None], chunks=(1, 250, 250)), dims=("band", "y", "x"))
