@@ -17,7 +17,7 @@ distributed = pytest.importorskip("distributed")
 def local_client():
     """A local dask cluster of two single-threaded worker processes (closed after the module)."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="1.5GB",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
         yield client
 
 

@@ -55,7 +55,7 @@ def cluster_client():
 
     # dashboard on a free port: None falls back to 8787 and warns (an error here) when it is taken
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="1.5GB",
-                      dashboard_address=":0") as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster, set_as_default=False) as client:
         yield client
 
 
