@@ -49,3 +49,25 @@ def test_local_cluster_run_equals_serial(county, monkeypatch):
     cols = ["urban_class", "degurba_l2", "tt_hospital_min", "lisa_tt_hospital_min", "lisa_p_tt_hospital_min"]
     pd.testing.assert_frame_equal(a[cols], b[cols])
     assert a["urban_class"].nunique() == 2  # towns and countryside both present
+
+
+@pytest.mark.parametrize("mode", ["raster", "euclidean"])
+def test_travel_times_on_a_cluster_equal_serial(county, monkeypatch, mode):
+    """raster: the friction surface in 128-cell tiles with halos on the workers; euclidean:
+    nearest facility over origin blocks on the workers. Same minutes as in process."""
+    from urbanrural._steps import accessibility
+
+    data = yaml.safe_load(county.read_text())
+    data["analyses"] = {"accessibility": {"mode": mode, "resolution": 200, "thresholds": [15, 30],
+                                          "measures": ["nearest"]}}
+    cfgs = {}
+    for name, scale in (("serial", None), ("local", {"scheduler": "local", "workers": 2, "memory_gb": 3})):
+        d = dict(data, **({"scale": scale} if scale else {}))
+        cfgs[name] = county.parent / f"{mode}-{name}.yaml"
+        cfgs[name].write_text(yaml.safe_dump(d, sort_keys=False))
+    monkeypatch.setattr(accessibility, "TT_TILE", 128)
+    a = gpd.read_file(run(cfgs["serial"], out_dir=county.parent / f"{mode}-serial").results_gpkg, layer="units")
+    b = gpd.read_file(run(cfgs["local"], out_dir=county.parent / f"{mode}-local").results_gpkg, layer="units")
+    cols = [c for c in a.columns if c.startswith(("tt_", "within_", "reach_"))]
+    assert "tt_clinic_min" in cols
+    pd.testing.assert_frame_equal(a[cols], b[cols])

@@ -45,6 +45,7 @@ from ..analysis.accessibility import (
     friction,
     network,
     raam,
+    tiled,
 )
 from ..analysis.accessibility.decay import gaussian
 from ..geo.progress import progress
@@ -55,6 +56,7 @@ from ..pipeline import RunContext, analysis
 logger = logging.getLogger("urbanrural")
 
 NAME = "accessibility"
+TT_TILE = 2048  # friction cells a side per dask tile (raster mode with scale: scheduler)
 
 
 def _demand_points(ctx: RunContext, how: str) -> tuple[pd.DataFrame, str, Phrase]:
@@ -376,6 +378,7 @@ def accessibility_step(ctx: RunContext) -> None:
     ctx.cache[NAME] = {"mode": mode, "graph": graph, "surface": surface, "points": points, "demand": used,
                        "snap": osnap if mode == "network" else None, "walk_kmh": walk, "speed_kmh": cfg.speed_kmh,
                        "circuity": cfg.circuity, "thresholds": list(cfg.thresholds), "facilities": used_fac}
+    on_dask = bool(ctx.scale.get("scheduler"))
     coverage_parts, summary = [], []
     bands: dict[str, _grid.Bands] = {}
     cell_times: dict[str, Callable[[Any], np.ndarray]] = {}
@@ -403,7 +406,9 @@ def accessibility_step(ctx: RunContext) -> None:
             row["max_facility_snap_m"] = float(network.snap(graph, fdf).distance_m.max())
             cell_times[cat] = _network_cells(node_t, walk)
         elif mode == "raster":
-            tt = friction.travel_time(surface, fdf)
+            # with scale: scheduler, tiles with halos on the cluster, rounds until settled (equal bits)
+            tt = tiled.travel_time_tiled(surface, fdf, tile=TT_TILE, scheduler="dask") \
+                if on_dask and max(surface.shape) > TT_TILE else friction.travel_time(surface, fdf)
             minutes = friction.sample(tt, surface.transform, pxy)
             minutes = np.where(np.isnan(minutes), np.inf, minutes)
             ctx.rasters[f"tt_{cat}"] = friction.write_geotiff(out.file("rasters", f"tt_{cat}", ".tif"), tt,
@@ -411,6 +416,9 @@ def accessibility_step(ctx: RunContext) -> None:
             bands[cat] = _grid.bands_from_array(tt, mask, surface.transform, cfg.thresholds)
             del tt
             row["facilities_outside_grid"] = friction.outside_count(surface, fdf)
+        elif on_dask:  # origin blocks on the cluster, facilities sent once (the same minutes)
+            minutes = tiled.nearest_minutes_partitioned(pxy, fdf, speed_kmh=cfg.speed_kmh, circuity=cfg.circuity,
+                                                        scheduler="dask")
         else:
             minutes = euclidean.nearest_minutes(pxy, fdf, speed_kmh=cfg.speed_kmh, circuity=cfg.circuity)
             cell_times[cat] = _euclid_cells(fdf, euclidean.minutes_per_metre(speed_kmh=cfg.speed_kmh,
