@@ -31,6 +31,7 @@ names the one running; not under ``-q``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -409,6 +410,29 @@ def _ceil2(x: float) -> float:
     return float(np.ceil(x * 100) / 100)
 
 
+def built_thresholds(p: GridParams, level: int, has_built: bool,
+                     optimal: Callable[[float, float, int], float]) -> tuple[float | None, float | None]:
+    """The built-up thresholds of urban centres and dense clusters in use (None: criterion
+    off), ``"optimal"`` resolved by ``optimal(density, size, contiguity)`` and rounded up to
+    2 decimals (R2023A); shared by the in-memory and tiled classifications."""
+    def resolve(use: bool, thr: float | str, density: float, size: float, contiguity: int) -> float | None:
+        if not use or not has_built:
+            return None
+        if thr == "optimal":
+            opt = optimal(density, size, contiguity)
+            if math.isnan(opt):
+                raise ConfigError("built threshold 'optimal': no cluster of >= "
+                                  f"{density:g}/km2 and >= {size:g} people to derive it from; give a number")
+            return _ceil2(opt)
+        return float(thr)
+
+    if level == 1:
+        return resolve(p.uc_built, p.uc_built_threshold, p.uc_density, p.ucl_size, p.uc_contiguity), None
+    opt_args = (p.duc_density, p.duc_size, p.duc_contiguity)
+    return (resolve(p.uc_built, p.uc_built_threshold, *opt_args),
+            resolve(p.duc_built, p.duc_built_threshold, *opt_args))
+
+
 # ---------------------------------------------------------------------------- classification
 
 class _Stages:
@@ -453,25 +477,8 @@ def _classify(pop: NDArray, land: NDArray | None, built: NDArray | None, *, leve
     info: dict[str, Any] = {"built_criterion": built is not None and (p.uc_built or (level == 2 and p.duc_built))}
 
     # built-up thresholds ("optimal" -> from the data, rounded up to 2 decimals)
-    def resolve(use: bool, thr: float | str, density: float, size: float, contiguity: int) -> float | None:
-        if not use or built is None:
-            return None
-        if thr == "optimal":
-            opt = optimal_builtup(pop, land, built, density=density, size=size, contiguity=contiguity,
-                                  cell_km2=cell_km2)
-            if math.isnan(opt):
-                raise ConfigError("built threshold 'optimal': no cluster of >= "
-                                  f"{density:g}/km2 and >= {size:g} people to derive it from; give a number")
-            return _ceil2(opt)
-        return float(thr)
-
-    if level == 1:
-        uc_thr = resolve(p.uc_built, p.uc_built_threshold, p.uc_density, p.ucl_size, p.uc_contiguity)
-        duc_thr = None
-    else:
-        opt_args = (p.duc_density, p.duc_size, p.duc_contiguity)
-        uc_thr = resolve(p.uc_built, p.uc_built_threshold, *opt_args)
-        duc_thr = resolve(p.duc_built, p.duc_built_threshold, *opt_args)
+    uc_thr, duc_thr = built_thresholds(p, level, built is not None, lambda density, size, contiguity: optimal_builtup(
+        pop, land, built, density=density, size=size, contiguity=contiguity, cell_km2=cell_km2))
     info["built_threshold_uc"], info["built_threshold_duc"] = uc_thr, duc_thr
 
     # urban centres

@@ -48,13 +48,13 @@ from ..geo.errors import ConfigError, DataError
 from ._degurba_grid import (
     NODATA,
     GridParams,
-    _ceil2,
     _dilate_square,
     _fill_gaps,
     _Inputs,
     _label,
     _majority,
     _smooth,
+    built_thresholds,
 )
 
 __all__ = ["classify_grid_tiled", "classify_tiled"]
@@ -360,24 +360,8 @@ def _optimal(g: _Grid, density: float, size: float, contiguity: int) -> float:
 
 
 def _classify(g: _Grid, level: int, p: GridParams, info: dict[str, Any], root: Path) -> da.Array:
-    def resolve(use: bool, thr: float | str, density: float, size: float, contiguity: int) -> float | None:
-        if not use or g.built is None:
-            return None
-        if thr == "optimal":
-            opt = _optimal(g, density, size, contiguity)
-            if math.isnan(opt):
-                raise ConfigError("built threshold 'optimal': no cluster of >= "
-                                  f"{density:g}/km2 and >= {size:g} people to derive it from; give a number")
-            return _ceil2(opt)
-        return float(thr)
-
-    if level == 1:
-        uc_thr = resolve(p.uc_built, p.uc_built_threshold, p.uc_density, p.ucl_size, p.uc_contiguity)
-        duc_thr = None
-    else:
-        opt_args = (p.duc_density, p.duc_size, p.duc_contiguity)
-        uc_thr = resolve(p.uc_built, p.uc_built_threshold, *opt_args)
-        duc_thr = resolve(p.duc_built, p.duc_built_threshold, *opt_args)
+    uc_thr, duc_thr = built_thresholds(p, level, g.built is not None,
+                                       lambda density, size, contiguity: _optimal(g, density, size, contiguity))
     info["built_threshold_uc"], info["built_threshold_duc"] = uc_thr, duc_thr
 
     uc = _Rule(p.uc_density, uc_thr, p.uc_smooth_pop_window if p.uc_smooth_pop else None, p.uc_contiguity)

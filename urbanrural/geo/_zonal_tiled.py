@@ -34,7 +34,7 @@ from .checks import CheckLog, get_log
 from .errors import DataError, RasterError
 from .raster import RasterInfo, format_extent, open_raster, read_band, window_for
 from .registry import check_choice
-from .zonal import MIN_FRACTION, ZONAL_METHODS, ZonalResult, zones_in_raster_crs
+from .zonal import MIN_FRACTION, ZONAL_METHODS, ZonalResult, _feature_source, zones_in_raster_crs
 
 __all__ = ["zonal_sum_tiled"]
 
@@ -47,49 +47,6 @@ def _polygons(g: Any) -> Any:
         return g
     polys = [q for p in shapely.get_parts(g) if shapely.get_type_id(p) in (3, 6) for q in shapely.get_parts(p)]
     return shapely.MultiPolygon(polys) if polys else shapely.Polygon()
-
-
-def _WkbSource(ids: NDArray[np.intp], wkbs: NDArray[np.object_]) -> Any:
-    """Units as an exactextract feature source of WKB with an ``id`` field (one CRS with
-    the raster, so no CRS is declared)."""
-    from exactextract import Feature
-    from exactextract.feature import FeatureSource
-
-    class WkbFeature(Feature):
-        def __init__(self, fid: int, wkb: bytes) -> None:
-            Feature.__init__(self)
-            self.fid, self.wkb, self.props = fid, wkb, {}
-
-        def geometry(self) -> bytes:
-            return self.wkb
-
-        def set_geometry_format(self) -> str:
-            return "wkb"
-
-        def get(self, name: str) -> object:
-            return self.fid if name == "id" else self.props[name]
-
-        def set(self, name: str, value: object) -> None:
-            self.props[name] = value
-
-        def set_geometry(self, wkb: object) -> None:
-            pass
-
-        def fields(self) -> list[str]:
-            return ["id"]
-
-    class Source(FeatureSource):
-        def count(self) -> int:
-            return len(ids)
-
-        def __iter__(self):
-            for i, wkb in zip(ids, wkbs, strict=True):
-                yield WkbFeature(int(i), wkb)
-
-        def srs_wkt(self) -> None:
-            return None
-
-    return Source()
 
 
 def _pairs(shape: tuple[int, int], t: Any, wkb: list[bytes], ids: NDArray[np.intp], method: str
@@ -112,7 +69,7 @@ def _pairs(shape: tuple[int, int], t: Any, wkb: list[bytes], ids: NDArray[np.int
         return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
     grid = NumPyRasterSource(np.broadcast_to(np.float32(0), shape), t.c, t.f + h * t.e, t.c + w * t.a, t.f)
     units, cells, fracs = [], [], []
-    for f in exact_extract(grid, _WkbSource(ids[ok], shapely.to_wkb(geoms[ok])), ["cell_id", "coverage"],
+    for f in exact_extract(grid, _feature_source(None, ids[ok], wkbs=shapely.to_wkb(geoms[ok])), ["cell_id", "coverage"],
                            include_cols=["id"], output="geojson"):
         p = f["properties"]
         c = np.asarray(p["cell_id"], dtype=np.intp)

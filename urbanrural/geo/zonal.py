@@ -42,7 +42,7 @@ negative cells in the window outside every unit are counted and left out.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,7 +126,11 @@ def _blocks(win: rasterio.windows.Window, block_cells: int) -> Iterator[rasterio
         yield rasterio.windows.Window(win.col_off, win.row_off + r, win.width, min(rows, int(win.height) - r))
 
 
-def _feature_source(geoms: NDArray[np.object_], ids: NDArray[np.intp]) -> object:
+def _feature_source(geoms: NDArray[np.object_] | None, ids: NDArray[np.intp], *,
+                    wkbs: Sequence[bytes] | None = None) -> object:
+    """Units ``ids`` as an exactextract feature source of WKB with an ``id`` field (units and
+    raster in one CRS, so none is declared); ``wkbs``: their WKB already made (else from
+    ``geoms[ids]``)."""
     from exactextract import Feature
     from exactextract.feature import FeatureSource
 
@@ -161,7 +165,7 @@ def _feature_source(geoms: NDArray[np.object_], ids: NDArray[np.intp]) -> object
             return len(ids)
 
         def __iter__(self) -> Iterator[WkbFeature]:
-            for i, wkb in zip(ids, shapely.to_wkb(geoms[ids]), strict=True):
+            for i, wkb in zip(ids, shapely.to_wkb(geoms[ids]) if wkbs is None else wkbs, strict=True):
                 yield WkbFeature(int(i), wkb)
 
         def srs_wkt(self) -> None:  # the caller put units and raster in one CRS
