@@ -66,8 +66,18 @@ def test_travel_times_on_a_cluster_equal_serial(county, monkeypatch, mode):
         cfgs[name] = county.parent / f"{mode}-{name}.yaml"
         cfgs[name].write_text(yaml.safe_dump(d, sort_keys=False))
     monkeypatch.setattr(accessibility, "TT_TILE", 128)
-    a = gpd.read_file(run(cfgs["serial"], out_dir=county.parent / f"{mode}-serial").results_gpkg, layer="units")
-    b = gpd.read_file(run(cfgs["local"], out_dir=county.parent / f"{mode}-local").results_gpkg, layer="units")
+    ra = run(cfgs["serial"], out_dir=county.parent / f"{mode}-serial")
+    rb = run(cfgs["local"], out_dir=county.parent / f"{mode}-local")
+    a = gpd.read_file(ra.results_gpkg, layer="units")
+    b = gpd.read_file(rb.results_gpkg, layer="units")
     cols = [c for c in a.columns if c.startswith(("tt_", "within_", "reach_"))]
     assert "tt_clinic_min" in cols
     pd.testing.assert_frame_equal(a[cols], b[cols])
+    # the same files: travel-time rasters and isochrones included
+    assert ra.run["outputs"] == rb.run["outputs"] and "rasters/tt_clinic.tif" in ra.run["outputs"]
+    import rasterio
+
+    with rasterio.open(ra.out_dir / "rasters/tt_clinic.tif") as x, rasterio.open(rb.out_dir / "rasters/tt_clinic.tif") as y:
+        assert (x.read(1) == y.read(1)).all()
+    pd.testing.assert_frame_equal(gpd.read_file(ra.results_gpkg, layer="isochrones").drop(columns="geometry"),
+                                  gpd.read_file(rb.results_gpkg, layer="isochrones").drop(columns="geometry"))

@@ -71,3 +71,35 @@ def test_local_cluster_runs_dask_work():
         assert info["scheduler"] == "local" and info["workers"] == 1
         total = da.ones((1000, 1000), chunks=250).sum().compute()
     assert total == 1_000_000
+
+
+def test_local_cluster_needs_memory_per_worker():
+    with pytest.raises(ConfigError, match="raise scale: memory_gb"), \
+            dask_scheduler("local", memory_gb=0.5, workers=2):
+        pass
+
+
+def test_budget_sizes_the_streamed_blocks_not_the_answer(tmp_path):
+    """zonal sums and the travel-time grid read smaller blocks under a smaller budget; same sums."""
+    import geopandas as gpd
+    import rasterio
+    import shapely
+    from rasterio.transform import from_origin
+
+    from urbanrural.analysis.accessibility import _grid
+    from urbanrural.geo import zonal
+
+    assert zonal._block_cells() == pytest.approx(zonal.BLOCK_CELLS, rel=0.05)  # the default budget
+    assert _grid._block_cells() == pytest.approx(_grid.BLOCK_CELLS, rel=0.05)
+    pop = np.random.default_rng(0).gamma(1.0, 10.0, (300, 200)).astype("float32")
+    with rasterio.open(tmp_path / "p.tif", "w", driver="GTiff", width=200, height=300, count=1, dtype="float32",
+                       crs="EPSG:32650", transform=from_origin(0, 30000, 100, 100), nodata=-1) as dst:
+        dst.write(pop, 1)
+    units = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 20000, 14950), shapely.box(0, 14950, 20000, 30000)],
+                             index=["s", "n"], crs=32650)
+    full = zonal.zonal_sum(tmp_path / "p.tif", units).sums
+    with memory_budget(0.0001):
+        assert zonal._block_cells() == 1024 and _grid._block_cells() == 1024
+        small = zonal.zonal_sum(tmp_path / "p.tif", units).sums  # 60 blocks of 5 rows
+    np.testing.assert_allclose(small.to_numpy(), full.to_numpy(), rtol=1e-12)
+    assert float(full.sum()) == pytest.approx(float(pop.sum(dtype=np.float64)), rel=1e-6)

@@ -35,16 +35,23 @@ def _facility_markers(page) -> int:
                          "m.eachLayer(l => { if (l.urFacilities) n += l.getLayers().length; }); return n; })()")
 
 
-def _hover(page, point) -> str:
-    """Move the mouse onto ``point`` (lon/lat) and return the tooltip's text."""
+def _hover(page, point, expect: str | None = None) -> str:
+    """Move the mouse onto ``point`` (lon/lat) and return the tooltip's text; with ``expect``,
+    try again with longer pauses until the tooltip shows it (a loaded machine can let the
+    canvas see the mouse late, still over the unit beneath)."""
     pt = page.evaluate(f"(() => {{ const m = Object.values(window).find(v => v instanceof L.Map); "
                        f"const p = m.latLngToContainerPoint([{point.y}, {point.x}]); return [p.x, p.y]; }})()")
     box = page.query_selector(".leaflet-container").bounding_box()
-    page.mouse.move(box["x"] + pt[0] + 30, box["y"] + pt[1] + 30)
-    page.wait_for_timeout(100)  # Leaflet's canvas looks at the mouse at most every 32 ms
-    page.mouse.move(box["x"] + pt[0], box["y"] + pt[1], steps=4)
-    page.wait_for_timeout(300)
-    return page.inner_text(".leaflet-tooltip")
+    text = ""
+    for attempt in range(1, 6):
+        page.mouse.move(box["x"] + pt[0] + 30, box["y"] + pt[1] + 30)
+        page.wait_for_timeout(100 * attempt)  # Leaflet's canvas looks at the mouse at most every 32 ms
+        page.mouse.move(box["x"] + pt[0], box["y"] + pt[1], steps=4)
+        page.wait_for_timeout(300 * attempt)
+        text = page.inner_text(".leaflet-tooltip")
+        if expect is None or expect in text:
+            break
+    return text
 
 
 def test_choropleth_offline(browser, grid_units, tmp_path):
@@ -79,7 +86,7 @@ def test_facilities_and_raster(browser, grid_units, tmp_path):
     names = browser.page.eval_on_selector_all(".leaflet-control-layers-overlays label",
                                               "els => els.map(e => e.innerText.trim())")
     assert names == ["Units", "hospital", "school"], names
-    tip = _hover(browser.page, pts.to_crs(4326).geometry.iloc[1])
+    tip = _hover(browser.page, pts.to_crs(4326).geometry.iloc[1], expect="S1")
     assert "Category" in tip and "school" in tip and "S1" in tip, tip
     assert browser.drawn("l.urName === 'S1' && l.options.weight > 2") == 1  # the marker hovered is highlighted
     tif = tmp_path / "tt.tif"

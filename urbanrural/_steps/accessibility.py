@@ -416,11 +416,12 @@ def accessibility_step(ctx: RunContext) -> None:
             bands[cat] = _grid.bands_from_array(tt, mask, surface.transform, cfg.thresholds)
             del tt
             row["facilities_outside_grid"] = friction.outside_count(surface, fdf)
-        elif on_dask:  # origin blocks on the cluster, facilities sent once (the same minutes)
-            minutes = tiled.nearest_minutes_partitioned(pxy, fdf, speed_kmh=cfg.speed_kmh, circuity=cfg.circuity,
-                                                        scheduler="dask")
         else:
-            minutes = euclidean.nearest_minutes(pxy, fdf, speed_kmh=cfg.speed_kmh, circuity=cfg.circuity)
+            if on_dask:  # origin blocks on the cluster, facilities sent once (the same minutes)
+                minutes = tiled.nearest_minutes_partitioned(pxy, fdf, speed_kmh=cfg.speed_kmh, circuity=cfg.circuity,
+                                                            scheduler="dask")
+            else:
+                minutes = euclidean.nearest_minutes(pxy, fdf, speed_kmh=cfg.speed_kmh, circuity=cfg.circuity)
             cell_times[cat] = _euclid_cells(fdf, euclidean.minutes_per_metre(speed_kmh=cfg.speed_kmh,
                                                                              circuity=cfg.circuity))
         agg = demand.unit_values(minutes, points, index=index)

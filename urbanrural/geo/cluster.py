@@ -31,6 +31,7 @@ __all__ = ["dask_scheduler", "check_scheduler", "SCHEDULER_RULE"]
 
 logger = logging.getLogger("urbanrural")
 
+MIN_WORKER_GB = 0.75  # below this a LocalCluster worker spends its time restarting
 SCHEDULER_RULE = "null (this process), 'local' (a LocalCluster on this machine) or an address like tcp://host:8786"
 _ADDRESS = re.compile(r"^(tcp|tls|ucx|ws|wss)://[^\s/:]+(:\d{1,5})?/?$")
 
@@ -62,9 +63,10 @@ def dask_scheduler(scheduler: str | None, *, memory_gb: float, workers: int | No
         See :data:`SCHEDULER_RULE`.
     memory_gb : float
         LocalCluster only: the memory all workers share (each gets ``memory_gb / workers``
-        and spills to disk past it).
+        and spills to disk past it; at least :data:`MIN_WORKER_GB` each, else ConfigError).
     workers : int, optional
-        LocalCluster only: worker processes (default: the machine's cores).
+        LocalCluster only: worker processes (default: the machine's cores, fewer when
+        ``memory_gb`` cannot give each :data:`MIN_WORKER_GB`).
     timeout_s : float, default 20
         An address only: how long to wait for the scheduler to answer.
 
@@ -82,8 +84,15 @@ def dask_scheduler(scheduler: str | None, *, memory_gb: float, workers: int | No
     cluster = None
     if scheduler == "local":
         import dask
+        import dask.system
 
-        n = int(workers or os.cpu_count() or 1)
+        n = int(workers or dask.system.CPU_COUNT or os.cpu_count() or 1)  # CPU_COUNT honours cgroup limits
+        if workers is None:
+            n = max(1, min(n, int(memory_gb // MIN_WORKER_GB)))  # fewer workers rather than starved ones
+        if memory_gb / n < MIN_WORKER_GB:
+            raise ConfigError(f"scale: memory_gb {memory_gb:g} over {n} worker(s) leaves {memory_gb / n:.2f} GB each; "
+                              f"a worker needs at least {MIN_WORKER_GB:g} GB: raise scale: memory_gb (--memory-gb) to "
+                              f"{MIN_WORKER_GB * n:g} or set scale: workers: {max(1, int(memory_gb // MIN_WORKER_GB))}")
         # distributed's default MALLOC_TRIM_THRESHOLD_=65536 makes glibc map and unmap every
         # numpy temporary over 64 kB: numpy ran 2-3x slower in the workers (measured)
         env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
@@ -91,7 +100,11 @@ def dask_scheduler(scheduler: str | None, *, memory_gb: float, workers: int | No
         with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
             cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                                memory_limit=f"{memory_gb / n:.3f}GB", dashboard_address=":0")
-        client = distributed.Client(cluster)
+        try:
+            client = distributed.Client(cluster)
+        except BaseException:
+            cluster.close()
+            raise
     else:
         try:
             client = distributed.Client(scheduler, timeout=f"{timeout_s:g}s")

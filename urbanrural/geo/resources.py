@@ -11,7 +11,7 @@ Examples
 --------
 >>> with memory_budget(2.0):
 ...     block_items(16, share=0.25)  # 16-byte items in a quarter of 2 GB
-33554432
+31250000
 >>> with PeakMemory(interval=0.01) as peak:
 ...     buf = bytearray(50_000_000)
 >>> peak.peak_gb >= peak.start_gb

@@ -61,11 +61,12 @@ from .errors import CRSError, DataError, RasterError
 from .progress import progress
 from .raster import RasterInfo, format_extent, open_raster, read_band, window_for
 from .registry import check_choice
+from .resources import block_items
 
 __all__ = ["ZONAL_METHODS", "MIN_FRACTION", "ZonalResult", "zonal_sum", "cell_people", "zones_in_raster_crs"]
 
 ZONAL_METHODS = ("exact", "centre")
-BLOCK_CELLS = 4_000_000  # cells per block read (~32 MB of float64 plus flags)
+BLOCK_CELLS = 4_000_000  # cells per block read at the default 8 GB budget (~32 MB of float64 plus flags)
 BAR_MIN_CELLS = 8_000_000  # windows from this size show a bar over their blocks
 MIN_FRACTION = 1e-6  # smaller shares of a cell are slivers of float rounding, not people
 # straight unit edges are split into pieces no longer than this before reprojection
@@ -114,6 +115,11 @@ def zones_in_raster_crs(units: gpd.GeoDataFrame | gpd.GeoSeries, crs: object) ->
     seg = _SEGMENT["geographic" if src.is_geographic else "projected"]
     dense = shapely.segmentize(geoms, seg)
     return np.asarray(gpd.GeoSeries(dense, crs=src).to_crs(dst).values)
+
+
+def _block_cells() -> int:
+    """Cells per block read: :data:`BLOCK_CELLS` at the default budget, scaled by ``scale: memory_gb``."""
+    return block_items(64, share=1 / 32)  # ~64 bytes a cell with temporaries; 8 GB -> 3.9M cells
 
 
 def _block_rows(win: rasterio.windows.Window, block_cells: int) -> int:
@@ -340,7 +346,7 @@ def _overlap_window(info: RasterInfo, units: gpd.GeoDataFrame, geoms: NDArray[np
 # ---------------------------------------------------------------- zonal sums
 def zonal_sum(path: str | Path | RasterInfo, units: gpd.GeoDataFrame, *, method: str = "exact",
               nodata: float | None = None, name: str | None = None, log: CheckLog | None = None,
-              nodata_hint: str | None = None, block_cells: int = BLOCK_CELLS) -> ZonalResult:
+              nodata_hint: str | None = None, block_cells: int | None = None) -> ZonalResult:
     """Sum a people-per-cell raster per unit, reading only the units' window.
 
     Parameters
@@ -355,8 +361,9 @@ def zonal_sum(path: str | Path | RasterInfo, units: gpd.GeoDataFrame, *, method:
         gets its share); ``"centre"``: each cell to the unit containing its centre.
     nodata : float, optional
         The nodata value when the file declares none.
-    block_cells : int
-        Cells read at a time (memory bound: about 9 bytes per cell).
+    block_cells : int, optional
+        Cells read at a time (memory bound: about 9 bytes per cell); default
+        :data:`BLOCK_CELLS` at an 8 GB budget, scaled by ``scale: memory_gb``.
 
     Returns
     -------
@@ -381,6 +388,7 @@ def zonal_sum(path: str | Path | RasterInfo, units: gpd.GeoDataFrame, *, method:
     >>> zonal_sum(d / "pop.tif", u, method="centre").sums.tolist()
     [14.0, 14.0, 0.0]
     """
+    block_cells = block_cells or _block_cells()
     check_choice(method, ZONAL_METHODS, what="zonal method")
     log = get_log(log)
     info = path if isinstance(path, RasterInfo) else open_raster(path, nodata=nodata, name=name,
@@ -479,7 +487,7 @@ def _log_units(log: CheckLog, label: str, info: RasterInfo, units: gpd.GeoDataFr
 
 # ---------------------------------------------------------------- people per cell and unit
 def cell_people(info: RasterInfo, units: gpd.GeoDataFrame, *, method: str = "exact",
-                block_cells: int = BLOCK_CELLS, codes: bool = False) -> pd.DataFrame:
+                block_cells: int | None = None, codes: bool = False) -> pd.DataFrame:
     """People per (cell, unit) pair: the cells a zonal sum uses, for demand points.
 
     One row per populated cell and unit it overlaps: ``row``, ``col`` (in the full
@@ -504,6 +512,7 @@ def cell_people(info: RasterInfo, units: gpd.GeoDataFrame, *, method: str = "exa
     >>> cell_people(open_raster(p), u)[["unit", "fraction", "people"]].to_dict("records")
     [{'unit': 'w', 'fraction': 0.25, 'people': 2.0}, {'unit': 'e', 'fraction': 0.75, 'people': 6.0}]
     """
+    block_cells = block_cells or _block_cells()
     check_choice(method, ZONAL_METHODS, what="zonal method")
     label = info.path.name
     _check_grid(info, label)

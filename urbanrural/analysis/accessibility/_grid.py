@@ -54,13 +54,19 @@ from pyproj import CRS
 from ...geo.io import atomic_path
 from ...geo.progress import progress
 from ...geo.raster import RasterInfo, _window
+from ...geo.resources import block_items
 from .friction import NODATA, UNREACHABLE, grid_for
 
 __all__ = ["CellGrid", "Bands", "study_grid", "cell_blocks", "write_cell_times", "bands_from_array", "isochrones",
            "ISO_MAX_CELLS", "BLOCK_CELLS", "OUTSIDE"]
 
 ISO_MAX_CELLS = 4_000_000  # cells polygonised per isochrone band at most (larger grids are sampled)
-BLOCK_CELLS = 1 << 19  # cells priced per block
+BLOCK_CELLS = 1 << 19  # cells priced per block at the default 8 GB budget
+
+
+def _block_cells() -> int:
+    """:data:`BLOCK_CELLS` scaled by the memory budget (``scale: memory_gb``)."""
+    return block_items(256, share=1 / 60)  # ~256 bytes a cell (coordinates, snaps, a time per category)
 OUTSIDE = 255  # band value of cells outside the study area
 
 
@@ -130,10 +136,11 @@ def _band(minutes: NDArray[np.float64], thresholds: Sequence[float]) -> NDArray[
 
 
 def cell_blocks(grid: CellGrid, study: shapely.Geometry, *,
-                block_cells: int = BLOCK_CELLS) -> Iterator[tuple[int, int, NDArray[np.bool_], NDArray[np.float64]]]:
+                block_cells: int | None = None) -> Iterator[tuple[int, int, NDArray[np.bool_], NDArray[np.float64]]]:
     """Blocks of whole rows: ``(row0, row1, inside, xy)`` with the block's study-area mask
     (cell centre inside) and the centres (metres) of its inside cells, row-major."""
     rows, cols = grid.shape
+    block_cells = block_cells or _block_cells()
     step = max(1, block_cells // max(cols, 1))
     t = grid.transform
     for r0 in range(0, rows, step):
@@ -148,7 +155,7 @@ def cell_blocks(grid: CellGrid, study: shapely.Geometry, *,
 def write_cell_times(paths: Mapping[str, Path], grid: CellGrid, study: shapely.Geometry, *, crs: object,
                      prepare: Callable[[NDArray[np.float64]], Any],
                      times: Mapping[str, Callable[[Any], NDArray[np.float64]]], thresholds: Sequence[float],
-                     block_cells: int = BLOCK_CELLS) -> dict[str, Bands]:
+                     block_cells: int | None = None) -> dict[str, Bands]:
     """Write one float32 travel-time GeoTIFF per key of ``times`` (atomically), block by block.
 
     ``prepare(xy)`` runs once per block on the inside cell centres (e.g. snapping them to
@@ -173,6 +180,7 @@ def write_cell_times(paths: Mapping[str, Path], grid: CellGrid, study: shapely.G
         for k in times:
             tmp = stack.enter_context(atomic_path(paths[k]))
             dsts[k] = stack.enter_context(rasterio.open(tmp, "w", **profile))
+        block_cells = block_cells or _block_cells()
         n_blocks = -(-grid.shape[0] // max(1, block_cells // max(grid.shape[1], 1)))
         for r0, r1, inside, xy in progress(cell_blocks(grid, study, block_cells=block_cells),
                                            desc="travel-time rasters", total=n_blocks, unit="block"):

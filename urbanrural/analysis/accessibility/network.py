@@ -53,6 +53,7 @@ from scipy.spatial import cKDTree
 
 from ...geo.crs import require_projected
 from ...geo.errors import DataError, NetworkError
+from ...geo.resources import budget_bytes
 from . import _bounded, _od
 from .demand import points_xy
 
@@ -497,7 +498,7 @@ def nearest_minutes(graph: RoadGraph, origins: object, facilities: object, *,
 
 
 def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost: float, walk_kmh: float = 5.0,
-             block: int | None = None, memory_mb: float = 64.0, weight: Weight = "minutes",
+             block: int | None = None, memory_mb: float | None = None, weight: Weight = "minutes",
              engine: str = "auto", compact: bool = False,
              origin_snap: Snapped | None = None) -> pd.DataFrame | _od.ODMatrix:
     """Sparse OD table (origin, destination, cost) of the pairs within ``max_cost``.
@@ -515,7 +516,8 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
         Bound of each search (off-road legs included), minutes (metres with
         ``weight="metres"``).
     block : int, optional
-        scipy engine: facilities per Dijkstra call; by default as many as fit in ``memory_mb``.
+        scipy engine: facilities per Dijkstra call; by default as many as fit in ``memory_mb``
+        (default 1/128 of the memory budget, ``scale: memory_gb``: 62.5 MB of 8 GB).
     engine : {"auto", "scipy"}
         ``"auto"``: a compiled bounded search per facility that touches only the nodes it
         settles (numba; memory ~ the pairs found); ``"scipy"``: ``dijkstra(limit=)`` in
@@ -568,6 +570,8 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
     if engine not in ("auto", "scipy"):
         raise DataError(f"engine must be 'auto' or 'scipy'; got {engine!r}")
     if block is None:
+        if memory_mb is None:
+            memory_mb = budget_bytes() / 128 / 1e6
         block = int(np.clip(memory_mb * 1e6 // (8 * n), 1, 512))
     # origins grouped by node: node -> slice of `o_order`
     o_order = np.argsort(o.node, kind="stable")
