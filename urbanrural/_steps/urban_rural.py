@@ -103,7 +103,11 @@ def _degurba(ctx: RunContext, cfg) -> None:
         return
     nodata = ctx.config.population.nodata if ctx.config.population is not None else None
     # with scale: scheduler, the grid rules run in tiles on the cluster (equal cell for cell)
-    tiled = TILE_CELLS if ctx.scale.get("scheduler") else None
+    # (scheduler: local only: the tiles wait between rounds in a scratch folder on this machine)
+    tiled = TILE_CELLS if ctx.scale.get("scheduler") == "local" else None
+    if ctx.scale.get("scheduler") and not tiled:
+        ctx.note("urban_rural", "info", "the DEGURBA grid is classified in this process: its tiles would wait in "
+                 "a scratch folder on this machine, which a remote cluster's workers cannot see")
     grid = degurba.classify_raster(pop.raster.path, land=cfg.land, built=cfg.built, level=2,
                                    params=degurba.GridParams.preset(cfg.rules), nodata=nodata, tiled=tiled)
     if tiled and max(grid.classes.shape) > tiled:

@@ -28,7 +28,7 @@ from types import TracebackType
 
 from .errors import ConfigError
 
-__all__ = ["DEFAULT_MEMORY_GB", "memory_budget", "budget_bytes", "block_items", "PeakMemory", "rss_gb"]
+__all__ = ["DEFAULT_MEMORY_GB", "memory_budget", "budget_bytes", "block_items", "PeakMemory", "rss_gb", "max_rss_gb"]
 
 DEFAULT_MEMORY_GB = 8.0
 _BUDGET: contextvars.ContextVar[float] = contextvars.ContextVar("urbanrural_memory_gb", default=DEFAULT_MEMORY_GB)
@@ -69,6 +69,15 @@ def block_items(item_bytes: float, *, share: float = 0.125, minimum: int = 1024)
     return max(int(budget_bytes() * share // item_bytes), int(minimum))
 
 
+def max_rss_gb() -> float:
+    """The highest resident memory this process has had (the OS's high-water mark), GB."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1e9 if sys.platform == "darwin" else peak * 1024 / 1e9  # bytes on macOS, KiB elsewhere
+
+
 def rss_gb() -> float:
     """Resident set size of this process now, GB."""
     import psutil
@@ -82,8 +91,9 @@ class PeakMemory:
     Parameters
     ----------
     interval : float, default 0.05
-        Seconds between samples (a shorter-lived spike can be missed; the process's own
-        high-water mark, where the OS keeps one, is read at the end as well).
+        Seconds between samples (a spike shorter than that can be missed; the run's
+        overall peak comes from the OS's high-water mark, :func:`max_rss_gb`). Only this
+        process is measured: dask workers are not counted.
     """
 
     def __init__(self, *, interval: float = 0.05) -> None:
