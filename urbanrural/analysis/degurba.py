@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
+import rasterio.windows
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 from rasterio.features import rasterize
@@ -78,9 +80,10 @@ from rasterio.warp import Resampling, reproject
 
 from ..geo.errors import CRSError, DataError, RasterError
 from ..geo.io import atomic_path
-from ..geo.progress import progress
+from ..geo.progress import progress_bar
 from ..geo.raster import open_raster, read_masked
 from ..geo.registry import check_choice
+from ..geo.resources import block_items
 from ._degurba_grid import NODATA, GridParams, classify_arrays, optimal_builtup
 
 __all__ = ["GridParams", "GridResult", "classify_grid", "classify_raster", "to_mollweide_1km", "optimal_builtup", "water_mask",
@@ -329,6 +332,8 @@ def to_mollweide_1km(path: str | Path, *, kind: str = "population", like: tuple[
     if _is_mollweide_1km(info) and like is None:
         arr = read_masked(info, name=kind).filled(np.nan)
         return (arr if kind == "population" else _share(arr, info.cell_area_m2, kind)), info.transform
+    if kind == "population":
+        return _population_to_1km(info, like)
     arr = read_masked(info, name=kind).filled(np.nan)
     if kind == "share":
         arr = _share(arr, info.cell_area_m2, info.path.name)
@@ -341,7 +346,89 @@ def to_mollweide_1km(path: str | Path, *, kind: str = "population", like: tuple[
         reproject(arr, out, src_transform=info.transform, src_crs=info.crs, dst_transform=transform,
                   dst_crs=MOLLWEIDE, resampling=Resampling.average, src_nodata=np.nan, dst_nodata=np.nan)
         return out, transform
-    return _population_to_1km(arr, info, like)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _row_windows(info) -> Iterator[tuple[int, NDArray[np.float64]]]:
+    """(first row, cells with nodata as NaN) of the raster, a block of rows at a time
+    (about :data:`_CHUNK` cells, sized by the memory budget), top to bottom."""
+    rows = _row_windows_rows(info)
+    for r0 in range(0, info.height, rows):
+        win = rasterio.windows.Window(0, r0, info.width, min(rows, info.height - r0))
+        yield r0, read_masked(info, window=win, name="population").filled(np.nan)
+
+
+def _population_to_1km(info, like) -> tuple[NDArray[np.float64], rasterio.Affine]:
+    """Population moved onto the 1 km Mollweide grid by sub-cells, the raster read by
+    blocks of rows (never whole); cells are added in raster order, as one pass would."""
+    t = info.transform
+    tr = Transformer.from_crs(info.crs, MOLLWEIDE, always_xy=True)
+    # source cell size in metres, measured in Mollweide at the raster centre
+    cx, cy = t * (info.width / 2, info.height / 2)
+    (x0, x1), (y0, y1) = tr.transform([cx, cx + t.a], [cy, cy])
+    (u0, u1), (v0, v1) = tr.transform([cx, cx], [cy, cy + t.e])
+    size_m = max(math.hypot(x1 - x0, y1 - y0), math.hypot(u1 - u0, v1 - v0))
+    if not math.isfinite(size_m) or size_m <= 0:
+        raise CRSError(f"{info.path.name}: cannot project its cells to Mollweide; check its CRS")
+    k = max(1, math.ceil(size_m / _SUB_M - 1e-9))
+    offs = (np.arange(k) + 0.5) / k
+    if like is None:
+        # grid: 1 km cells covering the data's bounding box projected with densified edges
+        # (+ margin): straight source edges bow in Mollweide, by km over hundreds of km
+        r0 = c0 = None
+        r1 = c1 = -1
+        for top, block in _row_windows(info):
+            fr = np.flatnonzero(np.isfinite(block).any(axis=1))
+            if len(fr) == 0:
+                continue
+            fc = np.flatnonzero(np.isfinite(block).any(axis=0))
+            r0 = top + int(fr[0]) if r0 is None else r0
+            r1 = top + int(fr[-1]) + 1
+            c0 = int(fc[0]) if c0 is None else min(c0, int(fc[0]))
+            c1 = max(c1, int(fc[-1]) + 1)
+        if r0 is None:
+            raise DataError(f"{info.path.name}: no cell holds data (all nodata)")
+        mx, my = _projected_edges(t, tr, r0, r1, c0, c1)
+        xmin, xmax = math.floor(min(mx) / 1000) * 1000 - 1000, math.ceil(max(mx) / 1000) * 1000 + 1000
+        ymin, ymax = math.floor(min(my) / 1000) * 1000 - 1000, math.ceil(max(my) / 1000) * 1000 + 1000
+        transform = rasterio.Affine(1000, 0, xmin, 0, -1000, ymax)
+        shape = (int((ymax - ymin) // 1000), int((xmax - xmin) // 1000))
+    else:
+        transform, shape = like
+    out = np.zeros(shape)
+    covered = np.zeros(shape, dtype=bool)
+    lost = 0.0
+    per = max(1, _CHUNK // (k * k))
+    with progress_bar(desc="degurba: population to 1 km", total=info.height, unit="row",
+                      show=info.width * info.height * k * k >= BAR_MIN_POINTS) as bar:
+        for top, block in _row_windows(info):
+            rows, cols = np.nonzero(np.isfinite(block))
+            vals = block[rows, cols] / (k * k)
+            rows = rows + top
+            del block
+            for s in range(0, len(rows), per):
+                rr, cc, vv = rows[s:s + per], cols[s:s + per], vals[s:s + per]
+                fr = (rr[:, None] + offs[None, :]).repeat(k, axis=1).ravel()
+                fc = np.tile(cc[:, None] + offs[None, :], (1, k)).ravel()
+                px, py = t * (fc, fr)
+                mx, my = tr.transform(px, py)
+                c = np.floor((np.asarray(mx) - transform.c) / 1000).astype(np.int64)
+                r = np.floor((transform.f - np.asarray(my)) / 1000).astype(np.int64)
+                v = np.repeat(vv, k * k)
+                ok = (r >= 0) & (r < shape[0]) & (c >= 0) & (c < shape[1])
+                lost += float(v[~ok].sum())
+                np.add.at(out, (r[ok], c[ok]), v[ok])
+                covered[r[ok], c[ok]] = True
+            bar.update(min(info.height - top, _row_windows_rows(info)))
+    if like is None and lost > 0:
+        raise RasterError(f"{info.path.name}: {lost:g} people fell outside the 1 km grid; report this bug")
+    out[~covered] = np.nan
+    return out, transform
+
+
+def _row_windows_rows(info) -> int:
+    """Rows per block read (~64 bytes a cell with the sub-cell temporaries, 1/32 of the budget)."""
+    return max(1, block_items(64, share=1 / 32) // max(info.width, 1))
 
 
 def _window_like(arr: NDArray, src_t: rasterio.Affine, dst_t: rasterio.Affine, shape: tuple[int, int]) -> NDArray:
@@ -375,55 +462,6 @@ def _projected_edges(t: rasterio.Affine, tr: Transformer, r0: float, r1: float, 
     if not ok.any():
         raise CRSError("cannot project the raster's outline to Mollweide; check its CRS")
     return mx[ok], my[ok]
-
-
-def _population_to_1km(arr: NDArray, info, like) -> tuple[NDArray[np.float64], rasterio.Affine]:
-    t = info.transform
-    tr = Transformer.from_crs(info.crs, MOLLWEIDE, always_xy=True)
-    # source cell size in metres, measured in Mollweide at the raster centre
-    cx, cy = t * (info.width / 2, info.height / 2)
-    (x0, x1), (y0, y1) = tr.transform([cx, cx + t.a], [cy, cy])
-    (u0, u1), (v0, v1) = tr.transform([cx, cx], [cy, cy + t.e])
-    size_m = max(math.hypot(x1 - x0, y1 - y0), math.hypot(u1 - u0, v1 - v0))
-    if not math.isfinite(size_m) or size_m <= 0:
-        raise CRSError(f"{info.path.name}: cannot project its cells to Mollweide; check its CRS")
-    k = max(1, math.ceil(size_m / _SUB_M - 1e-9))
-    rows, cols = np.nonzero(np.isfinite(arr))
-    vals = arr[rows, cols] / (k * k)
-    offs = (np.arange(k) + 0.5) / k
-    if like is None:
-        # grid: 1 km cells covering the data's bounding box projected with densified edges
-        # (+ margin): straight source edges bow in Mollweide, by km over hundreds of km
-        r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-        mx, my = _projected_edges(t, tr, r0, r1, c0, c1)
-        xmin, xmax = math.floor(min(mx) / 1000) * 1000 - 1000, math.ceil(max(mx) / 1000) * 1000 + 1000
-        ymin, ymax = math.floor(min(my) / 1000) * 1000 - 1000, math.ceil(max(my) / 1000) * 1000 + 1000
-        transform = rasterio.Affine(1000, 0, xmin, 0, -1000, ymax)
-        shape = (int((ymax - ymin) // 1000), int((xmax - xmin) // 1000))
-    else:
-        transform, shape = like
-    out = np.zeros(shape)
-    covered = np.zeros(shape, dtype=bool)
-    lost = 0.0
-    per = max(1, _CHUNK // (k * k))
-    for s in progress(range(0, len(rows), per), desc="degurba: population to 1 km", unit="chunk",
-                      show=len(rows) * k * k >= BAR_MIN_POINTS):
-        rr, cc, vv = rows[s:s + per], cols[s:s + per], vals[s:s + per]
-        fr = (rr[:, None] + offs[None, :]).repeat(k, axis=1).ravel()
-        fc = np.tile(cc[:, None] + offs[None, :], (1, k)).ravel()
-        px, py = t * (fc, fr)
-        mx, my = tr.transform(px, py)
-        c = np.floor((np.asarray(mx) - transform.c) / 1000).astype(np.int64)
-        r = np.floor((transform.f - np.asarray(my)) / 1000).astype(np.int64)
-        v = np.repeat(vv, k * k)
-        ok = (r >= 0) & (r < shape[0]) & (c >= 0) & (c < shape[1])
-        lost += float(v[~ok].sum())
-        np.add.at(out, (r[ok], c[ok]), v[ok])
-        covered[r[ok], c[ok]] = True
-    if like is None and lost > 0:
-        raise RasterError(f"{info.path.name}: {lost:g} people fell outside the 1 km grid; report this bug")
-    out[~covered] = np.nan
-    return out, transform
 
 
 def classify_raster(population: str | Path, *, land: str | Path | None = None, built: str | Path | None = None,

@@ -77,7 +77,7 @@ def test_resampling_bar_over_chunks_for_many_points(tmp_path, monkeypatch):
     monkeypatch.setattr(dg, "BAR_MIN_POINTS", 1_000)
     many, t2 = dg.to_mollweide_1km(p)
     out = err.getvalue()
-    assert "population to 1 km" in out and "/64" in out and "chunk" in out  # 6,400 points, 100 a chunk
+    assert "population to 1 km" in out and "/40" in out and "row" in out  # 40 rows read in blocks
     assert t1 == t2
     np.testing.assert_allclose(many, one, rtol=1e-12, equal_nan=True)
     logging.getLogger("urbanrural").setLevel(logging.WARNING)  # -q
