@@ -662,32 +662,6 @@ def classify_units(units: gpd.GeoDataFrame, grid: GridResult | str | Path, popul
         lut = np.full(256, NODATA, dtype=np.uint8)
         lut[[3, 2, 1, 0]] = [30, 21, 11, 10]
         classes = lut[classes]
-    if population is None:
-        if g_pop is None:
-            raise DataError("classify_units: give the population raster (the classes raster holds no people)")
-        pop, p_t, p_crs = np.asarray(g_pop, dtype=np.float64), g_t, CRS.from_user_input(g_crs)
-        cell_cls = classes
-    else:
-        info = open_raster(population, name="population", nodata=nodata)
-        if info.crs is None:
-            raise CRSError(f"{info.path.name} has no CRS")
-        pop, p_t, p_crs = read_masked(info, name="population").filled(np.nan), info.transform, info.crs
-        rows, cols = np.nonzero(np.isfinite(pop))
-        xs, ys = p_t * (cols + 0.5, rows + 0.5)
-        mx, my = Transformer.from_crs(p_crs, g_crs, always_xy=True).transform(xs, ys)
-        gc = np.floor((np.asarray(mx) - g_t.c) / g_t.a).astype(np.int64)
-        gr = np.floor((np.asarray(my) - g_t.f) / g_t.e).astype(np.int64)
-        inside = (gr >= 0) & (gr < classes.shape[0]) & (gc >= 0) & (gc < classes.shape[1])
-        cell_cls = np.full(pop.shape, NODATA, dtype=np.uint8)
-        cell_cls[rows[inside], cols[inside]] = classes[gr[inside], gc[inside]]
-        if not inside.all():
-            lost = float(pop[rows[~inside], cols[~inside]].sum())
-            if lost > 0:
-                logger.warning(f"classify_units: {lost:,.0f} people lie outside the classes grid")
-    u = units.to_crs(p_crs)
-    n = len(u)
-    idx = rasterize(((geom, i + 1) for i, geom in enumerate(u.geometry) if geom is not None and not geom.is_empty),
-                    out_shape=pop.shape, transform=p_t, fill=0, dtype="int32")
     codes = np.array([30, 23, 22, 21, 13, 12, 11, 10], dtype=np.uint8)
     code_pos = np.full(256, -1, dtype=np.int64)
     code_pos[codes] = np.arange(len(codes))
@@ -699,9 +673,43 @@ def classify_units(units: gpd.GeoDataFrame, grid: GridResult | str | Path, popul
         w = None if weights is None else weights[ok]
         return np.bincount(flat, weights=w, minlength=n_units * len(codes)).reshape(n_units, len(codes))
 
-    people = np.nan_to_num(pop).ravel()
-    by_pop = tally(idx.ravel(), cell_cls.ravel(), people, n)
-    by_area = tally(idx.ravel(), cell_cls.ravel(), None, n).astype(float)
+    n = len(units)
+    if population is None:
+        if g_pop is None:
+            raise DataError("classify_units: give the population raster (the classes raster holds no people)")
+        pop_all = np.asarray(g_pop, dtype=np.float64)
+        p_t, p_crs, tr, info = g_t, CRS.from_user_input(g_crs), None, None
+
+        def blocks() -> Iterator[tuple[rasterio.windows.Window, NDArray, NDArray]]:
+            yield rasterio.windows.Window(0, 0, pop_all.shape[1], pop_all.shape[0]), pop_all, classes
+    else:
+        info = open_raster(population, name="population", nodata=nodata)
+        if info.crs is None:
+            raise CRSError(f"{info.path.name} has no CRS")
+        p_t, p_crs = info.transform, info.crs
+        tr = Transformer.from_crs(p_crs, g_crs, always_xy=True)
+        lost = [0.0]
+
+        def blocks() -> Iterator[tuple[rasterio.windows.Window, NDArray, NDArray]]:
+            # the raster a block of rows at a time (never whole): each cell gets the class of
+            # the grid cell holding its centre
+            for top, pop in _row_windows(info):
+                win = rasterio.windows.Window(0, top, info.width, pop.shape[0])
+                cell_cls, out = _cell_classes(pop, win, p_t, tr, classes, g_t)
+                lost[0] += out
+                yield win, pop, cell_cls
+    u = units.to_crs(p_crs)
+    shapes = [(geom, i + 1) for i, geom in enumerate(u.geometry) if geom is not None and not geom.is_empty]
+    by_pop = np.zeros((n, len(codes)))
+    by_area = np.zeros((n, len(codes)))
+    for win, pop, cell_cls in blocks():
+        idx = rasterize(shapes, out_shape=pop.shape, transform=rasterio.windows.transform(win, p_t), fill=0,
+                        dtype="int32") if shapes else np.zeros(pop.shape, dtype=np.int32)
+        by_pop += tally(idx.ravel(), cell_cls.ravel(), np.nan_to_num(pop).ravel(), n)
+        by_area += tally(idx.ravel(), cell_cls.ravel(), None, n)
+        del idx
+    if population is not None and lost[0] > 0:
+        logger.warning(f"classify_units: {lost[0]:,.0f} people lie outside the classes grid")
     total = by_pop.sum(axis=1)
     basis = np.where(total > 0, "population", np.where(by_area.sum(axis=1) > 0, "area", "touching"))
     mat = np.where((total > 0)[:, None], by_pop, by_area)
@@ -709,8 +717,22 @@ def classify_units(units: gpd.GeoDataFrame, grid: GridResult | str | Path, popul
         geom = u.geometry.iloc[i]
         if geom is None or geom.is_empty:
             continue
-        one = rasterize([(geom, 1)], out_shape=pop.shape, transform=p_t, fill=0, dtype="int32", all_touched=True)
+        # a unit holding no cell centre: the cells it touches, read in its own window
+        shape = (pop_all.shape if info is None else (info.height, info.width))
+        win = rasterio.windows.from_bounds(*geom.bounds, transform=p_t).round_offsets(op="floor") \
+            .round_lengths(op="ceil")
+        win = rasterio.windows.Window(win.col_off - 1, win.row_off - 1, win.width + 2, win.height + 2).intersection(
+            rasterio.windows.Window(0, 0, shape[1], shape[0]))
+        if info is None:
+            sl = win.toslices()
+            pop, cell_cls = pop_all[sl], classes[sl]
+        else:
+            pop = read_masked(info, window=win, name="population").filled(np.nan)
+            cell_cls, _ = _cell_classes(pop, win, p_t, tr, classes, g_t)
+        one = rasterize([(geom, 1)], out_shape=pop.shape, transform=rasterio.windows.transform(win, p_t), fill=0,
+                        dtype="int32", all_touched=True)
         sel = one.ravel() > 0
+        people = np.nan_to_num(pop).ravel()
         row = tally(one.ravel()[sel], cell_cls.ravel()[sel], people[sel], 1)[0]
         mat[i] = row if row.sum() > 0 else tally(one.ravel()[sel], cell_cls.ravel()[sel], None, 1)[0]
     sums = mat.sum(axis=1, keepdims=True)
@@ -733,6 +755,22 @@ def classify_units(units: gpd.GeoDataFrame, grid: GridResult | str | Path, popul
     for c in codes:
         out[f"share_{c}"] = shares[int(c)].to_numpy()
     return out
+
+
+def _cell_classes(pop: NDArray, win: rasterio.windows.Window, p_t: rasterio.Affine, tr: Transformer,
+                  classes: NDArray[np.uint8], g_t: rasterio.Affine) -> tuple[NDArray[np.uint8], float]:
+    """The grid class of each cell of a window of the population raster (that of the 1 km
+    cell holding its centre; NODATA where it has no data or lies outside the grid), and the
+    people outside the grid."""
+    rows, cols = np.nonzero(np.isfinite(pop))
+    xs, ys = p_t * (cols + win.col_off + 0.5, rows + win.row_off + 0.5)
+    mx, my = tr.transform(xs, ys)
+    gc = np.floor((np.asarray(mx) - g_t.c) / g_t.a).astype(np.int64)
+    gr = np.floor((np.asarray(my) - g_t.f) / g_t.e).astype(np.int64)
+    inside = (gr >= 0) & (gr < classes.shape[0]) & (gc >= 0) & (gc < classes.shape[1])
+    cell_cls = np.full(pop.shape, NODATA, dtype=np.uint8)
+    cell_cls[rows[inside], cols[inside]] = classes[gr[inside], gc[inside]]
+    return cell_cls, float(pop[rows[~inside], cols[~inside]].sum())
 
 
 # ---------------------------------------------------------------------------- designations
