@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -101,6 +102,72 @@ def compile_times() -> None:
           f"cache (compiling), {warm.stdout.strip()} s once cached (paid once per install)")
 
 
+def friction_tile(root: Path, side: int = 2048) -> None:
+    """Our friction engine beside xarray-spatial ``cost_distance`` and scikit-image
+    ``MCP_Geometric`` on one 100 m tile of the province (roads at class speeds, walking
+    elsewhere, the tile's facilities as sources); warm times, best of 3, equal results."""
+    import geopandas as gpd
+    import shapely
+
+    from urbanrural.analysis.accessibility import friction
+
+    cfg = make_region("province_100m", root / "province_100m")
+    d = cfg.parent
+    x0, y0 = 200_000.0 + 250_000, 3_300_000.0 + 250_000
+    box = shapely.box(x0, y0, x0 + side * 100, y0 + side * 100)
+    roads = gpd.read_file(d / "roads.gpkg", bbox=box.bounds)
+    roads["speed_kmh"] = roads["road_class"].map({"national": 80.0, "provincial": 60.0, "county": 40.0})
+    fac = gpd.read_file(d / "facilities.gpkg", bbox=box.bounds)
+    fac = fac[fac.within(box)]
+    t, shape = friction.grid_for(box.bounds, resolution=100)
+    surf = friction.friction_surface(roads, transform=t, shape=shape, crs=roads.crs, off_road_kmh=5)
+    fxy = pd.DataFrame({"x": fac.geometry.x, "y": fac.geometry.y})
+    friction.travel_time(surf, fxy.iloc[:1])  # loads the cached kernel
+    ours, t_ours = None, np.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        ours = friction.travel_time(surf, fxy)
+        t_ours = min(t_ours, time.perf_counter() - t0)
+    cells = friction._cells(surf, fxy)[0]
+    r, c = np.divmod(cells, shape[1])
+    print(f"friction on a {shape[0]} x {shape[1]} tile of the 100 m province ({len(fac)} facilities, "
+          f"{len(roads):,} road segments): ours {t_ours:.2f} s")
+    try:
+        import xarray as xr
+        from xrspatial import cost_distance
+
+        src = np.zeros(shape)
+        src[r, c] = 1
+        coords = {"y": np.arange(shape[0])[::-1] * 100.0, "x": np.arange(shape[1]) * 100.0}
+        fr = xr.DataArray(surf.minutes_per_m, dims=("y", "x"), coords=coords)
+        sa = xr.DataArray(src, dims=("y", "x"), coords=coords)
+        cost_distance(sa, fr, connectivity=8)
+        best = np.inf
+        for _ in range(3):
+            t0 = time.perf_counter()
+            theirs = cost_distance(sa, fr, connectivity=8).to_numpy()
+            best = min(best, time.perf_counter() - t0)
+        same = np.isfinite(ours) == np.isfinite(theirs)
+        err = np.nanmax(np.abs(theirs - ours) / np.maximum(ours, 1e-9))
+        print(f"  xarray-spatial cost_distance {best:.2f} s ({best / t_ours:.2f}x ours), same unreachable cells "
+              f"{bool(same.all())}, max relative difference {err:.1e} (it returns float32)")
+    except ImportError:
+        print("  xarray-spatial not installed (pip install 'urbanrural[bench]')")
+    try:
+        from skimage.graph import MCP_Geometric
+
+        best = np.inf
+        for _ in range(2):
+            t0 = time.perf_counter()
+            costs, _ = MCP_Geometric(surf.minutes_per_m, fully_connected=True, sampling=(100, 100)).find_costs(
+                list(zip(r, c, strict=True)))
+            best = min(best, time.perf_counter() - t0)
+        print(f"  scikit-image MCP_Geometric {best:.2f} s ({best / t_ours:.2f}x ours), max difference "
+              f"{np.nanmax(np.abs(np.where(np.isfinite(costs), costs, 0) - np.where(np.isfinite(ours), ours, 0))):.1e}")
+    except ImportError:
+        print("  scikit-image not installed")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--regions", nargs="+", default=["county", "prefecture", "province_1km"], choices=list(SPECS))
@@ -111,9 +178,13 @@ def main() -> None:
     ap.add_argument("--memory-gb", type=float, default=8.0)
     ap.add_argument("--timeout", type=float, default=1800.0)
     ap.add_argument("--compile", action="store_true", help="only measure numba's compile time")
+    ap.add_argument("--friction", action="store_true", help="only the friction engines on a 100 m province tile")
     args = ap.parse_args()
     if args.compile:
         compile_times()
+        return
+    if args.friction:
+        friction_tile(args.dir)
         return
     rows = []
     for name in args.regions:
