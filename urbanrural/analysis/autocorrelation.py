@@ -530,14 +530,9 @@ SCHEDULERS = ("dask", "synchronous", "threads", "processes")
 
 def _default_client():
     """The active distributed client, if one is set up (else None)."""
-    try:
-        from distributed import default_client
-    except ImportError:
-        return None
-    try:
-        return default_client()
-    except ValueError:
-        return None
+    from ..geo.cluster import active_client
+
+    return active_client()
 
 
 def _run_blocks(fn, shared: tuple, blocks: list, streams: list, permutations: int, scheduler: str | None, *,

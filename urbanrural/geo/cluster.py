@@ -27,7 +27,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["dask_scheduler", "check_scheduler", "SCHEDULER_RULE"]
+__all__ = ["dask_scheduler", "check_scheduler", "active_client", "SCHEDULER_RULE"]
 
 logger = logging.getLogger("urbanrural")
 
@@ -41,6 +41,19 @@ def check_scheduler(value: str | None) -> str | None:
     if value is None or value == "local" or _ADDRESS.match(str(value)):
         return value
     raise ConfigError(f"scale: scheduler: {value!r} is not {SCHEDULER_RULE}")
+
+
+def active_client() -> Any:
+    """The dask.distributed client set up as the default (the run's, with ``scale: scheduler``),
+    or None when there is none or distributed is not installed."""
+    try:
+        from distributed import default_client
+    except ImportError:
+        return None
+    try:
+        return default_client()
+    except ValueError:
+        return None
 
 
 def _dask() -> Any:

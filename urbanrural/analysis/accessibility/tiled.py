@@ -105,14 +105,9 @@ def _client(scheduler: str | None) -> Any:
     """The active distributed client when ``scheduler="dask"`` and one is set up, else None."""
     if scheduler != "dask":
         return None
-    try:
-        from distributed import default_client
-    except ImportError:
-        return None
-    try:
-        return default_client()
-    except ValueError:
-        return None
+    from ...geo.cluster import active_client
+
+    return active_client()
 
 
 def _compute(fn: Callable, calls: Sequence[tuple], scheduler: str | None) -> list:
