@@ -28,13 +28,19 @@ import rasterio.features
 import rasterio.windows
 import shapely
 from numpy.typing import NDArray
-from pyproj import CRS
 
 from .checks import CheckLog, get_log
 from .errors import DataError, RasterError
-from .raster import RasterInfo, format_extent, open_raster, read_band, window_for
+from .raster import RasterInfo, open_raster, read_band
 from .registry import check_choice
-from .zonal import MIN_FRACTION, ZONAL_METHODS, ZonalResult, _feature_source, zones_in_raster_crs
+from .zonal import (
+    MIN_FRACTION,
+    ZONAL_METHODS,
+    ZonalResult,
+    _feature_source,
+    _overlap_window,
+    zones_in_raster_crs,
+)
 
 __all__ = ["zonal_sum_tiled"]
 
@@ -176,7 +182,7 @@ def zonal_sum_tiled(path: str | Path | RasterInfo, units: gpd.GeoDataFrame, *, m
     if t.b != 0 or t.d != 0 or t.e >= 0 or t.a <= 0:
         raise RasterError(f"{label} is not a north-up grid (transform {tuple(t)[:6]}); warp it first")
     geoms = zones_in_raster_crs(units, info.crs)
-    win = _window(info, units, geoms, label)
+    win = _overlap_window(info, units, geoms, label)
     n = len(geoms)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     tree = shapely.STRtree(np.where(ok, geoms, None))
@@ -219,20 +225,3 @@ def zonal_sum_tiled(path: str | Path | RasterInfo, units: gpd.GeoDataFrame, *, m
                 detail="NaN or infinite cells inside the units: left out of every sum")
     return ZonalResult(pd.Series(sums, index=units.index, name="population"), max(outside, 0.0), total,
                        cells_used, excluded, method, win)
-
-
-def _window(info: RasterInfo, units: gpd.GeoDataFrame, geoms: NDArray[np.object_], label: str
-            ) -> rasterio.windows.Window:
-    """The units' bounds in the raster plus one cell (as the serial zonal sum reads)."""
-    rb = info.bounds
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    ub = shapely.total_bounds(geoms[ok]) if ok.any() else np.full(4, np.nan)
-    win = window_for(info, ub, margin=1) if np.isfinite(ub).all() else rasterio.windows.Window(0, 0, 0, 0)
-    miss = not np.isfinite(ub).all() or ub[0] >= rb[2] or ub[2] <= rb[0] or ub[1] >= rb[3] or ub[3] <= rb[1]
-    if miss or win.width <= 0 or win.height <= 0:
-        theirs = "" if CRS.from_user_input(units.crs).equals(info.crs) else \
-            f"; {format_extent(units.total_bounds, units.crs)} as given"
-        raise RasterError(f"{label} (extent {format_extent(rb, info.crs)}) does not overlap the units (extent "
-                          f"{format_extent(ub, info.crs)}{theirs}); check the raster's CRS and that it covers "
-                          "the study area")
-    return win
