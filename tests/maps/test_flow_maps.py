@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 from fontTools.ttLib import TTFont
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from robustness.hostile import HOSTILE_NAMES
 
@@ -290,6 +290,7 @@ def test_net_flow_choropleth_diverges_around_zero(flow_units, flow_lines, tmp_pa
 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=50), st.integers(2, 9))
+@example([5e-324], 2)  # a subnormal value: its magnitude underflowed to 0 (divide by zero)
 def test_diverging_bins_are_symmetric(values, k):
     bins = palettes.diverging_bins(values, k=k)
     assert bins == [-b for b in reversed(bins)]

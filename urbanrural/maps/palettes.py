@@ -147,6 +147,8 @@ def _nice(x: float) -> float:
     if x <= 0 or not np.isfinite(x):
         return 0.0
     mag = 10 ** (np.floor(np.log10(x)) - 1)
+    if mag == 0:  # a subnormal x (below ~1e-307): its magnitude underflows; keep it as it is
+        return float(x)
     return float(np.round(x / mag) * mag)
 
 
