@@ -192,6 +192,26 @@ def test_node_crossings_join_lines_and_keep_speeds():
     assert t[0] == pytest.approx(3.0, abs=1e-6)
 
 
+def test_node_crossings_keep_the_speed_of_roads_meeting_end_to_end():
+    """Two roads meeting at a corner and a road changing class at a point: noding must not
+    merge them into one piece with one speed (line_merge did: both at 60 km/h)."""
+    roads = gpd.GeoDataFrame({"speed_kmh": [60.0, 20.0, 40.0, 10.0]}, crs=32650, geometry=[
+        shapely.LineString([(0, 0), (2000, 0)]), shapely.LineString([(2000, 0), (2000, 2000)]),
+        shapely.LineString([(0, 3000), (1000, 3000)]), shapely.LineString([(1000, 3000), (2000, 3000)])])
+    g = network.build_graph(roads, node_crossings=True)
+    t = network.nearest_minutes(g, np.array([[0.0, 0.0], [0.0, 3000.0]]),
+                                np.array([[2000.0, 2000.0], [2000.0, 3000.0]]))
+    # 2 km at 60 + 2 km at 20 = 8 min; 1 km at 40 + 1 km at 10 = 7.5 min
+    assert t == pytest.approx([8.0, 7.5], abs=1e-6)
+    # a grid of lines crossing without shared vertices, corners included, nodes at every crossing
+    xs = np.linspace(0, 2000, 5)
+    grid = gpd.GeoDataFrame({"speed_kmh": [30.0] * 10}, crs=32650,
+                            geometry=[shapely.LineString([(0, v), (2000, v)]) for v in xs] +
+                            [shapely.LineString([(v, 0), (v, 2000)]) for v in xs])
+    gg = network.build_graph(grid, node_crossings=True)
+    assert gg.n_components == 1 and gg.n_nodes == 25
+
+
 def test_bad_input_is_refused(grid_roads):
     with pytest.raises(NetworkError, match="speed"):
         network.build_graph(grid_roads.assign(speed_kmh=0.0))

@@ -170,11 +170,14 @@ class NearestResult:
 
 def _node_crossings(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Split lines where they cross, carrying each piece's attributes from the line it lies on."""
-    pieces = shapely.get_parts(shapely.line_merge(shapely.union_all(roads.geometry.to_numpy())))
-    pieces = shapely.get_parts(shapely.union_all(pieces))  # line_merge may rejoin across junctions
+    # the noded linework, not line-merged: merging rejoins pieces of two roads meeting end to
+    # end (a corner, a national road becoming a county road) and gave both one road's speed
+    pieces = shapely.get_parts(shapely.union_all(roads.geometry.to_numpy()))
     mids = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
     tree = shapely.STRtree(roads.geometry.to_numpy())
-    owner = tree.query_nearest(mids, return_distance=False)[1]
+    piece, line = tree.query_nearest(mids, return_distance=False)
+    owner = np.full(len(pieces), np.iinfo(np.int64).max)
+    np.minimum.at(owner, piece, line)  # overlapping roads: the first one given
     out = roads.iloc[owner].copy()
     out["geometry"] = pieces
     return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=roads.crs)
