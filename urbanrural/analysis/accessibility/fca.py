@@ -134,13 +134,15 @@ _CHECKED: weakref.WeakSet = weakref.WeakSet()
 
 
 def _check_matrix(m: ODMatrix) -> None:
-    """The DataFrame check, once per table."""
+    """The DataFrame check, once per table (a grouped table's parts: sums of costs >= 0 are >= 0)."""
     if m in _CHECKED:
         return
     bad = 0
     for r0, r1 in _od.row_blocks(m.indptr, 1 << 24):
         c = m.cost[m.indptr[r0]:m.indptr[r1]]
         bad += int(np.count_nonzero(~(c >= 0)))
+    if m.grouped:
+        bad += int(np.count_nonzero(~(m.leg >= 0))) + int(np.count_nonzero(~(m.dest_leg >= 0)))
     if bad:
         raise DataError(f"the OD table has {bad} NaN or negative cost(s); costs must be minutes >= 0 "
                         "(leave unreachable pairs out of the table)")
@@ -164,16 +166,19 @@ def _decay_code(decay: DecayFn | None) -> tuple[int, NDArray, NDArray, NDArray]:
     return 1, *_NONE
 
 
-def _passes(m: ODMatrix, decay: DecayFn | None) -> Iterator[tuple[int, int, tuple]]:
-    """Row blocks and the decay arguments of each: one block for a decay the kernels
-    compute, blocks of ~4M pairs with the weights evaluated in numpy otherwise."""
+def _passes(m: ODMatrix, decay: DecayFn | None) -> Iterator[tuple[int, int, ODMatrix, tuple]]:
+    """Origin ranges ``r0:r1``, their plain table (rows from 0) and the decay arguments:
+    the whole table at once for a decay the kernels compute; blocks of ~4M pairs with the
+    weights evaluated in numpy otherwise, or when the table is grouped (each block
+    expanded, then released)."""
     kind, th, vals, par = _decay_code(decay)
-    if kind != 1:
-        yield 0, len(m.origins), (_EMPTY, kind, th, vals, par)
+    if kind != 1 and not m.grouped:
+        yield 0, len(m.origins), m, (_EMPTY, kind, th, vals, par)
         return
-    for r0, r1 in _od.row_blocks(m.indptr):
-        w = np.asarray(decay(m.cost[m.indptr[r0]:m.indptr[r1]]), dtype=float)
-        yield r0, r1, (w, 1, th, vals, par)
+    for r0, r1 in _od.row_ranges(m):
+        b = m.expand(r0, r1)
+        w = np.asarray(decay(b.cost), dtype=float) if kind == 1 else _EMPTY
+        yield r0, r1, b, (w, kind, th, vals, par)
 
 
 def _m_two_step(m: ODMatrix, p: NDArray[np.float64], s: NDArray[np.float64], decay: DecayFn | None,
@@ -181,13 +186,13 @@ def _m_two_step(m: ODMatrix, p: NDArray[np.float64], s: NDArray[np.float64], dec
     """2SFCA on a CSR table aligned to ``p`` (rows) and ``s`` (destination positions)."""
     demand_at = np.zeros(len(s))
     dpass, opass = _od._kernel("demand_pass"), _od._kernel("origin_pass")
-    for r0, r1, dk in _passes(m, decay):
-        dpass(m.indptr, m.dest, m.cost, *dk, max_cost, p, r0, r1, demand_at)
+    for r0, r1, b, dk in _passes(m, decay):
+        dpass(b.indptr, b.dest, b.cost, *dk, max_cost, p[r0:r1], 0, r1 - r0, demand_at)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(demand_at > 0, s / demand_at, 0.0)
     out = np.empty(len(m.origins))
-    for r0, r1, dk in _passes(m, decay):
-        opass(m.indptr, m.dest, m.cost, *dk, max_cost, ratio, r0, r1, out)
+    for r0, r1, b, dk in _passes(m, decay):
+        opass(b.indptr, b.dest, b.cost, *dk, max_cost, ratio, 0, r1 - r0, out[r0:r1])
     return out
 
 
@@ -195,8 +200,8 @@ def _m_origin_sum(m: ODMatrix, vals: NDArray[np.float64], decay: DecayFn | None,
     """sum_j vals_j f(c_ij) per origin over c_ij <= max_cost."""
     out = np.empty(len(m.origins))
     opass = _od._kernel("origin_pass")
-    for r0, r1, dk in _passes(m, decay):
-        opass(m.indptr, m.dest, m.cost, *dk, max_cost, vals, r0, r1, out)
+    for r0, r1, b, dk in _passes(m, decay):
+        opass(b.indptr, b.dest, b.cost, *dk, max_cost, vals, 0, r1 - r0, out[r0:r1])
     return out
 
 
@@ -206,13 +211,14 @@ def _m_three_step(m: ODMatrix, p: NDArray[np.float64], s: NDArray[np.float64], f
     demand_at = np.zeros(len(s))
     total = np.empty(n)
     k1, k2 = _od._kernel("three_step_block"), _od._kernel("three_step_access")
-    for r0, r1, dk in _passes(m, f):
-        k1(m.indptr, m.dest, m.cost, *dk, max_cost, selection == "access", p, r0, r1, demand_at, total)
+    for r0, r1, b, dk in _passes(m, f):
+        k1(b.indptr, b.dest, b.cost, *dk, max_cost, selection == "access", p[r0:r1], 0, r1 - r0, demand_at,
+           total[r0:r1])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(demand_at > 0, s / demand_at, 0.0)
     out = np.empty(n)
-    for r0, r1, dk in _passes(m, f):
-        k2(m.indptr, m.dest, m.cost, *dk, max_cost, ratio, total, r0, r1, out)
+    for r0, r1, b, dk in _passes(m, f):
+        k2(b.indptr, b.dest, b.cost, *dk, max_cost, ratio, total[r0:r1], 0, r1 - r0, out[r0:r1])
     return out
 
 
@@ -233,7 +239,10 @@ def nearest(od: pd.DataFrame | ODMatrix, *, origins: pd.Index | None = None) -> 
     """
     if isinstance(od, ODMatrix):
         m = _matrix(od, od.origins if origins is None else origins, None)
-        return pd.Series(_od._kernel("row_min")(m.indptr, m.cost), index=m.origins, name="nearest")
+        out = np.empty(len(m.origins))
+        for r0, r1, b, _ in _passes(m, None):
+            out[r0:r1] = _od._kernel("row_min")(b.indptr, b.cost)
+        return pd.Series(out, index=m.origins, name="nearest")
     t = _table(od, origins=origins)
     out = np.full(len(t.origins), np.inf)
     np.minimum.at(out, t.o, t.cost)

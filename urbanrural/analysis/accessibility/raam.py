@@ -245,6 +245,8 @@ def raam(od: pd.DataFrame | ODMatrix, demand: pd.Series, supply: pd.Series, *, t
     out = pd.Series(np.nan, index=demand.index, name="raam")
     if isinstance(od, ODMatrix):
         m = _matrix(od, demand.index, supply.index)
+        if m.grouped:  # the vectorised engines read the expanded pairs
+            m = m.expand()
         o, d, cost = m.row_positions().astype(np.intp), m.dest.astype(np.intp), m.cost
     else:
         cost = od["cost"].to_numpy(dtype=float)
@@ -304,7 +306,8 @@ def raam(od: pd.DataFrame | ODMatrix, demand: pd.Series, supply: pd.Series, *, t
             period, moved = 1, 0
             break
         if i < limit_initial:  # do not let attractive facilities get mobbed
-            naive = np.bincount(dmin, weights=delta, minlength=nd) / cap
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 at facilities without capacity: never a dmin
+                naive = np.bincount(dmin, weights=delta, minlength=nd) / cap
             delta = np.round(delta / np.maximum(naive, 1.0)[dmin]).astype(np.int64)
         assign[pmin] += delta
         assign[pmax] -= delta
