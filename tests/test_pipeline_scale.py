@@ -75,6 +75,9 @@ def test_travel_times_on_a_cluster_equal_serial(county, monkeypatch, mode):
     pd.testing.assert_frame_equal(a[cols], b[cols])
     # the same files: travel-time rasters and isochrones included
     assert ra.run["outputs"] == rb.run["outputs"] and "rasters/tt_clinic.tif" in ra.run["outputs"]
+    # run.json: the workers' memory beside this process's when a cluster ran the step
+    assert rb.run["memory_gb"]["accessibility"]["workers_peak"] > 0.05
+    assert "workers_peak" not in ra.run["memory_gb"]["accessibility"]
     import rasterio
 
     with rasterio.open(ra.out_dir / "rasters/tt_clinic.tif") as x, rasterio.open(rb.out_dir / "rasters/tt_clinic.tif") as y:

@@ -28,7 +28,7 @@ from .geo.checks import CheckLog
 from .geo.cluster import dask_scheduler
 from .geo.errors import ConfigError
 from .geo.io import MARKER, RunFolder, atomic_dir, check_output_dir, sha256
-from .geo.resources import PeakMemory, max_rss_gb, memory_budget, rss_gb
+from .geo.resources import PeakMemory, max_rss_gb, memory_budget, release_memory, rss_gb
 from .layers.population import read_population
 from .layers.readers import read_facilities, read_flows, read_indicators, read_roads, read_units
 from .layers.study_area import StudyArea
@@ -89,6 +89,7 @@ class RunContext:
         t0 = time.perf_counter()
         with PeakMemory() as mem:
             yield
+            release_memory()  # freed blocks back to the OS before the next step (glibc keeps them)
         self.timings[name] = round(time.perf_counter() - t0, 3)
         self.memory[name] = mem.as_dict()
         logger.info(f"[{name}] done in {self.timings[name]:.1f} s (peak {mem.peak_gb:.2f} GB)")
@@ -246,8 +247,8 @@ def _run_json(ctx: RunContext, started: float) -> dict[str, Any]:
         "variants": ctx.variants,
         "results": {**ctx.results, "rasters": {k: ctx.out.relative(v) for k, v in ctx.rasters.items()}},
         "timings_s": {**ctx.timings, "total": round(time.perf_counter() - started, 3)},
-        # resident memory of this process (GB; dask workers not counted) at the start, peak
-        # and end of each step; run_peak: the OS's high-water mark of the process
+        # resident memory of this process (GB) at the start, peak and end of each step, and
+        # with a scheduler the workers' summed peak; run_peak: the OS's high-water mark of the process
         "memory_gb": {**ctx.memory, "run_peak": round(max(
             [m["peak"] for m in ctx.memory.values()] + [rss_gb(), max_rss_gb()]), 3)},
         "scale": {**ctx.scale, "memory_gb": cfg.scale.memory_gb},
