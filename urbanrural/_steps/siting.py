@@ -47,6 +47,7 @@ def _points(ctx: RunContext) -> pd.DataFrame:
     cache = ctx.cache.get("accessibility")
     if cache is not None:
         points = cache["points"].copy()
+        points["src_pos"] = np.arange(len(points))  # to reuse the accessibility step's snap
     else:
         acc = ctx.config.analyses.accessibility
         pop = ctx.area.population
@@ -82,10 +83,16 @@ class _Costs:
         self.surface = cache.get("surface")
         self.mode = cache.get("mode", "network" if acc.mode == "network" and ctx.area.roads is not None
                               else "euclidean")
+        self.snap = None
         if self.mode == "network" and self.graph is None:
             rc = ctx.config.roads
             self.graph = network.build_graph(ctx.area.roads, node_crossings=rc.node_crossings,
                                              components=rc.components)
+        elif self.mode == "network" and cache.get("snap") is not None and "src_pos" in points.columns:
+            pos = points["src_pos"].to_numpy()  # the step's demand points were snapped once: reuse it
+            self.snap = network.Snapped(cache["snap"].node[pos], cache["snap"].distance_m[pos])
+        if self.mode == "network" and self.snap is None:
+            self.snap = network.snap(self.graph, self.points.to_numpy(dtype=float), name="demand points")
         if self.mode == "raster" and self.surface is None:
             self.mode = "euclidean"
             ctx.note(NAME, "info", "siting uses straight-line times x circuity: no friction surface was built")
@@ -94,7 +101,8 @@ class _Costs:
         from ..analysis.accessibility import euclidean, friction, network
 
         if self.mode == "network":
-            return network.od_table(self.graph, self.points, sites[["x", "y"]], max_cost=cutoff, walk_kmh=self.walk)
+            return network.od_table(self.graph, self.points, sites[["x", "y"]], max_cost=cutoff, walk_kmh=self.walk,
+                                    origin_snap=self.snap)
         if self.mode == "raster":
             return friction.od_table(self.surface, self.points, sites[["x", "y"]], max_cost=cutoff)
         return euclidean.od_table(self.points, sites[["x", "y"]], max_cost=cutoff, speed_kmh=self.acc.speed_kmh,

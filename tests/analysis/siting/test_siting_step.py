@@ -83,3 +83,37 @@ def test_newly_covered_per_unit_adds_up(demo_run):
     for cat in ("clinic", "nursing_home"):
         ba = pd.read_csv(demo_run / "tables" / f"siting_{cat}_before_after.csv").set_index("class")
         assert u[f"newly_covered_{cat}"].sum() == pytest.approx(ba.loc["all", "newly_covered"], rel=1e-9)
+
+
+def test_siting_reuses_the_accessibility_snap(monkeypatch):
+    """The siting step prices sites from the accessibility step's demand points without
+    snapping them again (the cached snap, subset to the points with people): same table."""
+    from types import SimpleNamespace
+
+    from urbanrural._steps import siting
+    from urbanrural.analysis.accessibility import network
+
+    roads = gpd.GeoDataFrame({"speed_kmh": [40.0, 20.0]}, crs=32650, geometry=[
+        shapely.LineString([(0, 0), (5000, 0)]), shapely.LineString([(5000, 0), (5000, 5000)])])
+    graph = network.build_graph(roads)
+    rng = np.random.default_rng(0)
+    pts = pd.DataFrame({"x": rng.uniform(0, 5000, 300), "y": rng.uniform(0, 500, 300),
+                        "people": np.where(rng.random(300) < 0.3, 0.0, 5.0)})
+    snap = network.snap(graph, pts[["x", "y"]].to_numpy())
+    acc = SimpleNamespace(mode="network", speed_kmh=30.0, circuity=1.2)
+    ctx = SimpleNamespace(cache={"accessibility": {"points": pts, "snap": snap, "graph": graph, "mode": "network",
+                                                   "walk_kmh": 5.0, "surface": None}},
+                          config=SimpleNamespace(analyses=SimpleNamespace(accessibility=acc), roads=None),
+                          area=SimpleNamespace(roads=roads), units=pd.DataFrame(index=pd.Index([], name="unit")))
+    points = siting._points(ctx)
+    assert len(points) == int((pts["people"] > 0).sum())
+    calls = []
+    real = network.snap
+    monkeypatch.setattr(network, "snap", lambda g, xy, **kw: calls.append(len(xy)) or real(g, xy, **kw))
+    costs = siting._Costs(ctx, points)
+    sites = pd.DataFrame({"x": [1000.0, 4900.0], "y": [10.0, 3000.0]}, index=["s1", "s2"])
+    od = costs.od(sites, 60.0)
+    assert len(points) not in calls and calls == [2]  # only the sites were snapped
+    fresh = network.od_table(graph, points[["x", "y"]], sites, max_cost=60.0, walk_kmh=5.0)
+    pd.testing.assert_frame_equal(od, fresh)
+    assert len(od) > 200
