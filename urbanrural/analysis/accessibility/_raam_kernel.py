@@ -55,7 +55,7 @@ _prange = range if _numba is None else _numba.prange
 
 
 @_jit
-def _setup(indptr, dest, cost, rowp, leg, dleg, maxc, dem, capr):  # pragma: no cover - compiled
+def _setup(indptr, dest, cost, grp, rowp, leg, dleg, maxc, dem, capr):  # pragma: no cover - compiled
     """Origins with an option (people at the origin, capacity at the facility, cost <=
     maxc), duplicate options, the largest option cost."""
     n = len(dem)
@@ -67,11 +67,11 @@ def _setup(indptr, dest, cost, rowp, leg, dleg, maxc, dem, capr):  # pragma: no 
         if not dem[r] > 0:
             continue
         last = -1
-        g = rowp[r]
-        lr = leg[r]
+        g = rowp[r] if grp else np.int64(r)
+        lr = leg[r] if grp else 0.0
         for k in range(indptr[g], indptr[g + 1]):
             j = dest[k]
-            c = (cost[k] + lr) + dleg[j]
+            c = (cost[k] + lr) + dleg[j] if grp else cost[k]
             if c <= maxc and capr[j] > 0:
                 if j == last:
                     ndup += 1
@@ -84,7 +84,7 @@ def _setup(indptr, dest, cost, rowp, leg, dleg, maxc, dem, capr):  # pragma: no 
 
 
 @_jit
-def _initial(indptr, dest, cost, rowp, leg, dleg, tau, maxc, dem, capr, rowok):  # pragma: no cover - compiled
+def _initial(indptr, dest, cost, grp, rowp, leg, dleg, tau, maxc, dem, capr, rowok):  # pragma: no cover - compiled
     """Everyone at the nearest option (first wins ties), as the arena of entries."""
     n = len(dem)
     nrow = 0
@@ -105,10 +105,10 @@ def _initial(indptr, dest, cost, rowp, leg, dleg, tau, maxc, dem, capr, rowok): 
             continue
         best = np.inf
         kb = -1
-        g = rowp[r]
-        lr = leg[r]
+        g = rowp[r] if grp else np.int64(r)
+        lr = leg[r] if grp else 0.0
         for k in range(indptr[g], indptr[g + 1]):
-            c = (cost[k] + lr) + dleg[dest[k]]
+            c = (cost[k] + lr) + dleg[dest[k]] if grp else cost[k]
             if c <= maxc and capr[dest[k]] > 0:
                 t = c / tau
                 if t < best:
@@ -126,7 +126,7 @@ def _initial(indptr, dest, cost, rowp, leg, dleg, tau, maxc, dem, capr, rowok): 
 
 
 @_jit
-def _rescan(r, indptr, dest, cost, rowp, leg, dleg, tau, maxc, cong, pmin, vmin, low, fmin,
+def _rescan(r, indptr, dest, cost, grp, rowp, leg, dleg, tau, maxc, cong, pmin, vmin, low, fmin,
             tmin):  # pragma: no cover - compiled
     """Least costly option of origin r (first position on ties) and the second-lowest cost;
     ``cong`` is +inf at facilities without capacity, so those are never chosen."""
@@ -134,10 +134,10 @@ def _rescan(r, indptr, dest, cost, rowp, leg, dleg, tau, maxc, cong, pmin, vmin,
     second = np.inf
     kb = -1
     cb = 0.0
-    g = rowp[r]
-    lr = leg[r]
+    g = rowp[r] if grp else np.int64(r)
+    lr = leg[r] if grp else 0.0
     for k in range(indptr[g], indptr[g + 1]):
-        c = (cost[k] + lr) + dleg[dest[k]]
+        c = (cost[k] + lr) + dleg[dest[k]] if grp else cost[k]
         t = cong[dest[k]] + c / tau if c <= maxc else np.inf
         if t < best:
             second = best
@@ -153,10 +153,10 @@ def _rescan(r, indptr, dest, cost, rowp, leg, dleg, tau, maxc, cong, pmin, vmin,
     tmin[r] = cb / tau
 
 
-def _row_min_py(a, b, dest, cost, lr, dleg, tau, maxc, cong):  # pragma: no cover - compiled
+def _row_min_py(a, b, dest, cost, grp, lr, dleg, tau, maxc, cong):  # pragma: no cover - compiled
     best = np.inf
     for k in range(a, b):
-        c = (cost[k] + lr) + dleg[dest[k]]
+        c = (cost[k] + lr) + dleg[dest[k]] if grp else cost[k]
         t = cong[dest[k]] + c / tau if c <= maxc else np.inf
         best = min(best, t)
     return best
@@ -168,19 +168,19 @@ _row_min = _row_min_py if _numba is None else \
 
 
 @_jit
-def _dense_scan(r, indptr, dest, cost, rowp, leg, dleg, tau, maxc, cong, pmin, vmin, low, fmin,
+def _dense_scan(r, indptr, dest, cost, grp, rowp, leg, dleg, tau, maxc, cong, pmin, vmin, low, fmin,
                 tmin):  # pragma: no cover - compiled
     """Least costly option of origin r without the second-lowest cost (``low`` = -inf):
     a vectorised minimum, then the first option reaching it."""
-    g = rowp[r]
-    lr = leg[r]
+    g = rowp[r] if grp else np.int64(r)
+    lr = leg[r] if grp else 0.0
     a = indptr[g]
-    best = _row_min(a, indptr[g + 1], dest, cost, lr, dleg, tau, maxc, cong)
+    best = _row_min(a, indptr[g + 1], dest, cost, grp, lr, dleg, tau, maxc, cong)
     kb = a
-    cb = (cost[kb] + lr) + dleg[dest[kb]]
+    cb = (cost[kb] + lr) + dleg[dest[kb]] if grp else cost[kb]
     while not (cb <= maxc and cong[dest[kb]] + cb / tau == best):
         kb += 1
-        cb = (cost[kb] + lr) + dleg[dest[kb]]
+        cb = (cost[kb] + lr) + dleg[dest[kb]] if grp else cost[kb]
     pmin[r] = kb
     vmin[r] = best
     low[r] = -np.inf
@@ -189,7 +189,7 @@ def _dense_scan(r, indptr, dest, cost, rowp, leg, dleg, tau, maxc, cong, pmin, v
 
 
 @_pjit
-def _rows(indptr, dest, cost, rowp, leg, dleg, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax, moved_row, amask,
+def _rows(indptr, dest, cost, grp, rowp, leg, dleg, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax, moved_row, amask,
           cong, chg, moved_fac, at, a_start, a_len, a_pos, a_amt, a_fac, a_trav, delta, first, dense, same_size, size,
           per_person, drop, margin, bits):  # pragma: no cover - compiled
     """Every origin's least costly option, its most costly used one and the people it
@@ -202,17 +202,17 @@ def _rows(indptr, dest, cost, rowp, leg, dleg, tau, maxc, dem, capr, rowok, pmin
             delta[r] = 0
             continue
         if first:
-            _rescan(r, indptr, dest, cost, rowp, leg, dleg, tau, maxc, cong, pmin, vmin, low, fmin, tmin)
+            _rescan(r, indptr, dest, cost, grp, rowp, leg, dleg, tau, maxc, cong, pmin, vmin, low, fmin, tmin)
             rescans += 1
         elif dense:
-            _dense_scan(r, indptr, dest, cost, rowp, leg, dleg, tau, maxc, cong, pmin, vmin, low, fmin, tmin)
+            _dense_scan(r, indptr, dest, cost, grp, rowp, leg, dleg, tau, maxc, cong, pmin, vmin, low, fmin, tmin)
             rescans += 1
         else:
             v = cong[fmin[r]] + tmin[r]
             lw = low[r] + drop - margin
             if not v < lw:  # the bound from the largest drop anywhere fails: the drops this origin sees
                 fall = 0.0
-                g = rowp[r]
+                g = rowp[r] if grp else np.int64(r)
                 for k in range(indptr[g], indptr[g + 1]):
                     fall = min(fall, chg[dest[k]])
                 lw = low[r] + fall - margin
@@ -223,7 +223,7 @@ def _rows(indptr, dest, cost, rowp, leg, dleg, tau, maxc, dem, capr, rowok, pmin
                         (amask[r] & bits) == 0:
                     continue  # nothing this origin's move depends on changed: it moves 0 again
             else:
-                _rescan(r, indptr, dest, cost, rowp, leg, dleg, tau, maxc, cong, pmin, vmin, low, fmin, tmin)
+                _rescan(r, indptr, dest, cost, grp, rowp, leg, dleg, tau, maxc, cong, pmin, vmin, low, fmin, tmin)
                 rescans += 1
         kmin = pmin[r]
         bmax = -np.inf
@@ -267,7 +267,7 @@ def _rows(indptr, dest, cost, rowp, leg, dleg, tau, maxc, dem, capr, rowok, pmin
 
 
 @_jit
-def _cycle(indptr, dest, cost, rowp, leg, dleg, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax, moved_row,
+def _cycle(indptr, dest, cost, grp, rowp, leg, dleg, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax, moved_row,
            amask,
            cong, chg, moved_fac, at, meta, a_start, a_len, a_cap, a_pos, a_amt, a_fac, a_trav,
            delta, prev_pmin, prev_pmax, prev_delta,
@@ -299,7 +299,7 @@ def _cycle(indptr, dest, cost, rowp, leg, dleg, tau, maxc, dem, capr, rowok, pmi
     # every option's cost falls by at most `drop` (by chg[j] at facility j); the margin covers
     # rounding many times over
     margin = 1e-12 * (mag + max_trav + 1.0)
-    rescans, anyd = _rows(indptr, dest, cost, rowp, leg, dleg, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax,
+    rescans, anyd = _rows(indptr, dest, cost, grp, rowp, leg, dleg, tau, maxc, dem, capr, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax,
                           moved_row, amask, cong, chg, moved_fac, at, a_start, a_len, a_pos, a_amt, a_fac, a_trav,
                           delta, first, dense, same_size, size, per_person, drop, margin, bits)
     if not anyd:
@@ -482,13 +482,14 @@ def raam_incremental(m, p, s, *, tau, rho, max_cost, max_cycles, initial_step, s
     maxc = np.inf if max_cost is None else float(max_cost)
     maxc = min(maxc, float(m.bound))
     cap = s * rho
-    if m.grouped:  # origins read shared rows (see _od.ODMatrix)
+    grp = bool(m.grouped)  # origins read shared rows (see _od.ODMatrix); a plain table its own
+    if grp:
         rowp, leg, dleg = m.row, np.asarray(m.leg, dtype=float), np.asarray(m.dest_leg, dtype=float)
     else:
-        rowp, leg, dleg = np.arange(len(p), dtype=np.int64), np.zeros(len(p)), np.zeros(len(s))
+        rowp, leg, dleg = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
     dem = np.asarray(p, dtype=float)
     tau = float(tau)
-    rowok, ndup, dup_row, cmax = _setup(m.indptr, m.dest, m.cost, rowp, leg, dleg, maxc, dem, cap)
+    rowok, ndup, dup_row, cmax = _setup(m.indptr, m.dest, m.cost, grp, rowp, leg, dleg, maxc, dem, cap)
     if ndup:
         raise DataError(f"the OD table repeats {ndup} (origin, destination) pair(s), e.g. origins "
                         f"{preview(demand_index[[dup_row]])}; keep one cost per pair")
@@ -497,7 +498,7 @@ def raam_incremental(m, p, s, *, tau, rho, max_cost, max_cycles, initial_step, s
         logger.warning("RAAM: no origin with people has a facility with capacity in the OD table")
         return result(out, 0, True, 1, 0, float(rho))
     n, nf = len(dem), len(cap)
-    a_start, a_len, a_cap, a_pos, a_amt, a_fac, a_trav, used = _initial(m.indptr, m.dest, m.cost, rowp, leg, dleg, tau, maxc, dem,
+    a_start, a_len, a_cap, a_pos, a_amt, a_fac, a_trav, used = _initial(m.indptr, m.dest, m.cost, grp, rowp, leg, dleg, tau, maxc, dem,
                                                                         cap, rowok)
     pmin, pmax = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
     vmin, low, tmin = np.zeros(n), np.zeros(n), np.zeros(n)
@@ -528,7 +529,7 @@ def raam_incremental(m, p, s, *, tau, rho, max_cost, max_cycles, initial_step, s
         same_size = size == last_size and i > limit_initial
         last_size = size
         status, moved_c, und, scanned, a_pos, a_amt, a_fac, a_trav = _cycle(
-            m.indptr, m.dest, m.cost, rowp, leg, dleg, tau, maxc, dem, cap, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax, moved_row, amask,
+            m.indptr, m.dest, m.cost, grp, rowp, leg, dleg, tau, maxc, dem, cap, rowok, pmin, vmin, low, fmin, tmin, pmax, fmax, moved_row, amask,
             cong, chg, moved_fac, at, meta, a_start, a_len, a_cap, a_pos, a_amt, a_fac, a_trav,
             delta, prev_pmin, prev_pmax, prev_delta, i == 0, dense, same_size, float(size), not step_int, i < limit_initial,
             track, has_prev, cmax / tau)
