@@ -382,6 +382,7 @@ def accessibility_step(ctx: RunContext) -> None:
                        "snap": osnap if mode == "network" else None, "walk_kmh": walk, "speed_kmh": cfg.speed_kmh,
                        "circuity": cfg.circuity, "thresholds": list(cfg.thresholds), "facilities": used_fac}
     on_dask = bool(ctx.scale.get("scheduler"))
+    release_memory()  # what building the demand points and the graph freed, before the categories
     coverage_parts, summary = [], []
     bands: dict[str, _grid.Bands] = {}
     cell_times: dict[str, Callable[[Any], np.ndarray]] = {}

@@ -203,3 +203,14 @@ def test_unit_smaller_than_a_cell_gets_a_point_and_a_value(tiny_study, zonal):
                                      people=pd.Series({"big": 88.0, "tiny": 2.0}))
         assert len(p2) == 2 and p2["unit_code"].tolist() == [0, 1]
         assert demand.unit_values(np.array([3.0, 4.0]), p2, index=units.index)["mean"].notna().all()
+
+
+def test_points_share_one_id_object_per_unit(tiny_study):
+    """The unit column refers to the units' own ids (one object per unit), not a new string
+    per point: at 10 million cells the copies held ~0.6 GB."""
+    info, units = tiny_study
+    units = units.set_axis(pd.Index(["big", "tiny"], dtype=object))
+    pts, _ = demand.demand_points(units, how="raster", raster=info, zonal="centre")  # tiny: a fallback row
+    assert pts["unit"].dtype == object and len(pts) == 10
+    ids = {id(v) for v in pts["unit"].to_numpy()}
+    assert len(ids) == 2 and ids == {id(v) for v in units.index.to_numpy(dtype=object)}
