@@ -12,7 +12,8 @@ serial ones up to the order of float additions (tile sums are added, not cells i
 row order: relative differences of ~1e-15).
 
 Tiles carry only their units' geometries (as WKB), so a worker never holds the raster
-or all the units; results are small vectors summed on the client.  Computes with the
+or all the units; each returns sums for the units it touches only (not a vector over
+every unit: a nation's 40,000 townships x 10,000 tiles would be 3 GB), added on the client.  Computes with the
 active dask scheduler, or on ``client=``.
 """
 
@@ -88,10 +89,11 @@ def _pairs(shape: tuple[int, int], t: Any, wkb: list[bytes], ids: NDArray[np.int
     return np.concatenate(units), np.concatenate(cells), np.concatenate(fracs)
 
 
-def _tile_sums(info: RasterInfo, win: rasterio.windows.Window, wkb: list[bytes], ids: NDArray[np.intp], n: int,
+def _tile_sums(info: RasterInfo, win: rasterio.windows.Window, wkb: list[bytes], ids: NDArray[np.intp],
                method: str, label: str) -> dict[str, Any]:
-    """One tile's contribution: per-unit sums, touched cells and covered cells; people
-    outside every unit and in total; cells excluded, used and negative."""
+    """One tile's contribution: sums, touched cells and covered cells of its units ``ids``
+    (sorted; aligned to them); people outside every unit and in total; cells excluded,
+    used and negative."""
     raw = read_band(info, window=win, name=label).ravel()
     shape = (int(win.height), int(win.width))
     if len(ids):
@@ -114,8 +116,10 @@ def _tile_sums(info: RasterInfo, win: rasterio.windows.Window, wkb: list[bytes],
     neg_in = negative & inside
     vals = np.where(valid & ~negative, raw, 0.0)
     cover = np.minimum(np.bincount(c, weights=f, minlength=raw.size), 1.0)
-    return {"sums": np.bincount(u, weights=f * vals[c], minlength=n),
-            "touched": np.bincount(u, minlength=n), "covered": np.bincount(u, weights=f, minlength=n),
+    k = np.searchsorted(ids, u)  # position of each pair's unit among the tile's units
+    m = len(ids)
+    return {"ids": ids, "sums": np.bincount(k, weights=f * vals[c], minlength=m),
+            "touched": np.bincount(k, minlength=m), "covered": np.bincount(k, weights=f, minlength=m),
             "outside": float((vals * (1.0 - cover)).sum()), "total": float(vals.sum()),
             "cells_used": int(inside.sum()), "excluded": excluded, "neg_in": int(neg_in.sum()),
             "neg_out": int((negative & ~inside).sum()), "neg_values": raw[neg_in][:5].tolist()}
@@ -193,7 +197,7 @@ def zonal_sum_tiled(path: str | Path | RasterInfo, units: gpd.GeoDataFrame, *, m
         for c in range(c0, c0 + W, tile):
             tw = rasterio.windows.Window(c, r, min(tile, c0 + W - c), min(tile, r0 + H - r))
             ids = np.sort(tree.query(shapely.box(*rasterio.windows.bounds(tw, t)), predicate="intersects"))
-            tasks.append(task(info, tw, list(shapely.to_wkb(geoms[ids])), ids.astype(np.intp), n, method, label))
+            tasks.append(task(info, tw, list(shapely.to_wkb(geoms[ids])), ids.astype(np.intp), method, label))
     parts = dask.compute(*tasks, scheduler=None if client is None else client.get)
     sums, touched, covered = np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n)
     excluded = {"nan": 0, "+inf": 0, "-inf": 0, "nodata": 0}
@@ -201,9 +205,10 @@ def zonal_sum_tiled(path: str | Path | RasterInfo, units: gpd.GeoDataFrame, *, m
     cells_used = neg_in = neg_out = 0
     neg_values: list[float] = []
     for p in parts:
-        sums += p["sums"]
-        touched += p["touched"]
-        covered += p["covered"]
+        ids = p["ids"]  # unique within a tile: one addition per unit, in tile order as before
+        sums[ids] += p["sums"]
+        touched[ids] += p["touched"]
+        covered[ids] += p["covered"]
         outside += p["outside"]
         total += p["total"]
         cells_used += p["cells_used"]
