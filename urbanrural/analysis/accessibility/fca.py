@@ -8,7 +8,13 @@ origin, 12 bytes a pair) that the network, raster and straight-line engines retu
 kernels are ``np.bincount`` over integer codes; on an ODMatrix they are compiled passes
 over the CSR arrays (numba): per-facility demand in one pass, per-origin sums in a
 second, decay weights evaluated block by block, so no per-pair temporary is ever as long
-as the table. Both give the same numbers (to rounding of the summation order).
+as the table; a grouped table (``network.od_table(..., by_node=True)``) is expanded one
+row block at a time. Both give the same numbers (to rounding of the summation order).
+
+Which origins come back: an ODMatrix lists its origins, so without ``origins=`` every
+one of them gets a value (``inf`` from :func:`nearest`, 0 from :func:`cumulative` and
+:func:`gravity` when it has no pair); a DataFrame only knows the origins in its rows, so
+there an origin without any pair is missing unless named in ``origins=``.
 
 Differences from ``access``, on purpose:
 
