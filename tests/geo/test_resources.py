@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import sys
 
 import numpy as np
@@ -109,7 +110,8 @@ def test_budget_sizes_the_streamed_blocks_not_the_answer(tmp_path):
     assert float(full.sum()) == pytest.approx(float(pop.sum(dtype=np.float64)), rel=1e-6)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+                    reason="glibc's malloc_trim")
 def test_release_memory_hands_freed_heap_back():
     """Mid-sized blocks freed below glibc's raised mmap threshold stay resident until trimmed."""
     big = np.ones(20_000_000 // 8)  # mmapped; freeing it raises the mmap threshold to ~20 MB

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
+from typing import Any
 
 from .errors import ConfigError
 
@@ -134,8 +135,10 @@ class PeakMemory:
         overall peak comes from the OS's high-water mark, :func:`max_rss_gb`).
 
     With a dask.distributed client active (``scale: scheduler``), the workers' memory as
-    their heartbeats report it (summed over workers, about once a second) is sampled too:
-    ``workers_peak_gb``, in :meth:`as_dict` as ``workers_peak``. None without a client.
+    their heartbeats report it (summed over workers, about once a second, on its own
+    thread) is sampled too: ``workers_peak_gb``, in :meth:`as_dict` as ``workers_peak``
+    (the workers' memory while the block ran, whether or not it sent them work). None
+    without a client.
     """
 
     def __init__(self, *, interval: float = 0.05) -> None:
@@ -144,59 +147,61 @@ class PeakMemory:
         self.peak_gb = 0.0
         self.end_gb = 0.0
         self.workers_peak_gb: float | None = None
-        self._client = None
+        self._client: Any = None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def _workers_gb(self) -> float | None:
         try:
-            info = self._client.scheduler_info()
+            try:
+                info = self._client.scheduler_info(n_workers=-1)  # some releases default to 5 workers
+            except TypeError:  # releases before n_workers: every worker
+                info = self._client.scheduler_info()
             return sum(float(w.get("metrics", {}).get("memory", 0)) for w in info.get("workers", {}).values()) / 1e9
         except Exception:  # noqa: BLE001 - a closing cluster: stop sampling, never fail the step
             self._client = None
             return None
 
-    def _sample_workers(self) -> None:
-        if self._client is None:
-            return
-        gb = self._workers_gb()
-        if gb is not None:
-            self.workers_peak_gb = max(self.workers_peak_gb or 0.0, gb)
+    def _poll_workers(self) -> None:
+        """Own thread: a slow scheduler delays only this, never the RSS samples or the step."""
+        while self._client is not None:
+            gb = self._workers_gb()
+            if gb is not None:
+                self.workers_peak_gb = max(self.workers_peak_gb or 0.0, gb)
+            if self._stop.wait(1.0):
+                break
 
     def _sample(self) -> None:
         import psutil
 
         proc = psutil.Process()
-        every = max(int(round(1.0 / self.interval)), 1)
-        k = 0
         while not self._stop.wait(self.interval):
             self.peak_gb = max(self.peak_gb, proc.memory_info().rss / 1e9)
-            k += 1
-            if k % every == 0:
-                self._sample_workers()
 
     def __enter__(self) -> PeakMemory:
         import sys
 
         self.start_gb = self.peak_gb = rss_gb()
+        self._threads = [threading.Thread(target=self._sample, name="urbanrural-peak-memory", daemon=True)]
         if "distributed" in sys.modules:  # only a run with a scheduler has imported it
             from .cluster import active_client
 
             self._client = active_client()
-            self._sample_workers()
-        self._thread = threading.Thread(target=self._sample, name="urbanrural-peak-memory", daemon=True)
-        self._thread.start()
+            if self._client is not None:
+                self._threads.append(threading.Thread(target=self._poll_workers, name="urbanrural-worker-memory",
+                                                      daemon=True))
+        for t in self._threads:
+            t.start()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        for t in self._threads:
+            t.join(timeout=None if t.name == "urbanrural-peak-memory" else 5.0)  # never hang on a scheduler
+        self._client = None
         self.end_gb = rss_gb()
         self.peak_gb = max(self.peak_gb, self.end_gb)
-        self._sample_workers()
-        self._client = None
 
     def as_dict(self) -> dict[str, float]:
         """``{"start": ..., "peak": ..., "end": ...}`` in GB, rounded to MB, and

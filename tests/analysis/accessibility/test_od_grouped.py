@@ -70,6 +70,8 @@ def test_row_ranges_cover_every_origin_once(tables):
     ranges = list(row_ranges(grouped, pairs=5_000))
     assert len(ranges) > 3 and ranges[0][0] == 0 and ranges[-1][1] == len(grouped.origins)
     assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    # each block holds at most the pairs asked for, or is a single origin
+    assert all(len(grouped.expand(a, b)) <= 5_000 or b - a == 1 for a, b in ranges)
 
 
 def _calls(max_cost: float, origins: pd.Index):
@@ -133,6 +135,12 @@ def test_scipy_engine_and_empty_cases():
     assert a.grouped and np.array_equal(a.expand().cost, b.cost)
     none = network.od_table(graph, o.iloc[:0], f, max_cost=15, by_node=True)
     assert len(none) == 0 and len(none.origins) == 0
+
+
+def test_plain_table_refuses_grouped_parts():
+    with pytest.raises(DataError, match="belong to a grouped table"):
+        ODMatrix(np.array([0, 1]), np.array([0], dtype=np.int32), np.array([7.0]), pd.RangeIndex(1),
+                 pd.RangeIndex(1), bound=5.0)
 
 
 def test_grouped_table_checks_its_parts():

@@ -436,7 +436,7 @@ def demand_points(units: gpd.GeoDataFrame, *, how: str = "raster", raster: Raste
         pts = pd.concat([pts, extra[pts.columns]], ignore_index=True)
     pts = pts.reset_index(drop=True)
     pts.index.name = "origin"
-    if pts["unit"].dtype == object and len(pts):
+    if pts["unit"].dtype == object and len(pts) and (pts[UNIT_CODE].to_numpy() >= 0).all():
         # one shared id object per unit, not one per point (pandas made a new str per point
         # when it joined the fallback rows: 9.8M cells held ~0.6 GB of copies of 15,000 ids)
         ids = units.index.to_numpy(dtype=object)[pts[UNIT_CODE].to_numpy(dtype=np.intp)]

@@ -545,7 +545,8 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
         population cells ~20 origins share a node). A node's origins are split into bands
         of leg (``max_cost / 32`` wide), each band's row holding only what its shortest
         leg can reach, so an origin reads at most a band's width of options it cannot use.
-        The FCA family and RAAM take it as it is.
+        The FCA family and RAAM take it as it is. (With no pair at all the result can be a
+        plain, empty table: check ``.grouped`` rather than assume it.)
 
     Returns
     -------
