@@ -45,3 +45,21 @@ def demo_run_dir(tmp_path_factory, language: str = "en"):
         cfg.write_text(text.replace("language: en", f"language: {language}"), encoding="utf-8")
     run(cfg, out_dir=out)
     return out
+
+
+def fca_step_calls(max_cost: float, origins):
+    """The calls of the accessibility step (urbanrural/_steps/accessibility.py::_measures), by name:
+    each ``call(od, people, capacity)``."""
+    from urbanrural.analysis.accessibility import fca
+    from urbanrural.analysis.accessibility.decay import gaussian
+
+    return {
+        "2sfca": lambda od, p, c: fca.two_step_fca(od, p, c, max_cost=max_cost),
+        "e2sfca": lambda od, p, c: fca.enhanced_two_step_fca(od, p, c, max_cost=max_cost),
+        "g2sfca": lambda od, p, c: fca.gaussian_two_step_fca(od, p, c, max_cost=max_cost),
+        "3sfca": lambda od, p, c: fca.three_step_fca(od, p, c, max_cost=max_cost),
+        "gravity": lambda od, p, c: fca.gravity(od, c, decay=gaussian(max_cost / 2), max_cost=max_cost,
+                                                 origins=origins),
+        "cumulative": lambda od, p, c: fca.cumulative(od, c, threshold=max_cost, origins=origins),
+        "nearest": lambda od, p, c: fca.nearest(od, origins=origins),
+    }

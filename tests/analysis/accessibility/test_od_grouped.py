@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _support import fca_step_calls
 
 from urbanrural.analysis.accessibility import fca, network, raam
 from urbanrural.analysis.accessibility._od import ODMatrix, aligned, row_ranges
-from urbanrural.analysis.accessibility.decay import gaussian, power, step
+from urbanrural.analysis.accessibility.decay import power, step
 from urbanrural.geo.errors import DataError
 
 
@@ -76,14 +77,7 @@ def test_row_ranges_cover_every_origin_once(tables):
 
 def _calls(max_cost: float, origins: pd.Index):
     return {
-        "2sfca": lambda od, p, c: fca.two_step_fca(od, p, c, max_cost=max_cost),
-        "e2sfca": lambda od, p, c: fca.enhanced_two_step_fca(od, p, c, max_cost=max_cost),
-        "g2sfca": lambda od, p, c: fca.gaussian_two_step_fca(od, p, c, max_cost=max_cost),
-        "3sfca": lambda od, p, c: fca.three_step_fca(od, p, c, max_cost=max_cost),
-        "gravity": lambda od, p, c: fca.gravity(od, c, decay=gaussian(max_cost / 2), max_cost=max_cost,
-                                                 origins=origins),
-        "cumulative": lambda od, p, c: fca.cumulative(od, c, threshold=max_cost, origins=origins),
-        "nearest": lambda od, p, c: fca.nearest(od, origins=origins),
+        **fca_step_calls(max_cost, origins),
         # a decay the kernels do not know: weights evaluated in numpy on expanded blocks
         "custom": lambda od, p, c: fca.two_step_fca(od, p, c, max_cost=max_cost, decay=lambda x: 1.0 / (1.0 + x)),
         "power": lambda od, p, c: fca.gravity(od, c, decay=power(1.0, -1.5, min_dist=1.0), max_cost=max_cost,

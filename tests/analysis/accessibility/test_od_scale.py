@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _support import fca_step_calls as step_calls
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial import cKDTree
@@ -38,20 +39,6 @@ def rel(a: pd.Series, b: pd.Series) -> float:
     both_inf = np.isinf(a) & np.isinf(b) & (np.sign(a) == np.sign(b))
     a, b = np.where(both_inf, 0, a), np.where(both_inf, 0, b)
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300))) if len(b) else 0.0
-
-
-def step_calls(max_cost: float, origins: pd.Index):
-    """The calls of the accessibility step (urbanrural/_steps/accessibility.py::_measures)."""
-    return {
-        "2sfca": lambda od, p, c: fca.two_step_fca(od, p, c, max_cost=max_cost),
-        "e2sfca": lambda od, p, c: fca.enhanced_two_step_fca(od, p, c, max_cost=max_cost),
-        "g2sfca": lambda od, p, c: fca.gaussian_two_step_fca(od, p, c, max_cost=max_cost),
-        "3sfca": lambda od, p, c: fca.three_step_fca(od, p, c, max_cost=max_cost),
-        "gravity": lambda od, p, c: fca.gravity(od, c, decay=gaussian(max_cost / 2), max_cost=max_cost,
-                                                 origins=origins),
-        "cumulative": lambda od, p, c: fca.cumulative(od, c, threshold=max_cost, origins=origins),
-        "nearest": lambda od, p, c: fca.nearest(od, origins=origins),
-    }
 
 
 @pytest.fixture(scope="module")
