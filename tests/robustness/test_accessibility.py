@@ -219,3 +219,27 @@ def test_raster_mode_isochrones_stay_inside_the_study_area(tmp_path):
     assert len(iso) >= 1
     for geom in iso.geometry:
         assert geom.difference(study).area < 1e-3 * study.area
+
+
+def test_roads_meeting_at_a_corner_keep_their_own_speeds(tmp_path):
+    """A national road (60 km/h) turning at a corner into a county road (20 km/h), noded
+    with node_crossings: true. The noding used to line-merge the two into one piece: with
+    equal lengths its midpoint is the corner, the piece-to-road match got two answers and the
+    run stopped ("Length of values .. does not match length of index"); otherwise the
+    whole L took one road's speed. Now the county road's 2.9 km alone take 8.7 minutes."""
+    cfg = _study(tmp_path, facilities=[(3000, 3900, "hospital", 10.0)],
+                 roads=[[(0, 1000), (3000, 1000)], [(3000, 1000), (3000, 4000)]])
+    geo = [shapely.LineString([(X0, Y0 + 1000), (X0 + 3000, Y0 + 1000)]),
+           shapely.LineString([(X0 + 3000, Y0 + 1000), (X0 + 3000, Y0 + 4000)])]
+    gpd.GeoDataFrame({"road_class": ["national", "county"]}, geometry=geo, crs=32650).to_file(
+        cfg.parent / "roads.gpkg")
+    data = yaml.safe_load(cfg.read_text(encoding="utf-8"))
+    data["roads"]["speeds"] = {"national": 60, "county": 20}
+    data["analyses"]["accessibility"]["max_cost"] = 60
+    data["analyses"]["accessibility"]["thresholds"] = [30, 60]
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    _, u, _ = _run(cfg)
+    # u0 (west, by the national road): at least the county road's 2.9 km at 20 km/h (8.7 min)
+    # plus some national road at 60 km/h; the merged L at one speed gave under 6 minutes
+    assert u.loc["u0", "tt_hospital_min"] > 8.7 + 1.0
+    assert u["tt_hospital_min"].notna().all()
