@@ -126,3 +126,31 @@ def test_study_grid_uses_the_population_grid_when_it_can(tmp_path):
     assert "population" in g.source
     g2 = _grid.study_grid(study, raster=info, resolution=250, crs=3857)  # another CRS: a grid of its own
     assert "250" in g2.source and g2.transform.a == 250
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_isochrone_pieces_equal_their_union(seed):
+    """Isochrones join the connected pieces of a band as one MultiPolygon (no union): on
+    speckled bands with corner-touching pieces, islands in holes and a study-area cut, the
+    same area and no symmetric difference as shapely.union_all of the pieces."""
+    import rasterio.features
+    from rasterio.transform import from_origin
+
+    rng = np.random.default_rng(seed)
+    tt = rng.uniform(0, 40, (60, 60))
+    tt[20:40, 20:40] = 50.0  # a hole in the 30-minute band ...
+    tt[28:32, 28:32] = 1.0  # ... with an island in it
+    t = from_origin(0, 6000, 100, 100)
+    b = _grid.bands_from_array(tt, np.ones(tt.shape, bool), t, [10, 30])
+    study = shapely.Point(3000, 3000).buffer(2900, 32)
+    iso = _grid.isochrones(b, study, crs=32650)
+    assert len(iso) == 2
+    for k, th in enumerate([10, 30]):
+        mask = b.band <= k
+        polys = [shapely.geometry.shape(g) for g, v in rasterio.features.shapes(
+            mask.astype(np.uint8), mask=mask, transform=b.transform) if v == 1]
+        oracle = shapely.intersection(shapely.union_all(polys), study)
+        geom = iso.geometry.iloc[k]
+        assert shapely.is_valid(geom) and len(polys) > 5
+        assert geom.area == pytest.approx(oracle.area, rel=1e-12)
+        assert shapely.symmetric_difference(geom, oracle).area < 1e-6

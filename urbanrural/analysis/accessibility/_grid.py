@@ -230,7 +230,12 @@ def isochrones(bands: Bands, study: shapely.Geometry, *, crs: object) -> gpd.Geo
             continue
         polys = [shapely.geometry.shape(g) for g, v in rasterio.features.shapes(
             mask.astype(np.uint8), mask=mask, transform=bands.transform) if v == 1]
-        geom = shapely.intersection(shapely.union_all(polys), study)
+        # connected components never overlap (they may touch at a corner, or sit in another's
+        # hole): one MultiPolygon is already valid, no union needed (1.5 s for 4,000 pieces)
+        merged = shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
+        if not shapely.is_valid(merged):  # pragma: no cover - defensive
+            merged = shapely.union_all(polys)
+        geom = shapely.intersection(merged, study)
         if geom.is_empty:
             continue
         rows.append({"facility": "all", "minutes": th, "geometry": geom})
