@@ -21,8 +21,11 @@ True
 from __future__ import annotations
 
 import contextvars
+import ctypes
+import functools
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
@@ -72,14 +75,23 @@ def block_items(item_bytes: float, *, share: float = 0.125, minimum: int = 1024)
 
 def max_rss_gb() -> float:
     """The highest resident memory this process has had (the OS's high-water mark), GB."""
-    import resource
-    import sys
+    import resource  # POSIX only
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1e9 if sys.platform == "darwin" else peak * 1024 / 1e9  # bytes on macOS, KiB elsewhere
 
 
-_TRIM: list = []
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None (not Linux, or a libc without it)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+    fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
+    return fn
 
 
 def release_memory() -> bool:
@@ -98,19 +110,7 @@ def release_memory() -> bool:
     """
     # no gc.collect(): arrays are freed by reference counting as steps drop them, and a full
     # collection costs ~0.15 s a call on a prefecture-sized run (the trim itself ~2 ms)
-    if not _TRIM:
-        fn = None
-        try:
-            import ctypes
-            import sys
-
-            if sys.platform.startswith("linux"):
-                fn = ctypes.CDLL("libc.so.6").malloc_trim
-                fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
-        except (OSError, AttributeError):  # not glibc
-            fn = None
-        _TRIM.append(fn)
-    fn = _TRIM[0]
+    fn = _malloc_trim()
     if fn is None:
         return False
     fn(0)
@@ -178,8 +178,6 @@ class PeakMemory:
             self.peak_gb = max(self.peak_gb, proc.memory_info().rss / 1e9)
 
     def __enter__(self) -> PeakMemory:
-        import sys
-
         self.start_gb = self.peak_gb = rss_gb()
         self._threads = [threading.Thread(target=self._sample, name="urbanrural-peak-memory", daemon=True)]
         if "distributed" in sys.modules:  # only a run with a scheduler has imported it
@@ -196,8 +194,9 @@ class PeakMemory:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._stop.set()
-        for t in self._threads:
-            t.join(timeout=None if t.name == "urbanrural-peak-memory" else 5.0)  # never hang on a scheduler
+        self._threads[0].join()  # the RSS sampler
+        for t in self._threads[1:]:
+            t.join(timeout=5.0)  # the workers' poll: never hang on a scheduler
         self._client = None
         self.end_gb = rss_gb()
         self.peak_gb = max(self.peak_gb, self.end_gb)

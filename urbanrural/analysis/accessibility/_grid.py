@@ -62,12 +62,12 @@ __all__ = ["CellGrid", "Bands", "study_grid", "cell_blocks", "write_cell_times",
 
 ISO_MAX_CELLS = 4_000_000  # cells polygonised per isochrone band at most (larger grids are sampled)
 BLOCK_CELLS = 1 << 19  # cells priced per block at the default 8 GB budget
+OUTSIDE = 255  # band value of cells outside the study area
 
 
 def _block_cells() -> int:
-    """:data:`BLOCK_CELLS` scaled by the memory budget (``scale: memory_gb``)."""
+    """About :data:`BLOCK_CELLS` at 8 GB, scaled by the memory budget (``scale: memory_gb``)."""
     return block_items(256, share=1 / 60)  # ~256 bytes a cell (coordinates, snaps, a time per category)
-OUTSIDE = 255  # band value of cells outside the study area
 
 
 @dataclass(frozen=True)

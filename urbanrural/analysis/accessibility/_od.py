@@ -517,7 +517,8 @@ def _row_min(indptr, cost):  # pragma: no cover - compiled
 
 _KERNELS: dict[str, Callable] = {}
 _SOURCES = {"count_rows": _count_rows, "expand_rows": _expand_rows, "csr_from_coo": _csr_from_coo, "fill": _fill,
-            "sort_rows": _sort_rows, "demand_pass": _demand_pass, "origin_pass": _origin_pass, "three_step_block": _three_step_block, "three_step_access": _three_step_access, "row_min": _row_min}
+            "sort_rows": _sort_rows, "demand_pass": _demand_pass, "origin_pass": _origin_pass,
+            "three_step_block": _three_step_block, "three_step_access": _three_step_access, "row_min": _row_min}
 
 
 def _kernel(name: str) -> Callable:

@@ -503,6 +503,12 @@ def nearest_minutes(graph: RoadGraph, origins: object, facilities: object, *,
 LEG_BANDS = 32  # grouped OD tables: a node's origins in bands of max_cost / 32 minutes of leg
 
 
+def _spread(starts: NDArray[np.int64], reps: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Positions ``starts[i], starts[i] + 1, ..., starts[i] + reps[i] - 1`` for every i, in order."""
+    offs = np.repeat(np.cumsum(reps) - reps, reps)
+    return np.repeat(starts, reps) + (np.arange(int(reps.sum())) - offs)
+
+
 def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost: float, walk_kmh: float = 5.0,
              block: int | None = None, memory_mb: float | None = None, weight: Weight = "minutes",
              engine: str = "auto", compact: bool = False, origin_snap: Snapped | None = None,
@@ -632,22 +638,18 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
         if len(fi) == 0:
             continue
         if by_node:  # each node entry once per band of the node that can keep it
-            fi = idx[fi]
             reps = g_count[ni]
-            offs = np.repeat(np.cumsum(reps) - reps, reps)
-            gi = np.repeat(g_start[ni], reps) + (np.arange(int(reps.sum())) - offs)
-            fi, dv = np.repeat(fi, reps), np.repeat(dv, reps)
+            gi = _spread(g_start[ni], reps)
+            fi, dv = idx[np.repeat(fi, reps)], np.repeat(dv, reps)
             ok = (dv + g_min[gi]) + f_leg[fi] <= max_cost
             small = np.int32 if max(len(grp), len(f_xy)) < 2**31 else np.int64
             parts_o.append(gi[ok].astype(small))
             parts_f.append(fi[ok].astype(small))
             parts_c.append(dv[ok])
-            del gi, offs, reps, ok
+            del gi, reps, ok
             continue
         reps = count[ni]
-        total = int(reps.sum())
-        offs = np.repeat(np.cumsum(reps) - reps, reps)
-        oi = o_order[np.repeat(start[ni], reps) + (np.arange(total) - offs)]
+        oi = o_order[_spread(start[ni], reps)]
         fi = idx[np.repeat(fi, reps)]
         c = np.repeat(dv, reps) + o_leg[oi] + f_leg[fi]
         ok = c <= max_cost
@@ -655,7 +657,7 @@ def od_table(graph: RoadGraph, origins: object, facilities: object, *, max_cost:
         parts_o.append(oi[ok].astype(small))
         parts_f.append(fi[ok].astype(small))
         parts_c.append(c[ok])
-        del oi, fi, c, ok, reps, offs
+        del oi, fi, c, ok, reps
     if not parts_o:
         return empty
     if compact:
